@@ -1,0 +1,175 @@
+/**
+ * Loopback fake of the Anthropic Messages API for the real `@anthropic-ai/sdk` client:
+ * `new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries })`.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { countMarkers, PromptCache, segmentsOf, totalTokens } from "./cache.js";
+import { buildMessage, errorBody, randomId, type ScriptedTurn, writeSse } from "./respond.js";
+import { validateRequest } from "./validate.js";
+
+export type { ScriptedBlock, ScriptedTurn } from "./respond.js";
+
+export interface RecordedUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** Request bodies are arbitrary JSON that tests inspect freely. */
+type AnyBody = any;
+
+export interface AnthropicFake {
+  url: string;
+  apiKey: string;
+  /** Every /v1/messages request as received (including rejected and failed ones); header names lower-cased. */
+  requests: Array<{ headers: Record<string, string>; body: AnyBody }>;
+  /** Usage of every successful /v1/messages response, in order. */
+  usages: RecordedUsage[];
+  /** Queues turns; each accepted request consumes one. With an empty queue the reply is a final "Done." end_turn. */
+  script(turns: Array<ScriptedTurn | ((req: AnyBody) => ScriptedTurn)>): void;
+  /** Number of scripted turns not yet consumed. */
+  pendingTurns(): number;
+  close(): Promise<void>;
+}
+
+export interface AnthropicFakeOptions {
+  apiKey?: string;
+  /** Minimum prefix size (estimated tokens) for a breakpoint to be cached; default 1024. */
+  minCacheableTokens?: number;
+  /** Reject consecutive same-role turns with 400 (default true; the real API documents merging them). */
+  strictAlternation?: boolean;
+}
+
+const MAX_CACHE_CONTROL = 4;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}
+
+export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<AnthropicFake> {
+  const apiKey = opts.apiKey ?? `sk-ant-fake-${randomBytes(12).toString("hex")}`;
+  const strictAlternation = opts.strictAlternation ?? true;
+  const cache = new PromptCache(opts.minCacheableTokens ?? 1024);
+  const queue: Array<ScriptedTurn | ((req: AnyBody) => ScriptedTurn)> = [];
+  const requests: AnthropicFake["requests"] = [];
+  const usages: RecordedUsage[] = [];
+
+  function sendJson(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string>,
+  ): void {
+    res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify(body));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomId("req_011", 24);
+    const headers = { "request-id": requestId };
+    const fail = (status: number, type: string, message: string, extra: Record<string, string> = {}) =>
+      sendJson(res, status, errorBody(type, message, requestId), { ...headers, ...extra });
+    const path = new URL(req.url ?? "/", "http://fake").pathname;
+    const raw = await readBody(req);
+    let body: AnyBody;
+    let parseError = false;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+      parseError = true;
+    }
+    const isMessages = req.method === "POST" && path === "/v1/messages";
+    const isCount = req.method === "POST" && path === "/v1/messages/count_tokens";
+    if (isMessages) requests.push({ headers: flatHeaders(req), body });
+
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (req.headers["x-api-key"] !== apiKey && bearer !== apiKey) {
+      return fail(401, "authentication_error", "invalid x-api-key");
+    }
+    if (!isMessages && !isCount) return fail(404, "not_found_error", "Not found");
+    if (!req.headers["anthropic-version"]) {
+      return fail(400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    if (parseError)
+      return fail(400, "invalid_request_error", "There was an issue with your request body: invalid JSON");
+    const invalid = validateRequest(body, { requireMaxTokens: isMessages, strictAlternation });
+    if (invalid) return fail(400, "invalid_request_error", invalid);
+    const segments = segmentsOf(body);
+    const markers = countMarkers(segments);
+    if (markers > MAX_CACHE_CONTROL) {
+      return fail(
+        400,
+        "invalid_request_error",
+        `A maximum of ${MAX_CACHE_CONTROL} blocks with cache_control may be provided. Found ${markers}.`,
+      );
+    }
+    if (isCount) return sendJson(res, 200, { input_tokens: totalTokens(body) }, headers);
+
+    const next = queue.shift();
+    let turn: ScriptedTurn = { content: [{ type: "text", text: "Done." }], stop_reason: "end_turn" };
+    if (typeof next === "function") turn = next(body);
+    else if (next) turn = next;
+    if ("error" in turn) {
+      const { status, type, message, retryAfterSeconds } = turn.error;
+      return fail(
+        status,
+        type,
+        message,
+        retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {},
+      );
+    }
+    const usage = cache.apply(body.model, segments);
+    const built = buildMessage(turn, body.model, usage);
+    usages.push({
+      input_tokens: usage.input_tokens,
+      output_tokens: built.outputTokens,
+      cache_creation_input_tokens: usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens,
+    });
+    if (body.stream === true) writeSse(res, built, headers);
+    else sendJson(res, 200, built.message, headers);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify(errorBody("api_error", `Anthropic fake error: ${err.message}`, "req_fake")));
+      } else res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    apiKey,
+    requests,
+    usages,
+    script(turns) {
+      queue.push(...turns);
+    },
+    pendingTurns: () => queue.length,
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/** In-memory model of the GitHub resources the fake serves. */
+
+export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+export interface FakeRepo {
+  owner: string;
+  name: string;
+  /** Returned as `clone_url`; a `file:///` URL or absolute path of a bare repository lets the fake read branch heads. */
+  cloneUrl: string;
+  defaultBranch?: string;
+  private?: boolean;
+}
+
+export interface RepoRecord {
+  id: number;
+  owner: string;
+  name: string;
+  cloneUrl: string;
+  defaultBranch: string;
+  private: boolean;
+  /** Local git dir derived from cloneUrl, or null when the clone URL is not local. */
+  gitDir: string | null;
+  nextNumber: number;
+}
+
+export interface PullRecord {
+  id: number;
+  repoKey: string;
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  draft: boolean;
+  merged: boolean;
+  mergedAt: string | null;
+  mergedBy: string | null;
+  mergeCommitSha: string | null;
+  closedAt: string | null;
+  headOwner: string;
+  headRef: string;
+  /** Last known head commit (refreshed from git on every read while the branch exists). */
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  user: string;
+  maintainerCanModify: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IssueCommentRecord {
+  id: number;
+  repoKey: string;
+  issueNumber: number;
+  body: string;
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReviewCommentRecord {
+  id: number;
+  repoKey: string;
+  pullNumber: number;
+  reviewId: number | null;
+  inReplyToId: number | null;
+  body: string;
+  user: string;
+  path: string;
+  line: number | null;
+  side: "LEFT" | "RIGHT";
+  diffHunk: string;
+  commitId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "PENDING" | "DISMISSED";
+
+export interface ReviewRecord {
+  id: number;
+  repoKey: string;
+  pullNumber: number;
+  user: string;
+  body: string;
+  state: ReviewState;
+  commitId: string;
+  submittedAt: string | null;
+}
+
+export interface StatusRecord {
+  id: number;
+  repoKey: string;
+  sha: string;
+  state: "error" | "failure" | "pending" | "success";
+  targetUrl: string | null;
+  description: string | null;
+  context: string;
+  creator: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GitHubState {
+  /** Keyed by lower-cased `owner/name` (GitHub names are case-insensitive). */
+  repos: Map<string, RepoRecord>;
+  pulls: PullRecord[];
+  issueComments: IssueCommentRecord[];
+  reviewComments: ReviewCommentRecord[];
+  reviews: ReviewRecord[];
+  statuses: StatusRecord[];
+  /** repoKey → (lower-cased login → permission). */
+  collaborators: Map<string, Map<string, Permission>>;
+  /** token → login; the configured token maps to botLogin. */
+  tokens: Map<string, string>;
+  nextId: number;
+}
+
+export function createState(): GitHubState {
+  return {
+    repos: new Map(),
+    pulls: [],
+    issueComments: [],
+    reviewComments: [],
+    reviews: [],
+    statuses: [],
+    collaborators: new Map(),
+    tokens: new Map(),
+    nextId: 1000,
+  };
+}
+
+export function newId(state: GitHubState): number {
+  state.nextId += 1;
+  return state.nextId;
+}
+
+export function repoKey(owner: string, name: string): string {
+  return `${owner}/${name}`.toLowerCase();
+}
+
+/** GitHub timestamps have second precision: 2024-01-01T00:00:00Z. */
+export function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function findPull(state: GitHubState, key: string, number: number): PullRecord | undefined {
+  return state.pulls.find((p) => p.repoKey === key && p.number === number);
+}
+
+/** Stable numeric id for a login so the same user always has the same id. */
+export function userId(login: string): number {
+  let h = 7;
+  for (const ch of login.toLowerCase()) h = (h * 31 + ch.charCodeAt(0)) % 90_000_000;
+  return 10_000_000 + h;
+}

@@ -1,0 +1,202 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type DocumentNode, execute, GraphQLError, Kind, parse, validate } from "graphql";
+import { createFieldResolver, type FakeContext, typeResolver } from "./defaults.js";
+import {
+  authenticationError,
+  errorJson,
+  internalError,
+  type LinearErrorJson,
+  ratelimitedError,
+} from "./errors.js";
+import { connectionScopes, resolvers } from "./resolvers.js";
+import { getLinearSchema } from "./schema.js";
+import { LinearStore } from "./store.js";
+
+export type FaultKind = "ratelimited" | "internal";
+
+export interface LinearFakeRequest {
+  operationName?: string;
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+export interface LinearFake {
+  /** e.g. http://127.0.0.1:PORT/graphql — pass as `apiUrl` to `LinearClient`. */
+  url: string;
+  /** The key the fake accepts, as `Authorization: <key>` or `Authorization: Bearer <key>`. */
+  apiKey: string;
+  store: LinearStore;
+  /** Every POST received (including faulted/unauthenticated ones), in order. Clear with `requests.length = 0`. */
+  requests: LinearFakeRequest[];
+  /**
+   * The next `n` requests fail: "ratelimited" → HTTP 400, errors[0].extensions.code "RATELIMITED" (type
+   * "ratelimited", as Linear; the SDK throws RatelimitedLinearError); "internal" → HTTP 500 (InternalLinearError).
+   * Faults queue up in call order. `opts.retryAfterSeconds` adds a Retry-After header to rate-limit answers.
+   */
+  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number }): void;
+  close(): Promise<void>;
+}
+
+type Fault = { kind: FaultKind; retryAfterSeconds?: number };
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": JSON_TYPE, ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function operationNameOf(doc: DocumentNode | undefined): string | undefined {
+  const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  return op && op.kind === Kind.OPERATION_DEFINITION ? op.name?.value : undefined;
+}
+
+function tryParse(query: string): DocumentNode | GraphQLError {
+  try {
+    return parse(query);
+  } catch (error) {
+    return error instanceof GraphQLError ? error : new GraphQLError(String(error));
+  }
+}
+
+/** Give every error Linear's `extensions.{code,type}` so the SDK classifies it. */
+function toLinearError(error: GraphQLError, code: string, type: string): LinearErrorJson {
+  const json = error.toJSON() as LinearErrorJson;
+  if (!json.extensions?.type) {
+    json.extensions = { ...json.extensions, code, type, userError: code !== "INTERNAL_SERVER_ERROR" };
+  }
+  return json;
+}
+
+/** Start a loopback fake of Linear's GraphQL API on 127.0.0.1 (random port), executing against the real schema. */
+export async function startLinearFake(
+  opts: { apiKey?: string; store?: LinearStore } = {},
+): Promise<LinearFake> {
+  const schema = getLinearSchema();
+  const apiKey = opts.apiKey ?? "lin_api_fake_0123456789";
+  const store = opts.store ?? new LinearStore();
+  const requests: LinearFakeRequest[] = [];
+  const faults: Fault[] = [];
+  const validated = new Map<string, DocumentNode>();
+  const fieldResolver = createFieldResolver(resolvers, connectionScopes);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "POST" || path !== "/graphql") {
+      send(res, 404, { errors: [errorJson("NOT_FOUND", "unknown", "Not found")] });
+      return;
+    }
+    let body: { query?: unknown; variables?: unknown; operationName?: unknown };
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      send(res, 400, { errors: [errorJson("BAD_REQUEST", "graphql error", "Invalid JSON body")] });
+      return;
+    }
+    const query = typeof body.query === "string" ? body.query : "";
+    const variables = (body.variables ?? {}) as Record<string, unknown>;
+    const parsed = validated.get(query) ?? tryParse(query);
+    const document = parsed instanceof GraphQLError ? undefined : parsed;
+    const givenName = typeof body.operationName === "string" ? body.operationName : undefined;
+    const operationName = givenName ?? operationNameOf(document);
+    requests.push({ ...(operationName ? { operationName } : {}), query, variables });
+
+    const fault = faults.shift();
+    if (fault?.kind === "ratelimited") {
+      const headers: Record<string, string> = {
+        "x-ratelimit-requests-limit": "5000",
+        "x-ratelimit-requests-remaining": "0",
+        "x-ratelimit-requests-reset": String(Date.now() + (fault.retryAfterSeconds ?? 0) * 1000),
+      };
+      if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
+      send(res, 400, { errors: [ratelimitedError()] }, headers);
+      return;
+    }
+    if (fault?.kind === "internal") {
+      send(res, 500, { errors: [internalError()] });
+      return;
+    }
+
+    const auth = req.headers.authorization ?? "";
+    if (auth !== apiKey && auth !== `Bearer ${apiKey}`) {
+      send(res, 400, { errors: [authenticationError()] });
+      return;
+    }
+    if (!document) {
+      send(res, 400, {
+        errors: [toLinearError(parsed as GraphQLError, "GRAPHQL_PARSE_FAILED", "graphql error")],
+      });
+      return;
+    }
+    if (!validated.has(query)) {
+      const errors = validate(schema, document);
+      if (errors.length > 0) {
+        const json = errors.map((e) => toLinearError(e, "GRAPHQL_VALIDATION_FAILED", "graphql error"));
+        send(res, 400, { errors: json });
+        return;
+      }
+      validated.set(query, document);
+    }
+    const contextValue: FakeContext = { store };
+    const result = await execute({
+      schema,
+      document,
+      variableValues: variables,
+      operationName: givenName,
+      contextValue,
+      fieldResolver,
+      typeResolver,
+    });
+    const out: Record<string, unknown> = { data: result.data ?? null };
+    // Variable/operation errors abort before execution (no `data` key): Linear answers 400 for those.
+    const executed = "data" in result;
+    if (result.errors?.length) {
+      out.errors = result.errors.map((e) =>
+        executed
+          ? toLinearError(e, "INTERNAL_SERVER_ERROR", "internal error")
+          : toLinearError(e, "BAD_USER_INPUT", "graphql error"),
+      );
+    }
+    send(res, executed ? 200 : 400, out);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        send(res, 500, { errors: [{ ...internalError(), message: String(error) }] });
+      } else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    apiKey,
+    store,
+    requests,
+    failNext(n, kind, failOpts) {
+      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
