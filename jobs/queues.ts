@@ -1,0 +1,117 @@
+import { type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+
+/** Queue names. Cancellation and lifecycle get their own queue so a busy agent queue never delays them. */
+export const QUEUE = {
+  implement: "implement",
+  feedback: "feedback",
+  lifecycle: "lifecycle",
+} as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+/** A repository as GitHub names it. */
+export interface RepoRef {
+  owner: string;
+  name: string;
+}
+
+/** A Linear issue that gained the agent label. Carries identifiers only: the worker re-reads the issue. */
+export interface ImplementJobData {
+  kind: "implement";
+  issueId: string;
+  identifier: string;
+  title: string;
+  teamId: string | null;
+  teamKey: string | null;
+  projectName: string | null;
+  labelNames: string[];
+  url: string | null;
+  /** The issue's updatedAt when the label appeared: one job per labelling, however often delivered. */
+  eventAt: string;
+  /** Where the intent came from, for logs and the dashboard. */
+  source: { delivery: string; receivedAt: string; actor: string | null };
+}
+
+/** The agent label is gone or the issue was closed in Linear: stop whatever runs for it. */
+export interface CancelJobData {
+  kind: "cancel";
+  issueId: string;
+  identifier: string;
+  reason: "label-removed" | "issue-canceled" | "issue-completed";
+  eventAt: string;
+  source: { delivery: string; receivedAt: string; actor: string | null };
+}
+
+/** A human spoke on a pull request. Whether it concerns an agent, and may direct it, the worker decides. */
+export interface FeedbackJobData {
+  kind: "feedback";
+  repo: RepoRef;
+  prNumber: number;
+  event: "issue_comment" | "pull_request_review" | "pull_request_review_comment";
+  /** Comment or review id on GitHub. */
+  commentId: number;
+  body: string;
+  htmlUrl: string;
+  author: { login: string; type: string; association: string };
+  review: { id: number; state: string } | null;
+  /** Inline comments only: where in the diff the human pointed. */
+  location: { path: string; line: number | null; diffHunk: string; inReplyToId: number | null } | null;
+  source: { delivery: string; receivedAt: string };
+}
+
+/** A pull request was closed, merged or not. */
+export interface PrClosedJobData {
+  kind: "pr-closed";
+  repo: RepoRef;
+  prNumber: number;
+  merged: boolean;
+  headRef: string;
+  htmlUrl: string;
+  closedAt: string;
+  closedBy: string | null;
+  source: { delivery: string; receivedAt: string };
+}
+
+export type LifecycleJobData = CancelJobData | PrClosedJobData;
+
+/** Job options shared by every queue: bounded retention keeps Redis memory flat. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 5_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 5_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 5_000 },
+};
+
+export interface Queues {
+  implement: Queue<ImplementJobData>;
+  feedback: Queue<FeedbackJobData>;
+  lifecycle: Queue<LifecycleJobData>;
+  close(): Promise<void>;
+}
+
+/** Opens one Queue per name over a shared producer connection. */
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const open = <T>(name: QueueName) =>
+    new Queue<T>(name, {
+      connection,
+      prefix,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      skipWaitingForReady: true,
+    });
+  const implement = open<ImplementJobData>(QUEUE.implement);
+  const feedback = open<FeedbackJobData>(QUEUE.feedback);
+  const lifecycle = open<LifecycleJobData>(QUEUE.lifecycle);
+  return {
+    implement,
+    feedback,
+    lifecycle,
+    async close() {
+      await Promise.all([implement.close(), feedback.close(), lifecycle.close()]);
+    },
+  };
+}
+
+/** BullMQ job ids must not contain ':'; keep them readable and safe. */
+export function safeJobId(...parts: Array<string | number>): string {
+  return parts.map((p) => String(p).replace(/[^A-Za-z0-9._-]/g, "_")).join("-");
+}

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { githubWebhookRoutes } from "../webhooks/github.js";
+import { linearWebhookRoutes } from "../webhooks/linear.js";
+import type { Deps } from "./deps.js";
+import { pingWithin } from "./redis.js";
+
+/** Builds the Fastify app over the given deps. Never listens: main.ts and tests decide that. */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
+    bodyLimit: deps.config.webhookBodyLimitBytes,
+    // A hung client must not hold a connection forever.
+    requestTimeout: 15_000,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, "request failed");
+    const message =
+      err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+        ? `body larger than ${deps.config.webhookBodyLimitBytes} bytes`
+        : status >= 500
+          ? "internal error"
+          : err.message;
+    return reply.code(status).send({ error: message });
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    try {
+      await pingWithin(deps.redis, 500);
+      return { status: "ready" };
+    } catch (err) {
+      return reply.code(503).send({ status: "unavailable", error: `Redis: ${(err as Error).message}` });
+    }
+  });
+
+  await app.register(githubWebhookRoutes, { deps });
+  await app.register(linearWebhookRoutes, { deps });
+  return app;
+}

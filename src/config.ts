@@ -1,0 +1,153 @@
+import path from "node:path";
+import { z } from "zod";
+
+/** The roles a process can play; each needs a different set of settings. */
+export type Role = "server" | "worker";
+
+const optionalSecret = z
+  .string()
+  .trim()
+  .min(1)
+  .optional()
+  .transform((v) => v || undefined);
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => URL.canParse(v), { message: "must be an absolute URL" });
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  REDIS_URL: url("redis://127.0.0.1:6379").refine((v) => /^rediss?:$/.test(new URL(v).protocol), {
+    message: "must start with redis:// or rediss://",
+  }),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '.', '_' and '-'")
+    .default("awf"),
+  GITHUB_WEBHOOK_SECRET: optionalSecret,
+  LINEAR_WEBHOOK_SECRET: optionalSecret,
+  GITHUB_TOKEN: optionalSecret,
+  GITHUB_API_URL: url("https://api.github.com"),
+  LINEAR_API_KEY: optionalSecret,
+  LINEAR_API_URL: url("https://api.linear.app/graphql"),
+  ANTHROPIC_API_KEY: optionalSecret,
+  ANTHROPIC_BASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => v || undefined)
+    .refine((v) => v === undefined || URL.canParse(v), { message: "must be an absolute URL" }),
+  AGENT_LABEL: z.string().trim().min(1).default("agent"),
+  DATA_DIR: z.string().trim().min(1).default("./data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
+});
+
+type Env = z.infer<typeof schema>;
+
+/** Typed, frozen configuration; the only view of the environment the rest of the code gets. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  /** Namespaces every Redis key (queues, dedupe markers, task records). */
+  readonly redisPrefix: string;
+  readonly github: {
+    readonly webhookSecret: string | undefined;
+    readonly token: string | undefined;
+    readonly apiUrl: string;
+  };
+  readonly linear: {
+    readonly webhookSecret: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly apiUrl: string;
+  };
+  readonly anthropic: {
+    readonly apiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+  };
+  readonly agentLabel: string;
+  readonly dataDir: string;
+  readonly logLevel: Env["LOG_LEVEL"];
+  readonly webhookBodyLimitBytes: number;
+}
+
+/** Settings each role cannot run without, with the reason shown to the operator. */
+const REQUIRED: Record<Role, Array<[keyof Env, string]>> = {
+  server: [
+    ["GITHUB_WEBHOOK_SECRET", "the secret set on the GitHub webhook, to verify X-Hub-Signature-256"],
+    ["LINEAR_WEBHOOK_SECRET", "the signing secret of the Linear webhook, to verify Linear-Signature"],
+  ],
+  worker: [
+    ["GITHUB_TOKEN", "a GitHub token with contents and pull-request write access"],
+    ["LINEAR_API_KEY", "a Linear API key to update issues and comments"],
+    ["ANTHROPIC_API_KEY", "an Anthropic API key for the coding agent"],
+  ],
+};
+
+/** Raised when the environment cannot be turned into a config; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses the environment once into a frozen config. Roles name which secrets must be present;
+ * an empty list validates formats only. Values of secrets never appear in error messages.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  roles: readonly Role[] = [],
+): Config {
+  const problems: string[] = [];
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  for (const role of roles) {
+    for (const [name, why] of REQUIRED[role]) {
+      if (!env[name]?.trim()) problems.push(`${name} is required to run the ${role}: ${why}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return freeze(toConfig(parsed.data));
+}
+
+function toConfig(e: Env): Config {
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    github: { webhookSecret: e.GITHUB_WEBHOOK_SECRET, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL },
+    linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL },
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+    agentLabel: e.AGENT_LABEL,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+  };
+}
+
+function freeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) freeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import type { Config, Role } from "./config.js";
+import { createDeps, type Deps } from "./deps.js";
+
+/** A running service: what `close()` must stop, in order. */
+export interface Running {
+  deps: Deps;
+  app?: FastifyInstance;
+  address?: string;
+  close(): Promise<void>;
+}
+
+/** Starts the requested roles over one set of deps; the caller owns signals and exit codes. */
+export async function run(config: Config, roles: readonly Role[]): Promise<Running> {
+  const deps = await createDeps(config);
+  const log = deps.logger;
+  let app: FastifyInstance | undefined;
+  let address: string | undefined;
+  if (roles.includes("server")) {
+    app = await buildApp(deps);
+    address = await app.listen({ port: config.port, host: config.host });
+    log.info({ address }, "webhook server listening");
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    app,
+    address,
+    close() {
+      closing ??= (async () => {
+        // Stop taking webhooks first, then let the deps go.
+        if (app) await app.close();
+        await deps.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Closes `running` on SIGTERM/SIGINT and exits; a second signal exits at once. */
+export function closeOnSignals(running: Running): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    running.deps.logger.info({ signal }, "shutting down");
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.deps.logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

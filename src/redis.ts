@@ -1,0 +1,54 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+/**
+ * Opens a Redis connection for one purpose. Workers block on Redis and must never give up
+ * (`maxRetriesPerRequest: null`, as BullMQ requires); a producer serving HTTP requests must fail
+ * fast instead of queueing commands while Redis is away, so a webhook gets a quick 503.
+ */
+export function createRedis(url: string, purpose: "worker" | "producer", extra: RedisOptions = {}): Redis {
+  const base: RedisOptions =
+    purpose === "worker"
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : {
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          commandTimeout: 900,
+          connectTimeout: 2_000,
+        };
+  return new Redis(url, {
+    ...base,
+    // Reconnect quickly but never stop trying: a Redis restart must not need a process restart.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    lazyConnect: false,
+    ...extra,
+  });
+}
+
+/** Resolves with a PING answer or rejects after `timeoutMs`; never hangs. */
+export async function pingWithin(redis: Redis, timeoutMs: number): Promise<void> {
+  await withTimeout(redis.ping(), timeoutMs, "Redis did not answer PING");
+}
+
+/** Races a promise against a timer so callers on a request path get an answer in bounded time. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(invalid URL)";
+  }
+}

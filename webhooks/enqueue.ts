@@ -1,0 +1,81 @@
+import type { JobsOptions } from "bullmq";
+import { type QueueName, type Queues, safeJobId } from "../jobs/queues.js";
+import type { Intent } from "./intents.js";
+
+/** Where and under which id an intent becomes a job. */
+export interface JobPlan {
+  queue: QueueName;
+  name: string;
+  jobId: string;
+  opts: JobsOptions;
+}
+
+const stamp = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : String(ms);
+};
+
+/**
+ * Derives the job id from what the intent is about, so at-least-once delivery collapses into one
+ * job: a redelivered event maps to the same id, and BullMQ ignores an add whose id exists.
+ */
+export function planJob(intent: Intent): JobPlan {
+  switch (intent.kind) {
+    case "implement": {
+      const d = intent.data;
+      return {
+        queue: "implement",
+        name: "implement",
+        jobId: safeJobId("implement", d.issueId, stamp(d.eventAt)),
+        // One implement job per issue while one waits or runs, even for distinct labelling events.
+        opts: { deduplication: { id: safeJobId("implement", d.issueId) } },
+      };
+    }
+    case "cancel": {
+      const d = intent.data;
+      return {
+        queue: "lifecycle",
+        name: "cancel",
+        jobId: safeJobId("cancel", d.issueId, stamp(d.eventAt)),
+        opts: {},
+      };
+    }
+    case "feedback": {
+      const d = intent.data;
+      return {
+        queue: "feedback",
+        name: "feedback",
+        jobId: safeJobId("feedback", d.repo.owner, d.repo.name, d.prNumber, d.event, d.commentId),
+        opts: {},
+      };
+    }
+    case "pr-closed": {
+      const d = intent.data;
+      return {
+        queue: "lifecycle",
+        name: "pr-closed",
+        jobId: safeJobId("pr-closed", d.repo.owner, d.repo.name, d.prNumber, stamp(d.closedAt)),
+        opts: {},
+      };
+    }
+  }
+}
+
+/**
+ * Adds the intent's job. `merged` is true when a waiting or running job for the same subject
+ * absorbed it (BullMQ deduplication answers with that job's id). An add whose job id already exists
+ * is a no-op in BullMQ, which is what makes redelivery safe.
+ */
+export async function enqueueIntent(
+  queues: Queues,
+  intent: Intent,
+  plan: JobPlan = planJob(intent),
+): Promise<{ jobId: string; merged: boolean }> {
+  // Each queue is typed by its own job data; the plan guarantees data and queue match.
+  const queue = queues[plan.queue] as unknown as {
+    add(name: string, data: unknown, opts: JobsOptions): Promise<{ id?: string }>;
+  };
+  const job = await queue.add(plan.name, intent.data, { ...plan.opts, jobId: plan.jobId });
+  const jobId = job.id ?? plan.jobId;
+  return { jobId, merged: jobId !== plan.jobId };
+}

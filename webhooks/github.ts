@@ -1,0 +1,50 @@
+import { Webhooks } from "@octokit/webhooks";
+import type { FastifyInstance } from "fastify";
+import type { Deps } from "../src/deps.js";
+import { accept } from "./accept.js";
+import { mapGitHubEvent, narrowGitHubEvent } from "./github-intents.js";
+import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
+
+/** POST /webhooks/github: verify X-Hub-Signature-256 on the raw body, map, enqueue, answer. */
+export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const secret = deps.config.github.webhookSecret;
+  const webhooks = secret ? new Webhooks({ secret }) : undefined;
+  acceptRawBodies(app, deps.config.webhookBodyLimitBytes);
+
+  app.post("/webhooks/github", async (req, reply) => {
+    if (!webhooks) {
+      return reply.code(503).send({ error: "GITHUB_WEBHOOK_SECRET is not configured on this server" });
+    }
+    const signature = header(req, "x-hub-signature-256");
+    const body = rawBody(req);
+    if (!signature) return reply.code(401).send({ error: "missing X-Hub-Signature-256 header" });
+    let valid = false;
+    try {
+      valid = body.length > 0 && (await webhooks.verify(body.toString("utf8"), signature));
+    } catch {
+      valid = false;
+    }
+    if (!valid) return reply.code(401).send({ error: "signature does not match the webhook secret" });
+
+    const event = header(req, "x-github-event");
+    const delivery = header(req, "x-github-delivery");
+    if (!event || !delivery) {
+      return reply.code(400).send({ error: "missing X-GitHub-Event or X-GitHub-Delivery header" });
+    }
+    const log = req.log.child({ delivery, event });
+    reply.log = log;
+    if (!isJson(req)) {
+      return reply.code(415).send({ error: "set the GitHub webhook's content type to application/json" });
+    }
+    const payload = parseJsonOr400(body, reply);
+    if (payload === undefined) return reply;
+    if (event === "ping") return reply.code(200).send({ status: "ok", reason: "pong" });
+
+    const narrowed = narrowGitHubEvent(event, payload);
+    const ctx = { delivery, receivedAt: new Date().toISOString() };
+    const decision =
+      "reason" in narrowed ? { act: false as const, reason: narrowed.reason } : mapGitHubEvent(narrowed, ctx);
+    return accept(deps, reply, { source: "github", deliveryKey: delivery, decision, acceptedStatus: 202 });
+  });
+}

@@ -1,0 +1,22 @@
+import type { CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData } from "../jobs/queues.js";
+
+/** What a webhook asks the service to do, decided from its payload alone. */
+export type Intent =
+  | { kind: "implement"; data: ImplementJobData }
+  | { kind: "cancel"; data: CancelJobData }
+  | { kind: "feedback"; data: FeedbackJobData }
+  | { kind: "pr-closed"; data: PrClosedJobData };
+
+/** The outcome of mapping: an intent to enqueue, or a reason why the event is not ours to act on. */
+export type Decision = { act: true; intent: Intent } | { act: false; reason: string };
+
+/** Where a delivery came from; copied into job data for tracing, never secrets. */
+export interface DeliveryContext {
+  delivery: string;
+  receivedAt: string;
+}
+
+/** Shorthand for a decision to ignore. */
+export function ignore(reason: string): Decision {
+  return { act: false, reason };
+}

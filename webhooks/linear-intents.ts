@@ -1,0 +1,111 @@
+import type { EntityWebhookPayloadWithIssueData, LinearWebhookPayload } from "@linear/sdk/webhooks";
+import { type Decision, type DeliveryContext, ignore } from "./intents.js";
+
+type IssuePayload = EntityWebhookPayloadWithIssueData;
+
+const CLOSED_STATES: Record<string, "issue-canceled" | "issue-completed"> = {
+  canceled: "issue-canceled",
+  completed: "issue-completed",
+};
+
+/** Maps a verified Linear webhook body to an intent. Pure: no I/O, no clock. */
+export function mapLinearEvent(
+  payload: LinearWebhookPayload,
+  agentLabel: string,
+  ctx: DeliveryContext,
+): Decision {
+  if (payload.type !== "Issue") return ignore(`Linear ${payload.type} events are not acted on`);
+  const p = payload as IssuePayload;
+  if (!p.data || typeof p.data.id !== "string") return ignore("Issue event without issue data");
+  const label = findLabel(p, agentLabel);
+
+  if (p.action === "create") {
+    return label ? implement(p, ctx) : ignore(`issue created without the "${agentLabel}" label`);
+  }
+  if (p.action === "remove") {
+    return label ? cancel(p, "issue-canceled", ctx) : ignore("removed issue had no agent label");
+  }
+  if (p.action !== "update") return ignore(`Issue action "${p.action}" is not acted on`);
+
+  const before = previousValues(p);
+  if (before.labelIds) {
+    if (label && !before.labelIds.includes(label.id)) return implement(p, ctx);
+    const current = new Set(labelIds(p));
+    const removed = before.labelIds.some((id) => !current.has(id));
+    // Webhooks give only label ids for the old value, so any removal while the agent label is
+    // absent may be ours; the worker ignores a cancel for an issue no agent works on.
+    if (!label && removed) return cancel(p, "label-removed", ctx);
+  }
+  if (label && typeof before.stateId === "string") {
+    const closed = CLOSED_STATES[p.data.state?.type ?? ""];
+    if (closed) return cancel(p, closed, ctx);
+  }
+  return ignore(
+    label ? "issue update does not change the agent's work" : `issue has no "${agentLabel}" label`,
+  );
+}
+
+function findLabel(p: IssuePayload, name: string) {
+  const wanted = name.toLowerCase();
+  return (p.data.labels ?? []).find((l) => l.name.toLowerCase() === wanted);
+}
+
+function labelIds(p: IssuePayload): string[] {
+  return p.data.labelIds ?? (p.data.labels ?? []).map((l) => l.id);
+}
+
+function previousValues(p: IssuePayload): { labelIds?: string[]; stateId?: unknown } {
+  const from = (p.updatedFrom ?? {}) as Record<string, unknown>;
+  const ids = Array.isArray(from.labelIds)
+    ? from.labelIds.filter((x): x is string => typeof x === "string")
+    : undefined;
+  return { labelIds: ids, stateId: from.stateId };
+}
+
+function actorName(p: IssuePayload): string | null {
+  const a = p.actor as { name?: unknown } | undefined | null;
+  return a && typeof a.name === "string" ? a.name : null;
+}
+
+function implement(p: IssuePayload, ctx: DeliveryContext): Decision {
+  return {
+    act: true,
+    intent: {
+      kind: "implement",
+      data: {
+        kind: "implement",
+        issueId: p.data.id,
+        identifier: p.data.identifier,
+        title: p.data.title,
+        teamId: p.data.teamId ?? p.data.team?.id ?? null,
+        teamKey: p.data.team?.key ?? null,
+        projectName: p.data.project?.name ?? null,
+        labelNames: (p.data.labels ?? []).map((l) => l.name),
+        url: p.data.url ?? p.url ?? null,
+        eventAt: p.data.updatedAt ?? p.createdAt,
+        source: { ...ctx, actor: actorName(p) },
+      },
+    },
+  };
+}
+
+function cancel(
+  p: IssuePayload,
+  reason: "label-removed" | "issue-canceled" | "issue-completed",
+  ctx: DeliveryContext,
+): Decision {
+  return {
+    act: true,
+    intent: {
+      kind: "cancel",
+      data: {
+        kind: "cancel",
+        issueId: p.data.id,
+        identifier: p.data.identifier,
+        reason,
+        eventAt: p.data.updatedAt ?? p.createdAt,
+        source: { ...ctx, actor: actorName(p) },
+      },
+    },
+  };
+}
