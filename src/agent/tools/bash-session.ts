@@ -1,0 +1,150 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+import { OutputCollector } from "./output-cap.js";
+
+/** How one command in the session ended. */
+export type RunOutcome =
+  | { kind: "done"; output: string; exitCode: number }
+  | { kind: "timeout" | "aborted"; output: string }
+  | { kind: "exited"; output: string; exitCode: number | null }
+  | { kind: "failed"; output: string };
+
+/** Options for starting a session. */
+export interface SessionOptions {
+  cwd: string;
+  env: Record<string, string>;
+}
+
+// An absolute path avoids depending on the caller's PATH just to find the shell.
+const BASH = ["/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"].find((p) => existsSync(p)) ?? "bash";
+
+/** Single-quotes a string for bash so it reaches `eval` byte for byte. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * One long-lived `bash` process in its own process group. Commands go in over stdin and
+ * their combined stdout+stderr is read back up to a per-command sentinel line.
+ */
+export class BashSession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly decoder = new StringDecoder("utf8");
+  private listener: ((text: string) => void) | undefined;
+  private exitCode: number | null | undefined;
+  private spawnError: Error | undefined;
+  private readonly exitWaiters: Array<() => void> = [];
+
+  constructor(opts: SessionOptions) {
+    // detached puts bash in a new session and process group, so one kill reaches everything it started
+    // and no command can grab a controlling terminal and block on a prompt.
+    this.child = spawn(BASH, ["--noprofile", "--norc"], {
+      cwd: opts.cwd,
+      env: { ...opts.env },
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const onData = (chunk: Buffer) => this.listener?.(this.decoder.write(chunk));
+    this.child.stdout.on("data", onData);
+    this.child.stderr.on("data", onData);
+    // Writes to a shell that just died raise EPIPE here; the exit handler reports the death instead.
+    this.child.stdin.on("error", () => {});
+    this.child.on("error", (err) => {
+      this.spawnError = err;
+      this.markExited(null);
+    });
+    this.child.on("exit", (code, signal) => this.markExited(code ?? (signal ? null : 0)));
+    this.child.stdin.write("exec 2>&1\n");
+  }
+
+  /** Whether the shell process is still running. */
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Runs one command to completion, timeout, abort, or shell exit. */
+  run(command: string, timeoutMs: number, maxOutputChars: number, signal?: AbortSignal): Promise<RunOutcome> {
+    const marker = `__AWF_${randomBytes(8).toString("hex")}__`;
+    const sentinel = new RegExp(`\\n${marker}(\\d+)\\n`);
+    const collector = new OutputCollector(maxOutputChars);
+    return new Promise<RunOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: RunOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.listener = undefined;
+        const waiter = this.exitWaiters.indexOf(onExit);
+        if (waiter !== -1) this.exitWaiters.splice(waiter, 1);
+        resolve(outcome);
+      };
+      const killWith = (kind: "timeout" | "aborted") => {
+        finish({ kind, output: trimNewline(collector.render()) });
+        void this.kill();
+      };
+      const onAbort = () => killWith("aborted");
+      const onExit = () => {
+        // Output written just before exit can still be in the pipe when the exit event fires.
+        const done = () =>
+          finish({
+            kind: "exited",
+            output: trimNewline(collector.render()),
+            exitCode: this.exitCode ?? null,
+          });
+        if (this.spawnError) {
+          return finish({ kind: "failed", output: `bash could not be started: ${this.spawnError.message}` });
+        }
+        if (this.child.stdout.readableEnded) return done();
+        this.child.stdout.once("end", done);
+        setTimeout(done, 200).unref();
+      };
+      const timer = setTimeout(() => killWith("timeout"), timeoutMs);
+      this.listener = (text) => {
+        collector.push(text);
+        const match = sentinel.exec(collector.retained());
+        if (match) {
+          finish({
+            kind: "done",
+            output: trimNewline(collector.render(match.index)),
+            exitCode: Number(match[1]),
+          });
+        }
+      };
+      if (!this.alive) return onExit();
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.exitWaiters.push(onExit);
+      // eval keeps cd/export in this shell, turns syntax errors into a status instead of desyncing the
+      // stream, and </dev/null stops commands that read stdin from swallowing the next script.
+      this.child.stdin.write(`eval ${shellQuote(command)} </dev/null\nprintf '\\n${marker}%s\\n' "$?"\n`);
+    });
+  }
+
+  /** Kills the shell's whole process group (background jobs included) and waits for the shell to exit. */
+  kill(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    }
+    this.child.stdin.destroy();
+    if (!this.alive) return Promise.resolve();
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  private markExited(code: number | null): void {
+    if (this.exitCode !== undefined) return;
+    this.exitCode = code;
+    for (const waiter of this.exitWaiters.splice(0)) waiter();
+  }
+}
+
+function trimNewline(s: string): string {
+  return s.endsWith("\n") ? s.slice(0, -1) : s;
+}
