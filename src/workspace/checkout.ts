@@ -1,0 +1,90 @@
+import { rm } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { Git } from "./git.js";
+
+/** One entry of `git worktree list --porcelain`. */
+export interface ListedWorktree {
+  path: string;
+  branch?: string;
+}
+
+/** Parses `git worktree list --porcelain` of the mirror (the bare mirror itself is skipped). */
+export async function listRegistered(git: Git, mirrorPath: string): Promise<ListedWorktree[]> {
+  const out = await git.run(["worktree", "list", "--porcelain"], { cwd: mirrorPath });
+  const result: ListedWorktree[] = [];
+  for (const block of out.split(/\n\n+/)) {
+    const lines = block.split("\n");
+    const path = lines.find((l) => l.startsWith("worktree "))?.slice("worktree ".length);
+    if (!path || lines.includes("bare")) continue;
+    const branch = lines.find((l) => l.startsWith("branch "))?.slice("branch refs/heads/".length);
+    result.push(branch ? { path, branch } : { path });
+  }
+  return result;
+}
+
+/** The commit a ref points at, or null when it does not exist. */
+export async function resolveCommit(git: Git, cwd: string, ref: string): Promise<string | null> {
+  const out = await git.probe(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd });
+  return out.exitCode === 0 ? out.stdout.trim() : null;
+}
+
+interface CheckoutParams {
+  git: Git;
+  mirrorPath: string;
+  path: string;
+  branch: string;
+  baseBranch: string;
+  cloneUrl: string;
+  /** worktree paths jobs in this process are using right now; never deleted from under them */
+  livePaths: ReadonlySet<string>;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+async function removeWorktree(git: Git, mirrorPath: string, path: string): Promise<void> {
+  await git.probe(["worktree", "remove", "--force", "--force", path], { cwd: mirrorPath });
+  await rm(path, { recursive: true, force: true });
+}
+
+/** Clears crash leftovers: our target path, and other dead worktrees holding the branch. */
+async function clearLeftovers(p: CheckoutParams): Promise<void> {
+  await p.git.run(["worktree", "prune"], { cwd: p.mirrorPath });
+  for (const listed of await listRegistered(p.git, p.mirrorPath)) {
+    if (listed.path !== p.path && listed.branch !== p.branch) continue;
+    if (listed.path !== p.path && p.livePaths.has(listed.path)) {
+      throw new Error(
+        `Branch ${p.branch} is already checked out by a running job at ${listed.path}: wait for that job to finish before starting another on the same branch`,
+      );
+    }
+    // A worktree no job here owns is left from a crash; git refuses to check a branch out twice.
+    p.logger?.warn({ worktree: listed.path, branch: listed.branch }, "removing leftover worktree");
+    await removeWorktree(p.git, p.mirrorPath, listed.path);
+  }
+  await rm(p.path, { recursive: true, force: true });
+}
+
+/**
+ * Creates the worktree at p.path on p.branch, starting from the remote branch when it exists
+ * (a retry or a revision) and from origin/<baseBranch> otherwise. Call while holding the repo lock.
+ */
+export async function checkoutWorktree(p: CheckoutParams): Promise<{ startSha: string; resumed: boolean }> {
+  await clearLeftovers(p);
+  const remoteBranch = await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.branch}`);
+  const startSha =
+    remoteBranch ?? (await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.baseBranch}`));
+  if (!startSha) {
+    throw new Error(
+      `Base branch ${p.baseBranch} does not exist on ${p.cloneUrl}: check the repository's default branch or the configured base branch`,
+    );
+  }
+  // A sha (not the ref name) as the start point: no upstream tracking config is written into the
+  // shared mirror config, and a concurrent fetch cannot change what we start from.
+  const args = ["worktree", "add", "--quiet", "-B", p.branch, p.path, startSha];
+  const call = { cwd: p.mirrorPath, signal: p.signal };
+  const outcome = await p.git.probe(args, call);
+  if (outcome.exitCode !== 0) {
+    await rm(p.path, { recursive: true, force: true });
+    throw p.git.failure(args, call, outcome, `Could not create the worktree for ${p.branch} at ${p.path}.`);
+  }
+  return { startSha, resumed: remoteBranch !== null };
+}

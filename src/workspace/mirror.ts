@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Logger } from "pino";
+import type { Git } from "./git.js";
+import type { RepoRef } from "./types.js";
+
+/**
+ * The agent works in worktrees of the mirror and can run `git push origin` with its own bash
+ * tool. It has no token, but pushing through a credential helper or an ambient credential must
+ * not be possible either, so origin's push URL points at a scheme no git transport understands.
+ * Our own push names the real URL explicitly.
+ */
+export const DISABLED_PUSH_URL = "agent-workforce-no-push://disabled";
+
+// Not `--mirror`: mirror refspecs (+refs/*:refs/*) would overwrite or prune the local agent
+// branches that worktrees have checked out. Tags are force-updated so a moved upstream tag
+// cannot make every fetch fail.
+const FETCH_REFSPECS = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
+
+/** Where the shared bare clone of a repository lives. */
+export function mirrorPathFor(dataDir: string, repo: RepoRef): string {
+  return join(dataDir, "mirrors", repo.owner, `${repo.name}.git`);
+}
+
+/** Lock file guarding a mirror; kept outside it because clone needs an empty target. */
+export function mirrorLockPath(mirrorPath: string): string {
+  return `${mirrorPath}.lock`;
+}
+
+interface SyncParams {
+  git: Git;
+  mirrorPath: string;
+  cloneUrl: string;
+  token?: string;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}
+
+async function isBareRepo(git: Git, path: string): Promise<boolean> {
+  if (!(await exists(join(path, "HEAD")))) return false;
+  // --git-dir stops git from discovering an enclosing repository when the mirror is broken.
+  const out = await git.probe([`--git-dir=${path}`, "rev-parse", "--is-bare-repository"], { cwd: path });
+  return out.exitCode === 0 && out.stdout.trim() === "true";
+}
+
+/** Writes our remote settings; rewritten on every sync so tampering by an agent does not stick. */
+async function configure(git: Git, dir: string, cloneUrl: string): Promise<void> {
+  const set = (args: string[]) => git.run(["config", ...args], { cwd: dir });
+  await set(["remote.origin.url", cloneUrl]);
+  await set(["remote.origin.pushurl", DISABLED_PUSH_URL]);
+  await set(["--replace-all", "remote.origin.fetch", FETCH_REFSPECS[0]!]);
+  for (const refspec of FETCH_REFSPECS.slice(1)) await set(["--add", "remote.origin.fetch", refspec]);
+}
+
+async function fetchOrigin(p: SyncParams): Promise<void> {
+  const args = ["fetch", "--prune", "--quiet", "origin"];
+  const call = { cwd: p.mirrorPath, token: p.token, tokenUrl: p.cloneUrl, signal: p.signal };
+  const outcome = await p.git.probe(args, call);
+  if (outcome.exitCode !== 0) {
+    throw p.git.failure(
+      args,
+      call,
+      outcome,
+      `Fetching ${p.cloneUrl} failed: check that the repository exists and the GitHub token can read it.`,
+    );
+  }
+}
+
+/** Removes half-finished clones a crashed process left next to the mirror. */
+async function removeCloneLeftovers(mirrorPath: string): Promise<void> {
+  const prefix = `${basename(mirrorPath)}.tmp-`;
+  const entries = await readdir(dirname(mirrorPath)).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry.startsWith(prefix))
+      await rm(join(dirname(mirrorPath), entry), { recursive: true, force: true });
+  }
+}
+
+async function cloneMirror(p: SyncParams): Promise<void> {
+  await mkdir(dirname(p.mirrorPath), { recursive: true });
+  await removeCloneLeftovers(p.mirrorPath);
+  // Clone beside the final path and rename, so a crash never leaves a half-cloned mirror in place.
+  const tmp = `${p.mirrorPath}.tmp-${randomUUID().slice(0, 8)}`;
+  const args = ["clone", "--bare", "--quiet", p.cloneUrl, tmp];
+  const call = { cwd: dirname(p.mirrorPath), token: p.token, tokenUrl: p.cloneUrl, signal: p.signal };
+  try {
+    const outcome = await p.git.probe(args, call);
+    if (outcome.exitCode !== 0) {
+      throw p.git.failure(
+        args,
+        call,
+        outcome,
+        `Cloning ${p.cloneUrl} failed: check the URL and that the GitHub token has read access to the repository.`,
+      );
+    }
+    await configure(p.git, tmp, p.cloneUrl);
+    await rename(tmp, p.mirrorPath);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Clones the mirror on first use, otherwise refreshes it; call only while holding the repo lock. */
+export async function syncMirror(p: SyncParams): Promise<{ cloned: boolean }> {
+  let cloned = false;
+  if (await isBareRepo(p.git, p.mirrorPath)) {
+    await configure(p.git, p.mirrorPath, p.cloneUrl);
+  } else {
+    if (await exists(p.mirrorPath)) {
+      p.logger?.warn({ mirror: p.mirrorPath }, "replacing a directory that is not a valid bare mirror");
+      await rm(p.mirrorPath, { recursive: true, force: true });
+    }
+    const started = Date.now();
+    await cloneMirror(p);
+    cloned = true;
+    p.logger?.info({ mirror: p.mirrorPath, ms: Date.now() - started }, "cloned repository mirror");
+  }
+  // Also right after a clone: a bare clone fills refs/heads, not refs/remotes/origin.
+  await fetchOrigin(p);
+  p.logger?.debug({ mirror: p.mirrorPath }, "fetched repository mirror");
+  return { cloned };
+}

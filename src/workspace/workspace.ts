@@ -1,0 +1,155 @@
+import { mkdir, readdir, realpath } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { checkoutWorktree } from "./checkout.js";
+import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
+import { withRepoLock } from "./lock.js";
+import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
+import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
+import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
+import { GitWorktree } from "./worktree.js";
+
+interface MirrorParams {
+  repo: RepoRef;
+  cloneUrl: string;
+  token?: string;
+  signal?: AbortSignal;
+}
+
+// Module-wide so two Workspace instances over one dataDir never delete each other's live worktrees.
+const livePaths = new Set<string>();
+
+/** Per-repository bare mirrors plus one git worktree per job, under one data directory. */
+export class Workspace {
+  private readonly dataDir: string;
+  private readonly git: Git;
+  private readonly logger: Logger | undefined;
+  private readonly lockWaitMs: number;
+  private root: Promise<string> | undefined;
+
+  constructor(opts: WorkspaceOptions) {
+    if (!opts.dataDir.trim())
+      throw new Error("Workspace needs a dataDir: set DATA_DIR to a writable directory");
+    const timeoutMs = opts.gitTimeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.dataDir = resolve(opts.dataDir);
+    this.git = createGit(opts.baseEnv, timeoutMs);
+    this.logger = opts.logger?.child({ component: "workspace" });
+    // A lock holder may clone and then fetch, each up to the timeout.
+    this.lockWaitMs = 3 * timeoutMs;
+  }
+
+  /** The data directory with symlinks resolved, so paths compare equal to what git reports. */
+  private rootDir(): Promise<string> {
+    this.root ??= (async () => {
+      await mkdir(this.dataDir, { recursive: true });
+      return realpath(this.dataDir);
+    })().catch((err: unknown) => {
+      this.root = undefined;
+      throw new Error(`Cannot create data directory ${this.dataDir}: check DATA_DIR and its permissions`, {
+        cause: err,
+      });
+    });
+    return this.root;
+  }
+
+  private lock<T>(mirrorPath: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return withRepoLock(
+      mirrorLockPath(mirrorPath),
+      { maxWaitMs: this.lockWaitMs, signal, logger: this.logger },
+      fn,
+    );
+  }
+
+  private async syncLocked(p: MirrorParams, mirrorPath: string): Promise<void> {
+    await syncMirror({
+      git: this.git,
+      mirrorPath,
+      cloneUrl: p.cloneUrl,
+      token: p.token,
+      signal: p.signal,
+      logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
+    });
+  }
+
+  /** clone once, then fetch; returns the mirror path */
+  async ensureMirror(p: MirrorParams): Promise<string> {
+    assertRepoRef(p.repo);
+    assertCloneUrl(p.cloneUrl);
+    const mirrorPath = mirrorPathFor(await this.rootDir(), p.repo);
+    await this.lock(mirrorPath, p.signal, () => this.syncLocked(p, mirrorPath));
+    return mirrorPath;
+  }
+
+  /** fetches, then creates a fresh worktree for the job */
+  async createWorktree(
+    p: MirrorParams & { key: string; branch: string; baseBranch: string },
+  ): Promise<Worktree> {
+    assertRepoRef(p.repo);
+    assertCloneUrl(p.cloneUrl);
+    assertBranchName(p.branch, "agent branch");
+    assertBranchName(p.baseBranch, "base branch");
+    if (p.branch === p.baseBranch) {
+      throw new Error(
+        `Agent branch and base branch are both ${p.branch}: the agent must work on its own branch`,
+      );
+    }
+    const root = await this.rootDir();
+    const mirrorPath = mirrorPathFor(root, p.repo);
+    const path = join(root, "worktrees", sanitizeKey(p.key));
+    if (livePaths.has(path)) {
+      throw new Error(
+        `Worktree key ${p.key} is already in use by a running job at ${path}: use a unique key per job`,
+      );
+    }
+    livePaths.add(path);
+    const logger = this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}`, branch: p.branch });
+    try {
+      await mkdir(join(root, "worktrees"), { recursive: true });
+      const started = await this.lock(mirrorPath, p.signal, async () => {
+        await this.syncLocked(p, mirrorPath);
+        return checkoutWorktree({
+          git: this.git,
+          mirrorPath,
+          path,
+          branch: p.branch,
+          baseBranch: p.baseBranch,
+          cloneUrl: p.cloneUrl,
+          livePaths,
+          signal: p.signal,
+          logger,
+        });
+      });
+      logger?.info({ worktree: path, ...started }, "created worktree");
+      return new GitWorktree({
+        git: this.git,
+        mirrorPath,
+        cloneUrl: p.cloneUrl,
+        path,
+        branch: p.branch,
+        baseBranch: p.baseBranch,
+        ...started,
+        logger,
+        withLock: (signal, fn) => this.lock(mirrorPath, signal, fn),
+        onRemoved: () => livePaths.delete(path),
+      });
+    } catch (err) {
+      livePaths.delete(path);
+      throw err;
+    }
+  }
+
+  /** paths of worktrees currently on disk, for cleanup/diagnostics */
+  async listWorktrees(): Promise<string[]> {
+    const dir = join(await this.rootDir(), "worktrees");
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return [];
+      throw new Error(`Cannot list worktrees in ${dir}: check the data directory's permissions`, {
+        cause: err,
+      });
+    });
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name))
+      .sort();
+  }
+}

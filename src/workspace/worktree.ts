@@ -1,0 +1,169 @@
+import { rm } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { Git } from "./git.js";
+import { type Identity, identityArgs, pushBranch } from "./push.js";
+import type { Worktree } from "./types.js";
+
+/** What a worktree needs from the Workspace that created it. */
+export interface WorktreeContext {
+  git: Git;
+  mirrorPath: string;
+  cloneUrl: string;
+  path: string;
+  branch: string;
+  baseBranch: string;
+  resumed: boolean;
+  startSha: string;
+  logger?: Logger;
+  /** runs fn holding the repository lock */
+  withLock: <T>(signal: AbortSignal | undefined, fn: () => Promise<T>) => Promise<T>;
+  /** called once the worktree is gone, so the path is no longer treated as in use */
+  onRemoved: () => void;
+}
+
+const TRUNCATION_NOTE = "\n[diff truncated]\n";
+
+/** A job's worktree: commit, push and inspect the agent's work, then remove it. */
+export class GitWorktree implements Worktree {
+  readonly path: string;
+  readonly branch: string;
+  readonly baseBranch: string;
+  readonly resumed: boolean;
+  readonly startSha: string;
+  private readonly ctx: WorktreeContext;
+  private readonly baseRef: string;
+  private lastAuthor: Identity | undefined;
+  private removal: Promise<void> | undefined;
+
+  constructor(ctx: WorktreeContext) {
+    this.ctx = ctx;
+    this.path = ctx.path;
+    this.branch = ctx.branch;
+    this.baseBranch = ctx.baseBranch;
+    this.resumed = ctx.resumed;
+    this.startSha = ctx.startSha;
+    // Fully qualified so a local branch literally named "origin/<base>" cannot shadow it.
+    this.baseRef = `refs/remotes/origin/${ctx.baseBranch}`;
+  }
+
+  private git(args: string[], signal?: AbortSignal): Promise<string> {
+    return this.ctx.git.run(args, { cwd: this.path, signal });
+  }
+
+  /** Stages everything and commits as the given identity; null when there is nothing to commit. */
+  async commitAll(p: { message: string; author: Identity; signal?: AbortSignal }): Promise<string | null> {
+    if (!p.message.trim()) throw new Error("Cannot commit with an empty message: pass a commit message");
+    await this.git(["add", "-A"], p.signal);
+    const staged = await this.ctx.git.probe(["diff", "--cached", "--quiet", "--no-ext-diff"], {
+      cwd: this.path,
+      signal: p.signal,
+    });
+    if (staged.exitCode === 0) return null;
+    if (staged.exitCode !== 1)
+      throw this.ctx.git.failure(
+        ["diff", "--cached", "--quiet", "--no-ext-diff"],
+        { cwd: this.path },
+        staged,
+      );
+    await this.git(
+      [...identityArgs(p.author), "commit", "--quiet", "--no-verify", "-m", p.message],
+      p.signal,
+    );
+    this.lastAuthor = p.author;
+    return (await this.git(["rev-parse", "HEAD"], p.signal)).trim();
+  }
+
+  /** Pushes HEAD to the branch, merging (never force-pushing) commits others added to it. */
+  push(p: { token?: string; signal?: AbortSignal }): Promise<{ sha: string; pushed: boolean }> {
+    return pushBranch({
+      git: this.ctx.git,
+      cwd: this.path,
+      cloneUrl: this.ctx.cloneUrl,
+      branch: this.branch,
+      token: p.token,
+      signal: p.signal,
+      logger: this.ctx.logger,
+      mergeIdentity: () => this.mergeIdentity(),
+      withLock: (fn) => this.ctx.withLock(p.signal, fn),
+    });
+  }
+
+  /** The bot identity of the last commitAll, else the committer of HEAD. */
+  private async mergeIdentity(): Promise<Identity> {
+    if (this.lastAuthor) return this.lastAuthor;
+    const [name = "", email = ""] = (await this.git(["log", "-1", "--format=%cn%x00%ce", "HEAD"]))
+      .trim()
+      .split("\0");
+    return { name, email };
+  }
+
+  /** `git diff origin/<base>...HEAD` (text), optionally capped in characters. */
+  async diffAgainstBase(p: { maxChars?: number } = {}): Promise<string> {
+    const args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", `${this.baseRef}...HEAD`];
+    const max = p.maxChars;
+    if (max === undefined) return this.git(args);
+    // A UTF-8 character is at most 4 bytes, so this buffer always holds maxChars characters.
+    const call = { cwd: this.path, maxBuffer: max * 4 + 1024 };
+    const outcome = await this.ctx.git.probe(args, call);
+    if (outcome.exitCode !== 0) throw this.ctx.git.failure(args, call, outcome);
+    const text = outcome.stdout;
+    if (text.length <= max && !outcome.truncated) return text;
+    if (max <= TRUNCATION_NOTE.length) return text.slice(0, max);
+    return text.slice(0, max - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
+  }
+
+  /** Files changed relative to origin/<base> (name-only), committed changes only. */
+  async changedFiles(): Promise<string[]> {
+    const out = await this.git(["diff", "--name-only", "-z", "--no-ext-diff", `${this.baseRef}...HEAD`]);
+    return out.split("\0").filter(Boolean);
+  }
+
+  /** Commits on HEAD not on origin/<base>, oldest first. */
+  async commitsAhead(): Promise<Array<{ sha: string; subject: string }>> {
+    const out = await this.git(["log", "--reverse", "--format=%H %s", `${this.baseRef}..HEAD`]);
+    return out
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const space = line.indexOf(" ");
+        return space < 0
+          ? { sha: line, subject: "" }
+          : { sha: line.slice(0, space), subject: line.slice(space + 1) };
+      });
+  }
+
+  /** True if the working tree has uncommitted changes, untracked files included. */
+  async isDirty(): Promise<boolean> {
+    return (await this.git(["status", "--porcelain"])).trim().length > 0;
+  }
+
+  /** Deletes the worktree and its registration; safe to call twice, never throws. */
+  remove(): Promise<void> {
+    this.removal ??= this.doRemove();
+    return this.removal;
+  }
+
+  private async doRemove(): Promise<void> {
+    const log = this.ctx.logger;
+    const where = { cwd: this.ctx.mirrorPath };
+    try {
+      const out = await this.ctx.git.probe(["worktree", "remove", "--force", "--force", this.path], where);
+      if (out.exitCode !== 0)
+        log?.debug({ worktree: this.path, stderr: out.stderr }, "git worktree remove failed");
+    } catch (err) {
+      log?.warn({ err, worktree: this.path }, "git worktree remove could not run");
+    }
+    try {
+      await rm(this.path, { recursive: true, force: true });
+    } catch (err) {
+      log?.warn({ err, worktree: this.path }, "could not delete worktree directory; delete it by hand");
+    }
+    try {
+      // Drops the registration when `worktree remove` failed but the directory is now gone.
+      await this.ctx.git.probe(["worktree", "prune"], where);
+    } catch (err) {
+      log?.warn({ err, worktree: this.path }, "git worktree prune could not run");
+    }
+    this.ctx.onRemoved();
+  }
+}
