@@ -48,6 +48,25 @@ const schema = z.object({
   DATA_DIR: z.string().trim().min(1).default("./data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
+  DEFAULT_REPO: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must look like owner/name")
+    .optional(),
+  AGENT_WORKFORCE_CONFIG: z.string().trim().min(1).optional(),
+  AGENT_MODEL: z.string().trim().min(1).default("claude-sonnet-4-6"),
+  AGENT_MAX_TURNS: positiveInt(60),
+  AGENT_MAX_TOKENS: positiveInt(16_000),
+  AGENT_BUDGET_USD: z.coerce.number().positive().default(5),
+  AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
+  AGENT_CONCURRENCY: positiveInt(2),
+  AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
+  CHECK_TIMEOUT_SECONDS: positiveInt(1200),
+  AGENT_GIT_NAME: z.string().trim().min(1).default("agent-workforce[bot]"),
+  AGENT_GIT_EMAIL: z.string().trim().email().default("agent-workforce@users.noreply.github.com"),
+  // Read only to hand a minimal, secret-free environment to git and the agent's commands.
+  PATH: z.string().default("/usr/local/bin:/usr/bin:/bin"),
+  LANG: z.string().default("C.UTF-8"),
 });
 
 type Env = z.infer<typeof schema>;
@@ -77,6 +96,26 @@ export interface Config {
   readonly dataDir: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly webhookBodyLimitBytes: number;
+  readonly routing: {
+    /** owner/name serving every issue no route claims. */
+    readonly defaultRepo: string | undefined;
+    /** Path of the YAML or JSON routing file. */
+    readonly configFile: string | undefined;
+  };
+  readonly agent: {
+    readonly model: string;
+    readonly maxTurns: number;
+    readonly maxTokens: number;
+    readonly budgetUsd: number;
+    readonly checkRounds: number;
+    readonly concurrency: number;
+    readonly commandTimeoutMs: number;
+    readonly checkTimeoutMs: number;
+    readonly gitName: string;
+    readonly gitEmail: string;
+  };
+  /** The only environment git and agent commands get: no secrets, ever. */
+  readonly childEnv: Readonly<Record<string, string>>;
 }
 
 /** Settings each role cannot run without, with the reason shown to the operator. */
@@ -141,6 +180,20 @@ function toConfig(e: Env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+    routing: { defaultRepo: e.DEFAULT_REPO, configFile: e.AGENT_WORKFORCE_CONFIG },
+    agent: {
+      model: e.AGENT_MODEL,
+      maxTurns: e.AGENT_MAX_TURNS,
+      maxTokens: e.AGENT_MAX_TOKENS,
+      budgetUsd: e.AGENT_BUDGET_USD,
+      checkRounds: e.AGENT_CHECK_ROUNDS,
+      concurrency: e.AGENT_CONCURRENCY,
+      commandTimeoutMs: e.AGENT_COMMAND_TIMEOUT_SECONDS * 1000,
+      checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
+      gitName: e.AGENT_GIT_NAME,
+      gitEmail: e.AGENT_GIT_EMAIL,
+    },
+    childEnv: { PATH: e.PATH, LANG: e.LANG },
   };
 }
 

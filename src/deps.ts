@@ -1,8 +1,26 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
+import { AnthropicRunner } from "./agent/anthropic-runner.js";
+import type { AgentRunner } from "./agent/runner.js";
 import type { Config } from "./config.js";
+import { createOctokit, type GitHub } from "./github/octokit.js";
+import { createLinearClient } from "./linear/client.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, redactUrl, withTimeout } from "./redis.js";
+import { loadRouting, type Routing } from "./routing/routing-config.js";
+import { TaskStore } from "./tasks/task-store.js";
+import { Workspace } from "./workspace/index.js";
+
+/** Remote clients; present when their credentials are configured (always in a worker). */
+export interface Clients {
+  readonly github: GitHub;
+  /** A Linear client bound to one job's AbortSignal. */
+  linear(signal?: AbortSignal): LinearClient;
+  readonly anthropic: Anthropic;
+  readonly runner: AgentRunner;
+}
 
 /** Everything the server and the workers share, built once per process. */
 export interface Deps {
@@ -11,7 +29,18 @@ export interface Deps {
   /** Fail-fast connection for request paths and queue producers. */
   readonly redis: Redis;
   readonly queues: Queues;
+  readonly tasks: TaskStore;
+  readonly routing: Routing;
+  readonly workspace: Workspace;
+  readonly clients: Clients | null;
   close(): Promise<void>;
+}
+
+/** Overrides for tests and the demo (e.g. a scripted agent runner). */
+export interface DepsOverrides {
+  logger?: Logger;
+  redisTimeoutMs?: number;
+  runner?: AgentRunner;
 }
 
 /**
@@ -19,27 +48,65 @@ export interface Deps {
  * server version as a queue opens, which a fail-fast connection cannot do before it is up).
  * `close()` releases everything in reverse order.
  */
-export async function createDeps(
-  config: Config,
-  opts: { logger?: Logger; redisTimeoutMs?: number } = {},
-): Promise<Deps> {
+export async function createDeps(config: Config, opts: DepsOverrides = {}): Promise<Deps> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
+  const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
+  const queues = createQueues(redis, config.redisPrefix);
+  return {
+    config,
+    logger,
+    redis,
+    queues,
+    tasks: new TaskStore(redis, config.redisPrefix),
+    routing,
+    workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
+    clients: createClients(config, logger, opts.runner),
+    async close() {
+      await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
+      redis.disconnect();
+    },
+  };
+}
+
+function createClients(config: Config, logger: Logger, runner?: AgentRunner): Clients | null {
+  const { github, linear, anthropic: a } = config;
+  if (!github.token || !linear.apiKey || !a.apiKey) return null;
+  const linearKey = linear.apiKey;
+  const anthropic = new Anthropic({ apiKey: a.apiKey, baseURL: a.baseUrl ?? null, maxRetries: 4 });
+  return {
+    github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger }),
+    linear: (signal) => createLinearClient({ apiKey: linearKey, apiUrl: linear.apiUrl, signal }),
+    anthropic,
+    runner:
+      runner ??
+      new AnthropicRunner({
+        client: anthropic,
+        model: config.agent.model,
+        maxTokens: config.agent.maxTokens,
+        commandEnv: { ...config.childEnv },
+        commandTimeoutMs: config.agent.commandTimeoutMs,
+      }),
+  };
+}
+
+async function connectRedis(config: Config, logger: Logger, timeoutMs: number): Promise<Redis> {
   const redis = createRedis(config.redisUrl, "producer");
-  let lastRedisError = "";
+  let lastError = "";
   redis.on("error", (err: Error) => {
     // ioredis repeats the same error on every reconnect attempt; log each distinct one once.
-    if (err.message !== lastRedisError) logger.warn({ err: err.message }, "redis connection error");
-    lastRedisError = err.message;
+    if (err.message !== lastError) logger.warn({ err: err.message }, "redis connection error");
+    lastError = err.message;
   });
   redis.on("ready", () => {
-    if (lastRedisError) logger.info("redis connection restored");
-    lastRedisError = "";
+    if (lastError) logger.info("redis connection restored");
+    lastError = "";
   });
   try {
     if (redis.status !== "ready") {
       await withTimeout(
         new Promise<void>((resolve) => redis.once("ready", () => resolve())),
-        opts.redisTimeoutMs ?? 10_000,
+        timeoutMs,
         `Redis at ${redactUrl(config.redisUrl)} did not answer: start one (e.g. \`redis-server\`) or set REDIS_URL; waited`,
       );
     }
@@ -47,15 +114,5 @@ export async function createDeps(
     redis.disconnect();
     throw err;
   }
-  const queues = createQueues(redis, config.redisPrefix);
-  return {
-    config,
-    logger,
-    redis,
-    queues,
-    async close() {
-      await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
-      redis.disconnect();
-    },
-  };
+  return redis;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import { startWorkers, type Workers } from "../jobs/workers.js";
 import { buildApp } from "./app.js";
 import type { Config, Role } from "./config.js";
-import { createDeps, type Deps } from "./deps.js";
+import { createDeps, type Deps, type DepsOverrides } from "./deps.js";
 
 /** A running service: what `close()` must stop, in order. */
 export interface Running {
@@ -12,8 +13,12 @@ export interface Running {
 }
 
 /** Starts the requested roles over one set of deps; the caller owns signals and exit codes. */
-export async function run(config: Config, roles: readonly Role[]): Promise<Running> {
-  const deps = await createDeps(config);
+export async function run(
+  config: Config,
+  roles: readonly Role[],
+  overrides: DepsOverrides = {},
+): Promise<Running> {
+  const deps = await createDeps(config, overrides);
   const log = deps.logger;
   let app: FastifyInstance | undefined;
   let address: string | undefined;
@@ -21,6 +26,11 @@ export async function run(config: Config, roles: readonly Role[]): Promise<Runni
     app = await buildApp(deps);
     address = await app.listen({ port: config.port, host: config.host });
     log.info({ address }, "webhook server listening");
+  }
+  let workers: Workers | undefined;
+  if (roles.includes("worker")) {
+    workers = startWorkers(deps);
+    log.info({ concurrency: config.agent.concurrency }, "workers started");
   }
   let closing: Promise<void> | undefined;
   return {
@@ -31,6 +41,7 @@ export async function run(config: Config, roles: readonly Role[]): Promise<Runni
       closing ??= (async () => {
         // Stop taking webhooks first, then let the deps go.
         if (app) await app.close();
+        if (workers) await workers.close();
         await deps.close();
       })();
       return closing;

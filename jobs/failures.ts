@@ -1,0 +1,56 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
+import { RequestError } from "@octokit/request-error";
+import { type Job, UnrecoverableError } from "bullmq";
+
+/** How a job failure is handled and what humans are told. */
+export interface Failure {
+  /** In words a person can act on. */
+  message: string;
+  retry: boolean;
+  cancelled: boolean;
+  cause: unknown;
+}
+
+/**
+ * Sorts an error into "retry later" (network trouble, rate limits, 5xx) and "permanent" (bad
+ * credentials, missing repository, refused request), with a message that says what to fix.
+ */
+export function classifyFailure(
+  err: unknown,
+  job: Pick<Job, "attemptsMade" | "opts">,
+  signal: AbortSignal,
+): Failure {
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const permanent = (message: string): Failure => ({ message, retry: false, cancelled: false, cause: err });
+  if (signal.aborted) {
+    const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "");
+    return { message: `Stopped${reason ? `: ${reason}` : ""}.`, retry: false, cancelled: true, cause: err };
+  }
+  if (err instanceof UnrecoverableError) return permanent(err.message);
+  if (err instanceof RequestError) {
+    if (err.status === 401)
+      return permanent("GitHub rejected GITHUB_TOKEN (401). Check that the token is valid.");
+    if (err.status === 404)
+      return permanent(
+        `GitHub answered 404 for ${err.request.method} ${new URL(err.request.url).pathname}: the repository does not exist or GITHUB_TOKEN cannot see it.`,
+      );
+    if (err.status === 403 && !/rate limit/i.test(err.message))
+      return permanent(
+        `GitHub refused ${err.request.method} ${new URL(err.request.url).pathname} (403): give GITHUB_TOKEN write access to contents and pull requests.`,
+      );
+    if (err.status === 422) return permanent(`GitHub refused the request (422): ${err.message}`);
+  }
+  if (err instanceof AuthenticationLinearError)
+    return permanent("Linear rejected LINEAR_API_KEY. Check the key.");
+  if (err instanceof ForbiddenLinearError) return permanent(`Linear refused the request: ${err.message}`);
+  if (err instanceof InvalidInputLinearError) return permanent(`Linear refused the request: ${err.message}`);
+  if (err instanceof Anthropic.AuthenticationError)
+    return permanent("Anthropic rejected ANTHROPIC_API_KEY. Check the key.");
+  if (err instanceof Anthropic.PermissionDeniedError || err instanceof Anthropic.BadRequestError) {
+    return permanent(`Anthropic refused the request: ${err.message}`);
+  }
+  const message = (err as Error)?.message ?? String(err);
+  if (lastAttempt) return permanent(`${message} (gave up after ${job.attemptsMade + 1} attempts)`);
+  return { message, retry: true, cancelled: false, cause: err };
+}

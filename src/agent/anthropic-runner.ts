@@ -1,0 +1,166 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import { addUsage, type Usage, ZERO_USAGE } from "../tasks/task.js";
+import { withCacheBreakpoints } from "./cache-breakpoints.js";
+import { costOf } from "./pricing.js";
+import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals } from "./runner.js";
+import { createBashTool, createEditorTool, type ToolResult } from "./tools/index.js";
+
+type Message = Anthropic.Messages.MessageParam;
+type ToolResultBlock = Anthropic.Messages.ToolResultBlockParam;
+
+export interface AnthropicRunnerOptions {
+  client: Anthropic;
+  model: string;
+  maxTokens: number;
+  /** Environment of the agent's shell: no secrets, ever. */
+  commandEnv: Record<string, string>;
+  commandTimeoutMs: number;
+  maxOutputChars?: number;
+}
+
+/** The Messages API tool-use loop with Anthropic's trained client tools (text editor and bash). */
+export class AnthropicRunner implements AgentRunner {
+  readonly name = "anthropic";
+  constructor(private readonly opts: AnthropicRunnerOptions) {}
+
+  /** Opens a session whose tools are confined to the worktree. */
+  startSession(s: SessionOptions): AgentSession {
+    return new AnthropicSession(this.opts, s);
+  }
+}
+
+class AnthropicSession implements AgentSession {
+  private readonly messages: Message[] = [];
+  private readonly editor;
+  private readonly bash;
+  private turns = 0;
+  private usage: Usage = { ...ZERO_USAGE };
+  private cost = 0;
+
+  constructor(
+    private readonly o: AnthropicRunnerOptions,
+    private readonly s: SessionOptions,
+  ) {
+    this.editor = createEditorTool({ root: s.worktree, maxCharacters: 40_000 });
+    this.bash = createBashTool({
+      cwd: s.worktree,
+      env: { ...o.commandEnv, ...s.env },
+      timeoutMs: o.commandTimeoutMs,
+      maxOutputChars: o.maxOutputChars ?? 30_000,
+    });
+  }
+
+  totals(): SessionTotals {
+    return { turns: this.turns, usage: this.usage, costUsd: this.cost };
+  }
+
+  touchedFiles(): string[] {
+    return this.editor.touched();
+  }
+
+  async close(): Promise<void> {
+    await this.bash.close();
+  }
+
+  async send(message: string): Promise<RunOutcome> {
+    this.appendUser([{ type: "text", text: message }]);
+    let finalText = "";
+    for (;;) {
+      if (this.s.signal.aborted) return this.outcome("aborted", finalText);
+      if (this.turns >= this.s.limits.maxTurns) return this.outcome("max-turns", finalText);
+      if (this.cost >= this.s.limits.budgetUsd) return this.outcome("budget", finalText);
+
+      let response: Anthropic.Messages.Message;
+      try {
+        response = await this.o.client.messages.create(
+          {
+            model: this.o.model,
+            max_tokens: this.o.maxTokens,
+            system: [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }],
+            tools: [this.editor.definition, this.bash.definition],
+            messages: withCacheBreakpoints(this.messages),
+          },
+          { signal: this.s.signal },
+        );
+      } catch (err) {
+        if (this.s.signal.aborted) return this.outcome("aborted", finalText);
+        throw err;
+      }
+      const turnUsage = usageOf(response.usage);
+      const turnCost = costOf(this.o.model, turnUsage);
+      this.turns += 1;
+      this.usage = addUsage(this.usage, turnUsage);
+      this.cost += turnCost;
+      this.messages.push({ role: "assistant", content: response.content });
+      const text = response.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("\n");
+      if (text.trim()) finalText = text;
+
+      const calls = response.content.filter(
+        (b): b is Anthropic.Messages.ToolUseBlock => b.type === "tool_use",
+      );
+      await this.s.onTurn?.({
+        turn: this.turns,
+        usage: turnUsage,
+        costUsd: turnCost,
+        tools: calls.map((c) => toolLabel(c)),
+      });
+      if (calls.length > 0) {
+        // Every tool_use must be answered, even when we are about to stop, so the conversation
+        // stays valid for a later send().
+        this.appendUser(await this.runTools(calls));
+        continue;
+      }
+      if (response.stop_reason === "max_tokens") {
+        this.appendUser([{ type: "text", text: "Your reply was cut off by the output limit. Continue." }]);
+        continue;
+      }
+      if (response.stop_reason === "pause_turn") continue;
+      return this.outcome("done", finalText);
+    }
+  }
+
+  private async runTools(calls: Anthropic.Messages.ToolUseBlock[]): Promise<ToolResultBlock[]> {
+    const results: ToolResultBlock[] = [];
+    for (const call of calls) {
+      let r: ToolResult;
+      if (this.s.signal.aborted) r = { content: "The run was stopped.", isError: true };
+      else if (call.name === "str_replace_based_edit_tool") r = await this.editor.run(call.input);
+      else if (call.name === "bash") r = await this.bash.run(call.input, this.s.signal);
+      else r = { content: `Unknown tool "${call.name}".`, isError: true };
+      results.push({
+        type: "tool_result",
+        tool_use_id: call.id,
+        content: r.content || "(no output)",
+        ...(r.isError ? { is_error: true } : {}),
+      });
+    }
+    return results;
+  }
+
+  // Consecutive user content (tool results, then a follow-up) goes into one message.
+  private appendUser(blocks: Array<ToolResultBlock | Anthropic.Messages.TextBlockParam>) {
+    const last = this.messages.at(-1);
+    if (last?.role === "user" && Array.isArray(last.content)) last.content.push(...blocks);
+    else this.messages.push({ role: "user", content: blocks });
+  }
+
+  private outcome(stop: RunOutcome["stop"], finalText: string): RunOutcome {
+    return { stop, finalText, ...this.totals() };
+  }
+}
+
+function usageOf(u: Anthropic.Messages.Usage): Usage {
+  return {
+    input: u.input_tokens ?? 0,
+    output: u.output_tokens ?? 0,
+    cacheWrite: u.cache_creation_input_tokens ?? 0,
+    cacheRead: u.cache_read_input_tokens ?? 0,
+  };
+}
+
+function toolLabel(c: Anthropic.Messages.ToolUseBlock): string {
+  const input = c.input as { command?: unknown };
+  return c.name === "str_replace_based_edit_tool" && typeof input.command === "string"
+    ? `edit:${input.command}`
+    : c.name;
+}

@@ -1,0 +1,61 @@
+import type { Usage } from "../tasks/task.js";
+
+/** Why a run of the agent ended. */
+export type StopReason = "done" | "max-turns" | "budget" | "aborted";
+
+/** What one model turn cost; reported as it happens so status and budgets stay current. */
+export interface TurnReport {
+  turn: number;
+  usage: Usage;
+  costUsd: number;
+  /** Tools the model called this turn, e.g. ["bash", "str_replace_based_edit_tool:create"]. */
+  tools: string[];
+}
+
+/** Totals of a session so far. */
+export interface SessionTotals {
+  turns: number;
+  usage: Usage;
+  costUsd: number;
+}
+
+export interface RunOutcome extends SessionTotals {
+  stop: StopReason;
+  /** The agent's last words (its report when it finished normally). */
+  finalText: string;
+}
+
+/** Limits that apply to the whole session, across every message sent to it. */
+export interface SessionLimits {
+  maxTurns: number;
+  budgetUsd: number;
+}
+
+export interface SessionOptions {
+  /** The checked-out repository the agent works in. */
+  worktree: string;
+  system: string;
+  /** Extra environment for the agent's commands (HOME of this job); never secrets. */
+  env?: Record<string, string>;
+  limits: SessionLimits;
+  signal: AbortSignal;
+  onTurn?: (report: TurnReport) => void | Promise<void>;
+}
+
+/** A conversation with an agent in one worktree; `send` can be called again (e.g. check failures). */
+export interface AgentSession {
+  send(message: string): Promise<RunOutcome>;
+  totals(): SessionTotals;
+  /** Repository paths the agent created or edited through its editor tool. */
+  touchedFiles(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The agent runtime behind a small interface, so another runner (an external CLI agent run in
+ * the worktree) can be added without touching jobs.
+ */
+export interface AgentRunner {
+  readonly name: string;
+  startSession(opts: SessionOptions): AgentSession;
+}

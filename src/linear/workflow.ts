@@ -1,0 +1,53 @@
+import type { LinearClient } from "@linear/sdk";
+
+export type StateType = "triage" | "backlog" | "unstarted" | "started" | "completed" | "canceled";
+
+interface StateNode {
+  id: string;
+  name: string;
+  type: string;
+  position: number;
+}
+
+const TEAM_STATES = /* GraphQL */ `
+  query AgentTeamStates($teamId: String!) {
+    team(id: $teamId) { states(first: 100) { nodes { id name type position } } }
+  }
+`;
+
+/** The team's workflow states, ordered by position within each type as Linear shows them. */
+export async function teamStates(linear: LinearClient, p: { teamId: string }): Promise<StateNode[]> {
+  const res = await linear.client.rawRequest<
+    { team: { states: { nodes: StateNode[] } } },
+    { teamId: string }
+  >(TEAM_STATES, { teamId: p.teamId });
+  return [...(res.data?.team.states.nodes ?? [])].sort((a, b) => a.position - b.position);
+}
+
+/** Picks the first state of a type, or one by name (case-insensitive); null when the team has none. */
+export function pickState(states: StateNode[], want: { type?: StateType; name?: string }): StateNode | null {
+  if (want.name) {
+    const name = want.name.toLowerCase();
+    return states.find((s) => s.name.toLowerCase() === name) ?? null;
+  }
+  return states.find((s) => s.type === want.type) ?? null;
+}
+
+/**
+ * Moves an issue to the team's state matching `want`, unless it is there already. Returns the
+ * state name, or null when the team has no such state (nothing is changed then).
+ */
+export async function moveIssue(
+  linear: LinearClient,
+  p: {
+    issueId: string;
+    teamId: string;
+    currentStateId?: string | null;
+    want: { type?: StateType; name?: string };
+  },
+): Promise<string | null> {
+  const state = pickState(await teamStates(linear, { teamId: p.teamId }), p.want);
+  if (!state) return null;
+  if (state.id !== p.currentStateId) await linear.updateIssue(p.issueId, { stateId: state.id });
+  return state.name;
+}

@@ -1,0 +1,51 @@
+import type { Task } from "../tasks/task.js";
+import { usageLine } from "./format.js";
+
+/** Pull request title: the issue's, prefixed with its identifier so Linear links the two. */
+export function prTitle(task: Pick<Task, "identifier" | "title">): string {
+  return `${task.identifier}: ${task.title}`;
+}
+
+/** Pull request body: issue link, what the agent did, check results, turns, tokens and cost. */
+export function renderPrBody(
+  task: Task,
+  p: {
+    summary: string;
+    model: string;
+    agentHandle: string;
+    limitNote: string | null;
+    checksOutput: string | null;
+  },
+): string {
+  const parts = [
+    `Resolves [${task.identifier}](${task.issueUrl ?? "#"}): ${task.title}`,
+    "",
+    "## What the agent did",
+    p.summary.trim() || "_The agent did not write a summary._",
+  ];
+  if (p.limitNote) parts.push("", `> [!WARNING]\n> ${p.limitNote}`);
+  parts.push("", "## Checks");
+  if (!task.checks) parts.push("No check command is configured for this repository.");
+  else if (task.checks.passed) parts.push(`✅ \`${task.checks.command}\` passed.`);
+  else {
+    parts.push(`❌ \`${task.checks.command}\` still fails, so this pull request is a draft.`);
+    if (p.checksOutput)
+      parts.push(
+        "",
+        "<details><summary>Output (tail)</summary>",
+        "",
+        "```",
+        p.checksOutput,
+        "```",
+        "</details>",
+      );
+  }
+  parts.push(
+    "",
+    "## Cost",
+    `${usageLine(task)} (${p.model})`,
+    "",
+    `<sub>Opened by agent-workforce. Request changes in a review or mention ${p.agentHandle} in a comment to have the agent revise this pull request.</sub>`,
+  );
+  return parts.join("\n");
+}

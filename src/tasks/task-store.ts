@@ -1,0 +1,110 @@
+import type { Redis } from "ioredis";
+import { canTransition, newTask, type Task } from "./task.js";
+
+/** Raised when code asks for a move the state machine forbids; a bug, not an operator problem. */
+export class TransitionError extends Error {}
+
+/**
+ * Task records in Redis: one JSON document per Linear issue, an index by last update for the
+ * dashboard, and a PR → issue map so GitHub events can be recognised as "about an agent's PR".
+ */
+export class TaskStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  private key(issueId: string) {
+    return `${this.prefix}:task:${issueId}`;
+  }
+  private prKey(owner: string, repo: string, pr: number) {
+    return `${this.prefix}:task-pr:${owner.toLowerCase()}/${repo.toLowerCase()}#${pr}`;
+  }
+  private get indexKey() {
+    return `${this.prefix}:tasks`;
+  }
+
+  /** The task of an issue, or null. */
+  async get(issueId: string): Promise<Task | null> {
+    const raw = await this.redis.get(this.key(issueId));
+    return raw ? (JSON.parse(raw) as Task) : null;
+  }
+
+  /** The task that owns a pull request, or null when the PR is not an agent's. */
+  async findByPullRequest(owner: string, repo: string, pr: number): Promise<Task | null> {
+    const issueId = await this.redis.get(this.prKey(owner, repo, pr));
+    return issueId ? this.get(issueId) : null;
+  }
+
+  /** Tasks, most recently updated first. */
+  async list(limit = 200): Promise<Task[]> {
+    const ids = await this.redis.zrevrange(this.indexKey, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Task);
+  }
+
+  /** Returns the issue's task, creating it in `queued` when none exists. */
+  async ensure(p: {
+    issueId: string;
+    identifier: string;
+    title: string;
+    issueUrl: string | null;
+  }): Promise<Task> {
+    const now = this.clock().toISOString();
+    const fresh = newTask({ ...p, now });
+    const created = await this.redis.set(this.key(p.issueId), JSON.stringify(fresh), "NX");
+    if (created === "OK") {
+      await this.redis.zadd(this.indexKey, Date.parse(now), p.issueId);
+      return fresh;
+    }
+    return (await this.get(p.issueId)) as Task;
+  }
+
+  /**
+   * Applies `change` atomically: compare-and-set on the whole document in a Lua script (WATCH would
+   * be unsafe on a connection shared by concurrent jobs), retried on conflict. A change that moves
+   * the state is checked against the state machine.
+   */
+  async update(issueId: string, change: (t: Task) => Partial<Task>): Promise<Task> {
+    const key = this.key(issueId);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const raw = await this.redis.get(key);
+      if (!raw) throw new Error(`no task for issue ${issueId}`);
+      const current = JSON.parse(raw) as Task;
+      const patch = change(current);
+      if (patch.state && !canTransition(current.state, patch.state)) {
+        throw new TransitionError(
+          `task ${current.identifier}: ${current.state} → ${patch.state} is not allowed`,
+        );
+      }
+      const now = this.clock().toISOString();
+      const next: Task = { ...current, ...patch, updatedAt: now };
+      const prKey =
+        next.repo && next.prNumber ? this.prKey(next.repo.owner, next.repo.name, next.prNumber) : "";
+      const ok = await this.redis.eval(
+        CAS_SCRIPT,
+        3,
+        key,
+        this.indexKey,
+        prKey || key,
+        raw,
+        JSON.stringify(next),
+        String(Date.parse(now)),
+        issueId,
+        prKey ? "1" : "0",
+      );
+      if (ok === 1) return next;
+    }
+    throw new Error(`task ${issueId} is being updated concurrently; giving up after 50 attempts`);
+  }
+}
+
+const CAS_SCRIPT = `
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], ARGV[2])
+redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
+if ARGV[5] == "1" then redis.call("SET", KEYS[3], ARGV[4]) end
+return 1
+`;

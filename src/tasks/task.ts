@@ -1,0 +1,128 @@
+/** Where a task is in its life; one module (this one) owns which moves are allowed. */
+export type TaskState =
+  | "queued"
+  | "working"
+  | "checking"
+  | "pr-open"
+  | "revising"
+  | "merged"
+  | "closed"
+  | "failed"
+  | "stopped";
+
+/** Token counts as the Messages API reports them. */
+export interface Usage {
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ input: 0, output: 0, cacheWrite: 0, cacheRead: 0 });
+
+/** Adds two usage records. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    input: a.input + b.input,
+    output: a.output + b.output,
+    cacheWrite: a.cacheWrite + b.cacheWrite,
+    cacheRead: a.cacheRead + b.cacheRead,
+  };
+}
+
+/** The record of one Linear issue handed to agents; every status surface is rendered from it. */
+export interface Task {
+  issueId: string;
+  identifier: string;
+  title: string;
+  issueUrl: string | null;
+  teamId: string | null;
+  repo: { owner: string; name: string } | null;
+  branch: string | null;
+  baseBranch: string | null;
+  prNumber: number | null;
+  prUrl: string | null;
+  state: TaskState;
+  /** What the agent is doing right now, in a few words (dashboard, progress comment). */
+  step: string | null;
+  attempts: number;
+  turns: number;
+  usage: Usage;
+  costUsd: number;
+  /** The Linear comment edited in place as the task moves. */
+  progressCommentId: string | null;
+  /** Compact note for the next run, instead of replaying the transcript. */
+  handoff: string | null;
+  checks: { command: string; passed: boolean; summary: string } | null;
+  /** Why the task failed or stopped, in words a person can act on. */
+  error: string | null;
+  jobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  prOpenedAt: string | null;
+  finishedAt: string | null;
+}
+
+const ACTIVE: TaskState[] = ["queued", "working", "checking", "revising"];
+
+/** States in which an agent is queued or running for the task. */
+export function isActive(state: TaskState): boolean {
+  return ACTIVE.includes(state);
+}
+
+// A new attempt (the label added again) may start from any state but merged.
+const ALLOWED: Record<TaskState, TaskState[]> = {
+  queued: ["working", "failed", "stopped"],
+  working: ["checking", "pr-open", "failed", "stopped", "queued"],
+  checking: ["working", "pr-open", "failed", "stopped", "queued"],
+  "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped"],
+  revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
+  merged: [],
+  closed: ["queued", "working"],
+  failed: ["queued", "working", "merged", "closed"],
+  stopped: ["queued", "working", "merged", "closed"],
+};
+
+/** Whether `from → to` is a legal move (staying put is always allowed). */
+export function canTransition(from: TaskState, to: TaskState): boolean {
+  return from === to || ALLOWED[from].includes(to);
+}
+
+/** A fresh task for an issue, before any agent ran. */
+export function newTask(p: {
+  issueId: string;
+  identifier: string;
+  title: string;
+  issueUrl: string | null;
+  now: string;
+}): Task {
+  return {
+    issueId: p.issueId,
+    identifier: p.identifier,
+    title: p.title,
+    issueUrl: p.issueUrl,
+    teamId: null,
+    repo: null,
+    branch: null,
+    baseBranch: null,
+    prNumber: null,
+    prUrl: null,
+    state: "queued",
+    step: null,
+    attempts: 0,
+    turns: 0,
+    usage: { ...ZERO_USAGE },
+    costUsd: 0,
+    progressCommentId: null,
+    handoff: null,
+    checks: null,
+    error: null,
+    jobId: null,
+    createdAt: p.now,
+    updatedAt: p.now,
+    startedAt: null,
+    prOpenedAt: null,
+    finishedAt: null,
+  };
+}

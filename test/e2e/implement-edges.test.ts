@@ -1,0 +1,182 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ScriptedTurn } from "../fakes/anthropic/index.js";
+import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+
+const edit = (input: Record<string, unknown>): ScriptedTurn => ({
+  content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input }],
+});
+const bash = (command: string): ScriptedTurn => ({
+  content: [{ type: "tool_use", name: "bash", input: { command } }],
+});
+const done = (
+  text = "## Summary\nDone.\n## Files\ngreet.txt\n## Decisions\nnone\n## Open points\nnone",
+): ScriptedTurn => ({
+  content: [{ type: "text", text }],
+});
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+async function pulls(w: World) {
+  return (await w.octokit.rest.pulls.list({ owner: OWNER, repo: REPO, state: "all" })).data;
+}
+
+/** Text of every tool_result the service sent back to the model. */
+function toolResults(w: World): Array<{ content: string; is_error?: boolean }> {
+  // The newest request carries the whole conversation.
+  const messages = (w.anthropic.requests.at(-1)?.body.messages ?? []) as Array<{
+    role: string;
+    content: unknown;
+  }>;
+  return [messages].flatMap((list) =>
+    list
+      .filter((m) => m.role === "user" && Array.isArray(m.content))
+      .flatMap((m) =>
+        (m.content as Array<{ type: string; content?: unknown; is_error?: boolean }>).filter(
+          (b) => b.type === "tool_result",
+        ),
+      )
+      .map((b) => ({ content: String(b.content), is_error: b.is_error })),
+  );
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await allFiles(full)));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}
+
+describe("implement: edges", () => {
+  it("checks that still fail after the allowed rounds → draft PR that says so", async () => {
+    world = await startWorld({ env: { AGENT_CHECK_ROUNDS: "1" } });
+    const w = world;
+    const issue = w.newIssue();
+    // The agent breaks the check and never fixes it: first run, then one more round.
+    w.anthropic.script([
+      edit({ command: "create", path: "greet.txt", file_text: "goodbye\n" }),
+      done(),
+      done(),
+    ]);
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    const [pr] = await pulls(w);
+    expect(pr?.draft).toBe(true);
+    expect(pr?.body).toContain("`sh check.sh` still fails, so this pull request is a draft.");
+    // The failure output went back to the agent once (AGENT_CHECK_ROUNDS=1).
+    const fed = w.anthropic.requests.filter((r) =>
+      JSON.stringify(r.body.messages.at(-1)).includes("checks failed"),
+    );
+    expect(fed).toHaveLength(1);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", checks: { passed: false } });
+  });
+
+  it("stops at the budget with a clear note and opens a draft with what it has", async () => {
+    world = await startWorld({ env: { AGENT_BUDGET_USD: "0.000001" } });
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }), done()]);
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    // Only the first turn ran: the budget was spent after it.
+    expect(w.anthropic.requests).toHaveLength(1);
+    const [pr] = await pulls(w);
+    expect(pr?.draft).toBe(true);
+    expect(pr?.body).toContain("stopped after spending its budget (AGENT_BUDGET_USD)");
+    const task = await w.deps.tasks.get(issue.id);
+    expect(task?.error).toContain("AGENT_BUDGET_USD");
+    expect(w.linear.store.commentsFor(issue.id)[0]?.body).toContain("AGENT_BUDGET_USD");
+  });
+
+  it("an issue that routes nowhere gets a comment on how to route it and no agent run", async () => {
+    world = await startWorld({ routing: null });
+    const w = world;
+    const issue = w.newIssue();
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    expect(w.anthropic.requests).toHaveLength(0);
+    const bodies = w.linear.store.commentsFor(issue.id).map((c) => c.body);
+    expect(bodies.some((b) => b.includes("`repo:owner/name`") && b.includes("DEFAULT_REPO"))).toBe(true);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "failed" });
+    expect(await pulls(w)).toHaveLength(0);
+  });
+
+  it("refuses path and symlink escapes and never exposes a secret to the agent, git config or logs", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([
+      edit({ command: "view", path: "/etc/passwd" }),
+      edit({ command: "view", path: "../../../../etc/hostname" }),
+      bash("ln -s /etc escape && echo linked"),
+      edit({ command: "create", path: "escape/agent-workforce-pwned", file_text: "x" }),
+      bash("env; cat .git/config 2>&1; git config --list 2>&1"),
+      edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }),
+      bash("rm escape"),
+      done(),
+    ]);
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+
+    const results = toolResults(w);
+    expect(results[0]).toMatchObject({ is_error: true });
+    expect(results[0]?.content).toMatch(/outside the repository/);
+    expect(results[1]).toMatchObject({ is_error: true });
+    expect(results[3]).toMatchObject({ is_error: true });
+    await expect(stat("/etc/agent-workforce-pwned")).rejects.toThrow();
+    const envDump = results[4]?.content ?? "";
+    expect(envDump).toContain("PATH=");
+    for (const secret of w.secrets) {
+      expect(envDump).not.toContain(secret);
+      for (const r of results) expect(r.content).not.toContain(secret);
+      expect(w.logs.join("\n")).not.toContain(secret);
+    }
+    // Nothing under DATA_DIR (mirror config, worktrees) holds the token.
+    for (const file of await allFiles(w.dataDir)) {
+      const text = await readFile(file, "utf8").catch(() => "");
+      expect(text.includes(w.github.token), file).toBe(false);
+    }
+    const [pr] = await pulls(w);
+    expect(pr?.draft).toBe(false);
+  });
+
+  it("a retried job updates the same PR instead of opening another", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([
+      edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }),
+      done("## Summary\nFirst try."),
+    ]);
+    const first = await w.labelIssue(issue);
+    expect(await w.waitForJob(first.body.jobId as string)).toBe("completed");
+    // The label is removed and added again: a new attempt on the same branch and PR.
+    w.anthropic.script([
+      edit({ command: "create", path: "NOTES.md", file_text: "notes\n" }),
+      done("## Summary\nSecond try."),
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await w.labelIssue(issue);
+    expect(second.body.jobId).not.toBe(first.body.jobId);
+    const state = await w.waitForJob(second.body.jobId as string);
+    expect(state, JSON.stringify(await w.deps.tasks.get(issue.id))).toBe("completed");
+
+    const list = await pulls(w);
+    expect(list).toHaveLength(1);
+    expect(list[0]?.body).toContain("Second try.");
+    // The second run resumed the pushed branch: both changes are on it.
+    expect(await w.remote.show("agent/eng-1", "greet.txt")).toBe("hello, world");
+    expect(await w.remote.show("agent/eng-1", "NOTES.md")).toBe("notes");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ attempts: 2, prNumber: list[0]?.number });
+    expect(w.linear.store.attachmentsFor(issue.id)).toHaveLength(1);
+    expect(w.linear.store.commentsFor(issue.id)).toHaveLength(1);
+  });
+});

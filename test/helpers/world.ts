@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { Octokit } from "@octokit/rest";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { startWorkers, type Workers } from "../../jobs/workers.js";
+import { buildApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.js";
+import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
+import { type GitHubFake, startGitHubFake } from "../fakes/github/index.js";
+import type { FakeIssue, FakeIssueLabel, FakeTeam } from "../fakes/linear/index.js";
+import { type LinearFake, startLinearFake } from "../fakes/linear/index.js";
+import { linearIssuePayload } from "../fixtures/linear.js";
+import { GITHUB_SECRET, LINEAR_SECRET } from "./config.js";
+import { type BareRemote, createBareRemote } from "./git-remote.js";
+import { cleanPrefix, REDIS_URL, uniquePrefix } from "./redis.js";
+import { signLinear } from "./sign.js";
+
+export const OWNER = "acme";
+export const REPO = "widgets";
+
+/** The whole service on loopback: real Redis, real git, fakes speaking GitHub, Linear and Anthropic. */
+export interface World {
+  github: GitHubFake;
+  /** A plain Octokit on the fake, for assertions through the real API. */
+  octokit: Octokit;
+  linear: LinearFake;
+  anthropic: AnthropicFake;
+  remote: BareRemote;
+  team: FakeTeam;
+  agentLabel: FakeIssueLabel;
+  deps: Deps;
+  app: FastifyInstance;
+  workers: Workers | null;
+  /** Every log line the service wrote, as JSON text. */
+  logs: string[];
+  dataDir: string;
+  secrets: string[];
+  newIssue(p?: { title?: string; description?: string; labels?: FakeIssueLabel[] }): FakeIssue;
+  /** Sends the signed Linear webhook for "agent label added to `issue`" through the real route. */
+  labelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
+  waitForJob(
+    jobId: string,
+    queue?: "implement" | "feedback" | "lifecycle",
+    timeoutMs?: number,
+  ): Promise<"completed" | "failed">;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  env?: Record<string, string>;
+  files?: Record<string, string>;
+  routing?: Record<string, unknown> | null;
+  startWorkers?: boolean;
+  overrides?: DepsOverrides;
+}
+
+const DEFAULT_FILES = {
+  "README.md": "# widgets\n\nA tiny project used by agent-workforce tests.\n",
+  "greet.txt": "hello\n",
+  "check.sh": "#!/bin/sh\n# The project's checks: greet.txt must say hello.\ngrep -q hello greet.txt\n",
+};
+
+/** Starts fakes, a bare remote, the app and (by default) workers under a fresh Redis prefix. */
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const [github, linear, anthropic, remote] = await Promise.all([
+    startGitHubFake({ token: `ghp_${randomUUID().replace(/-/g, "")}` }),
+    startLinearFake({ apiKey: `lin_api_${randomUUID().replace(/-/g, "")}` }),
+    startAnthropicFake({ apiKey: `sk-ant-${randomUUID()}`, minCacheableTokens: 200 }),
+    createBareRemote(opts.files ?? DEFAULT_FILES),
+  ]);
+  github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main" });
+  const team = linear.store.seedTeam({ key: "ENG", name: "Engineering" });
+  const agentLabel = linear.store.seedLabel({ name: "agent" });
+  const dataDir = await mkdtemp(path.join(tmpdir(), "awf-data-"));
+  const prefix = uniquePrefix("w");
+  let routingFile: string | undefined;
+  if (opts.routing !== null) {
+    routingFile = path.join(dataDir, "routing.yaml");
+    const routing = opts.routing ?? {
+      repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", maxAgents: 2 } },
+    };
+    await writeFile(routingFile, JSON.stringify(routing));
+  }
+  const env: Record<string, string> = {
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
+    LINEAR_WEBHOOK_SECRET: LINEAR_SECRET,
+    GITHUB_TOKEN: github.token,
+    GITHUB_API_URL: github.url,
+    LINEAR_API_KEY: linear.apiKey,
+    LINEAR_API_URL: linear.url,
+    ANTHROPIC_API_KEY: anthropic.apiKey,
+    ANTHROPIC_BASE_URL: anthropic.url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "debug",
+    AGENT_MODEL: "claude-sonnet-4-6",
+    ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
+    ...(opts.routing === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
+    ...opts.env,
+  };
+  if (routingFile)
+    await writeFile(
+      env.AGENT_WORKFORCE_CONFIG as string,
+      JSON.stringify(opts.routing ?? { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh" } } }),
+    );
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = pino({ level: "debug" }, sink);
+  const deps = await createDeps(loadConfig(env, ["server", "worker"]), { logger, ...opts.overrides });
+  const app = await buildApp(deps);
+  await app.ready();
+  const workers = opts.startWorkers === false ? null : startWorkers(deps);
+
+  const world: World = {
+    github,
+    octokit: new Octokit({ auth: github.token, baseUrl: github.url }),
+    linear,
+    anthropic,
+    remote,
+    team,
+    agentLabel,
+    deps,
+    app,
+    workers,
+    logs,
+    dataDir,
+    secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET],
+    newIssue(p = {}) {
+      return linear.store.seedIssue({
+        teamId: team.id,
+        title: p.title ?? "Greet the world politely",
+        description: p.description ?? "Change greet.txt so it says `hello, world`.",
+        labelIds: (p.labels ?? [agentLabel]).map((l) => l.id),
+      });
+    },
+    async labelIssue(issue) {
+      const labels = issue.labelIds.map((id) => {
+        const l = linear.store.issueLabels.get(id);
+        return { id, name: l?.name ?? "?", color: "#000000" };
+      });
+      const payload = linearIssuePayload("update", {
+        issueId: issue.id,
+        identifier: issue.identifier,
+        title: issue.title,
+        team: { id: team.id, key: team.key, name: team.name },
+        labels,
+        updatedFrom: { labelIds: issue.labelIds.filter((id) => id !== agentLabel.id) },
+        updatedAt: new Date().toISOString(),
+      });
+      const body = JSON.stringify(payload);
+      const res = await app.inject({
+        method: "POST",
+        url: "/webhooks/linear",
+        payload: body,
+        headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
+      });
+      return { status: res.statusCode, body: res.json() };
+    },
+    async waitForJob(jobId, queue = "implement", timeoutMs = 20_000) {
+      const q = deps.queues[queue];
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const job = await q.getJob(jobId);
+        const state = job ? await job.getState() : "missing";
+        if (state === "completed") return "completed";
+        if (state === "failed") return "failed";
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`job ${jobId} did not finish within ${timeoutMs} ms`);
+    },
+    async close() {
+      await app.close();
+      await workers?.close();
+      await deps.close();
+      await Promise.all([github.close(), linear.close(), anthropic.close()]);
+      await remote.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+      await cleanPrefix(prefix);
+    },
+  };
+  return world;
+}

@@ -1,0 +1,87 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { routeIssue } from "../../src/routing/route-issue.js";
+import { loadRouting, parseRouting, RoutingConfigError } from "../../src/routing/routing-config.js";
+
+const routing = parseRouting(
+  {
+    defaults: { maxAgents: 1 },
+    repos: { "acme/api": { baseBranch: "develop", checkCommand: "npm test", maxAgents: 3 } },
+    routes: [
+      { team: "ENG", repo: "acme/api" },
+      { project: "Billing revamp", repo: "acme/billing" },
+    ],
+  },
+  "acme/fallback",
+);
+
+describe("routeIssue", () => {
+  it("a repo: label wins over project, team and default", () => {
+    const r = routeIssue(
+      { teamKey: "ENG", projectName: "Billing revamp", labelNames: ["agent", "repo:acme/web"] },
+      routing,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      via: 'label "repo:acme/web"',
+      repo: { owner: "acme", name: "web", maxAgents: 1 },
+    });
+  });
+
+  it("a project route wins over the team route", () => {
+    const r = routeIssue({ teamKey: "ENG", projectName: "billing REVAMP", labelNames: [] }, routing);
+    expect(r).toMatchObject({ ok: true, repo: { owner: "acme", name: "billing" } });
+  });
+
+  it("a team route carries the repository's settings", () => {
+    const r = routeIssue({ teamKey: "eng", projectName: null, labelNames: [] }, routing);
+    expect(r).toEqual({
+      ok: true,
+      via: "team eng",
+      repo: { owner: "acme", name: "api", baseBranch: "develop", checkCommand: "npm test", maxAgents: 3 },
+    });
+  });
+
+  it("falls back to DEFAULT_REPO, and says how to route when there is none", () => {
+    expect(routeIssue({ teamKey: "OPS", projectName: null, labelNames: [] }, routing)).toMatchObject({
+      ok: true,
+      via: "DEFAULT_REPO",
+      repo: { owner: "acme", name: "fallback" },
+    });
+    const none = routeIssue(
+      { teamKey: "OPS", projectName: null, labelNames: [] },
+      parseRouting({}, undefined),
+    );
+    expect(none.ok).toBe(false);
+    expect(!none.ok && none.reason).toMatch(/repo:owner\/name.*AGENT_WORKFORCE_CONFIG.*DEFAULT_REPO/s);
+  });
+});
+
+describe("loadRouting", () => {
+  it("reads YAML and names every problem of an invalid file", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "awf-routing-"));
+    const good = path.join(dir, "routing.yaml");
+    await writeFile(
+      good,
+      "repos:\n  acme/api:\n    checkCommand: npm test\nroutes:\n  - team: ENG\n    repo: acme/api\n",
+    );
+    const r = await loadRouting(good, undefined);
+    expect(r.repos["acme/api"]?.checkCommand).toBe("npm test");
+
+    const bad = path.join(dir, "bad.yaml");
+    await writeFile(bad, "repos:\n  not-a-repo:\n    maxAgents: 0\nroutes:\n  - repo: acme/api\nextra: 1\n");
+    const err = await loadRouting(bad, undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RoutingConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain(bad);
+    expect(msg).toMatch(/must look like owner\/name/);
+    expect(msg).toMatch(/maxAgents/);
+    expect(msg).toMatch(/a route needs a team or a project/);
+    expect(msg).toMatch(/extra/);
+    await expect(loadRouting(path.join(dir, "missing.yaml"), undefined)).rejects.toThrow(
+      /cannot read the file/,
+    );
+  });
+});
