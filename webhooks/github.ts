@@ -19,7 +19,7 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
     const signature = header(req, "x-hub-signature-256");
     const body = rawBody(req);
     if (!signature) return reply.code(401).send({ error: "missing X-Hub-Signature-256 header" });
-    let valid = false;
+    let valid: boolean;
     try {
       valid = body.length > 0 && (await webhooks.verify(body.toString("utf8"), signature));
     } catch {

@@ -1,3 +1,5 @@
+// The cause attached to git errors is a scrubbed copy: the original may carry the token.
+/* eslint-disable preserve-caught-error */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
