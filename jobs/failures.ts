@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
 import { RequestError } from "@octokit/request-error";
-import { type Job, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import type { TaskContext } from "./job-context.js";
 
 /** How a job failure is handled and what humans are told. */
 export interface Failure {
@@ -53,4 +54,36 @@ export function classifyFailure(
   const message = (err as Error)?.message ?? String(err);
   if (lastAttempt) return permanent(`${message} (gave up after ${job.attemptsMade + 1} attempts)`);
   return { message, retry: true, cancelled: false, cause: err };
+}
+
+/**
+ * Tells the task and the Linear comment what went wrong (retrying, failed or stopped); a failure
+ * to report is logged, never thrown over the original error. Returns the error to throw: the
+ * original one to retry, an UnrecoverableError for permanent failures so BullMQ stops.
+ */
+export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade" | "opts">, err: unknown): Promise<unknown> {
+  if (err instanceof DelayedError) return err;
+  const failure = classifyFailure(err, job, c.signal);
+  c.log.error({ err: failure.cause, retry: failure.retry }, `job failed: ${failure.message}`);
+  try {
+    if (failure.retry) await c.save({ step: `retrying after: ${failure.message}` });
+    else {
+      await c.save({
+        state: failure.cancelled ? "stopped" : "failed",
+        step: null,
+        error: failure.message,
+        finishedAt: new Date().toISOString(),
+      });
+    }
+    await c.publish(true);
+  } catch (reportErr) {
+    c.log.warn({ err: reportErr }, "could not record the failure on the task or Linear");
+  }
+  if (failure.retry || err instanceof UnrecoverableError) return err;
+  return unrecoverable(failure.message, err);
+}
+
+/** An UnrecoverableError carrying its cause. */
+export function unrecoverable(message: string, cause?: unknown): UnrecoverableError {
+  return Object.assign(new UnrecoverableError(message), { cause });
 }

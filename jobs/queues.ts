@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 export const QUEUE = {
   implement: "implement",
   feedback: "feedback",
+  revise: "revise",
   lifecycle: "lifecycle",
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -74,6 +75,14 @@ export interface PrClosedJobData {
 
 export type LifecycleJobData = CancelJobData | PrClosedJobData;
 
+/** A revision of an agent's PR; the feedback itself waits in the FeedbackStore until it runs. */
+export interface ReviseJobData {
+  kind: "revise";
+  issueId: string;
+  repo: RepoRef;
+  prNumber: number;
+}
+
 /** Job options shared by every queue: bounded retention keeps Redis memory flat. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
@@ -85,6 +94,7 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 export interface Queues {
   implement: Queue<ImplementJobData>;
   feedback: Queue<FeedbackJobData>;
+  revise: Queue<ReviseJobData>;
   lifecycle: Queue<LifecycleJobData>;
   close(): Promise<void>;
 }
@@ -100,13 +110,15 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     });
   const implement = open<ImplementJobData>(QUEUE.implement);
   const feedback = open<FeedbackJobData>(QUEUE.feedback);
+  const revise = open<ReviseJobData>(QUEUE.revise);
   const lifecycle = open<LifecycleJobData>(QUEUE.lifecycle);
   return {
     implement,
     feedback,
+    revise,
     lifecycle,
     async close() {
-      await Promise.all([implement.close(), feedback.close(), lifecycle.close()]);
+      await Promise.all([implement.close(), feedback.close(), revise.close(), lifecycle.close()]);
     },
   };
 }

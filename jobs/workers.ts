@@ -1,8 +1,12 @@
 import { type Processor, Worker } from "bullmq";
 import type { Deps } from "../src/deps.js";
 import { createRedis } from "../src/redis.js";
-import { createImplementProcessor, type WorkerDeps } from "./implement.js";
+import { createFeedbackProcessor } from "./feedback.js";
+import { createImplementProcessor } from "./implement.js";
+import type { WorkerDeps } from "./job-context.js";
+import { createLifecycleProcessor } from "./lifecycle.js";
 import { QUEUE } from "./queues.js";
+import { createReviseProcessor } from "./revise.js";
 
 /** Running workers and how to stop them. */
 export interface Workers {
@@ -12,28 +16,31 @@ export interface Workers {
 
 /**
  * Starts the BullMQ workers over a blocking connection of their own (BullMQ requires
- * `maxRetriesPerRequest: null` there). Agents are slow, so a worker runs several at once.
+ * `maxRetriesPerRequest: null` there) and subscribes to cross-process cancels. Agent queues may
+ * pick up more jobs than AGENT_CONCURRENCY; the local slots make the excess wait.
  */
-export function startWorkers(deps: Deps): Workers {
+export async function startWorkers(deps: Deps): Promise<Workers> {
   if (!deps.clients) {
     throw new Error("workers need GITHUB_TOKEN, LINEAR_API_KEY and ANTHROPIC_API_KEY to be set");
   }
   const wdeps = deps as WorkerDeps;
+  await deps.cancellation.listen();
   const connection = createRedis(deps.config.redisUrl, "worker");
   connection.on("error", () => undefined);
   const log = deps.logger.child({ component: "worker" });
   const common = { connection, prefix: deps.config.redisPrefix };
+  const agents = deps.config.agent.concurrency;
+  // Agent runs last minutes; a long lock keeps a busy event loop from looking like a crash.
+  const agentOpts = { ...common, concurrency: agents, lockDuration: 120_000 };
 
-  const implement = new Worker(QUEUE.implement, createImplementProcessor(wdeps) as Processor, {
-    ...common,
-    concurrency: deps.config.agent.concurrency,
-    // Agent runs last minutes; a long lock keeps a busy event loop from looking like a crash.
-    lockDuration: 120_000,
-  });
-  const workers = [implement];
+  const workers = [
+    new Worker(QUEUE.implement, createImplementProcessor(wdeps) as Processor, agentOpts),
+    new Worker(QUEUE.revise, createReviseProcessor(wdeps) as Processor, agentOpts),
+    new Worker(QUEUE.feedback, createFeedbackProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
+    new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4 }),
+  ];
   for (const w of workers) {
     w.on("failed", (job, err) => log.warn({ queue: w.name, jobId: job?.id, err: err.message }, "job failed"));
-    w.on("completed", (job) => log.info({ queue: w.name, jobId: job.id }, "job completed"));
     w.on("error", (err) => log.error({ queue: w.name, err: err.message }, "worker error"));
   }
   return {

@@ -62,6 +62,12 @@ const schema = z.object({
   AGENT_CONCURRENCY: positiveInt(2),
   AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
   CHECK_TIMEOUT_SECONDS: positiveInt(1200),
+  AGENT_HANDLE: z
+    .string()
+    .trim()
+    .regex(/^@[A-Za-z0-9][A-Za-z0-9_-]*(\[bot\])?$/, "must look like @name")
+    .default("@agent"),
+  REVISION_DEBOUNCE_MS: z.coerce.number().int().min(0).default(5000),
   AGENT_GIT_NAME: z.string().trim().min(1).default("agent-workforce[bot]"),
   AGENT_GIT_EMAIL: z.string().trim().email().default("agent-workforce@users.noreply.github.com"),
   // Read only to hand a minimal, secret-free environment to git and the agent's commands.
@@ -113,6 +119,10 @@ export interface Config {
     readonly checkTimeoutMs: number;
     readonly gitName: string;
     readonly gitEmail: string;
+    /** How people address the agent in PR comments, e.g. "@agent". */
+    readonly handle: string;
+    /** Quiet time that gathers a review's many webhooks into one revision. */
+    readonly revisionDebounceMs: number;
   };
   /** The only environment git and agent commands get: no secrets, ever. */
   readonly childEnv: Readonly<Record<string, string>>;
@@ -192,6 +202,8 @@ function toConfig(e: Env): Config {
       checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
       gitName: e.AGENT_GIT_NAME,
       gitEmail: e.AGENT_GIT_EMAIL,
+      handle: e.AGENT_HANDLE,
+      revisionDebounceMs: e.REVISION_DEBOUNCE_MS,
     },
     childEnv: { PATH: e.PATH, LANG: e.LANG },
   };

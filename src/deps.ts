@@ -10,6 +10,10 @@ import { createLinearClient } from "./linear/client.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, redactUrl, withTimeout } from "./redis.js";
 import { loadRouting, type Routing } from "./routing/routing-config.js";
+import { Cancellation } from "./tasks/cancellation.js";
+import { FeedbackStore } from "./tasks/feedback-store.js";
+import { LocalSlots } from "./tasks/local-slots.js";
+import { Limits } from "./tasks/locks.js";
 import { TaskStore } from "./tasks/task-store.js";
 import { Workspace } from "./workspace/index.js";
 
@@ -30,6 +34,11 @@ export interface Deps {
   readonly redis: Redis;
   readonly queues: Queues;
   readonly tasks: TaskStore;
+  readonly feedback: FeedbackStore;
+  readonly limits: Limits;
+  /** AGENT_CONCURRENCY agents at once in this process, across the implement and revise queues. */
+  readonly agentSlots: LocalSlots;
+  readonly cancellation: Cancellation;
   readonly routing: Routing;
   readonly workspace: Workspace;
   readonly clients: Clients | null;
@@ -53,16 +62,22 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
+  const cancellation = new Cancellation(redis, () => createRedis(config.redisUrl, "worker"), config.redisPrefix, logger);
   return {
     config,
     logger,
     redis,
     queues,
     tasks: new TaskStore(redis, config.redisPrefix),
+    feedback: new FeedbackStore(redis, config.redisPrefix),
+    limits: new Limits(redis, config.redisPrefix),
+    agentSlots: new LocalSlots(config.agent.concurrency),
+    cancellation,
     routing,
     workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
     clients: createClients(config, logger, opts.runner),
     async close() {
+      await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
       redis.disconnect();
     },

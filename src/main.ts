@@ -29,7 +29,7 @@ export async function run(
   }
   let workers: Workers | undefined;
   if (roles.includes("worker")) {
-    workers = startWorkers(deps);
+    workers = await startWorkers(deps);
     log.info({ concurrency: config.agent.concurrency }, "workers started");
   }
   let closing: Promise<void> | undefined;

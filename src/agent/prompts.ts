@@ -75,3 +75,70 @@ function escapeAttr(s: string): string {
     (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c] as string,
   );
 }
+
+/** One piece of reviewer feedback as the revision prompt shows it. */
+export interface FeedbackItem {
+  id: number;
+  author: string;
+  kind: "review" | "inline" | "comment";
+  body: string;
+  path?: string;
+  line?: number | null;
+  diffHunk?: string;
+}
+
+/**
+ * The revision's first message: the compact hand-off note of the previous run, the PR's current
+ * diff and the new feedback — not the earlier transcript, which would be re-read at full price.
+ */
+export function revisionPrompt(p: {
+  identifier: string;
+  prNumber: number;
+  handoff: string | null;
+  diff: string;
+  feedback: FeedbackItem[];
+}): string {
+  const items = p.feedback
+    .map((f) => {
+      const where = f.path ? ` path="${escapeAttr(f.path)}"${f.line ? ` line="${f.line}"` : ""}` : "";
+      const hunk = f.diffHunk ? `<diff_hunk>\n${f.diffHunk}\n</diff_hunk>\n` : "";
+      return `<feedback id="${f.id}" kind="${f.kind}" author="${escapeAttr(f.author)}"${where}>\n${hunk}${f.body}\n</feedback>`;
+    })
+    .join("\n");
+  return `Reviewers asked for changes on pull request #${p.prNumber} (issue ${p.identifier}), which you opened earlier.
+You are continuing that work on the same branch.
+
+Hand-off note from the previous run:
+<handoff>
+${p.handoff?.trim() || "(none)"}
+</handoff>
+
+Current diff of the pull request against its base:
+<diff>
+${p.diff.trim() || "(empty)"}
+</diff>
+
+New feedback, oldest first:
+${items}
+
+Address every piece of feedback (or explain why not), run the checks, and finish with the usual
+report followed by one more section:
+## Replies
+<one line per feedback id, e.g. "- 1234: Renamed the flag to --json as suggested.">`;
+}
+
+/** Reads "- <id>: <answer>" lines of the report's "## Replies" section. */
+export function parseReplies(report: string): Map<number, string> {
+  const replies = new Map<number, string>();
+  const section = /^##\s*Replies\s*$([\s\S]*?)(?=^##\s|(?![\s\S]))/im.exec(report)?.[1] ?? "";
+  for (const line of section.split("\n")) {
+    const m = /^\s*[-*]?\s*#?(\d+)\s*[:—-]\s*(.+)$/.exec(line);
+    if (m?.[1] && m[2]) replies.set(Number(m[1]), m[2].trim());
+  }
+  return replies;
+}
+
+/** The report without its "## Replies" section, for the PR body and summary comment. */
+export function withoutReplies(report: string): string {
+  return report.replace(/^##\s*Replies\s*$[\s\S]*?(?=^##\s|(?![\s\S]))/im, "").trim();
+}

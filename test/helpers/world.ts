@@ -120,7 +120,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const deps = await createDeps(loadConfig(env, ["server", "worker"]), { logger, ...opts.overrides });
   const app = await buildApp(deps);
   await app.ready();
-  const workers = opts.startWorkers === false ? null : startWorkers(deps);
+  const workers = opts.startWorkers === false ? null : await startWorkers(deps);
 
   const world: World = {
     github,

@@ -1,0 +1,59 @@
+import type { Job } from "bullmq";
+import { mayDirectAgent, selfLoginCache } from "../src/github/authority.js";
+import { classifyFeedback } from "./feedback-rules.js";
+import type { WorkerDeps } from "./job-context.js";
+import { type FeedbackJobData, type ReviseJobData, safeJobId } from "./queues.js";
+
+/** Result of a feedback job, for logs and tests. */
+export type FeedbackOutcome = { action: "ignored"; reason: string } | { action: "collected" } | { action: "revision"; jobId: string };
+
+/**
+ * Processor for `feedback` jobs: decides whether a PR comment or review concerns an agent's PR
+ * and comes from someone who may direct the agent, collects it, and schedules one revision per
+ * burst (a review arrives as many webhooks; BullMQ's debounce gathers them).
+ */
+export function createFeedbackProcessor(deps: WorkerDeps) {
+  const selfLogin = selfLoginCache(deps.clients.github);
+  return async (job: Job<FeedbackJobData>, _token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
+    const f = job.data;
+    const log = deps.logger.child({ jobId: job.id, queue: job.queueName, pr: `${f.repo.owner}/${f.repo.name}#${f.prNumber}` });
+    const ignore = (reason: string): FeedbackOutcome => {
+      log.info({ author: f.author.login, reason }, "feedback ignored");
+      return { action: "ignored", reason };
+    };
+    const task = await deps.tasks.findByPullRequest(f.repo.owner, f.repo.name, f.prNumber);
+    if (!task) return ignore("not an agent's pull request");
+    if (task.state === "merged" || task.state === "closed") return ignore(`the pull request is ${task.state}`);
+
+    const authority = await mayDirectAgent(deps.clients.github, {
+      owner: f.repo.owner,
+      repo: f.repo.name,
+      author: f.author,
+      selfLogin: await selfLogin(signal),
+      signal,
+    });
+    if (!authority.allowed) return ignore(`author may not direct the agent: ${authority.reason}`);
+
+    const trigger = classifyFeedback(f, deps.config.agent.handle);
+    if (!trigger.revise && !trigger.collect) return ignore(trigger.because);
+    await deps.feedback.add(task.issueId, f);
+
+    const dedupId = safeJobId("revise", task.issueId);
+    const pending = await deps.queues.revise.getDeduplicationJobId(dedupId);
+    if (!trigger.revise && !pending) {
+      log.info({ author: f.author.login, via: authority.via }, "feedback collected for a later revision");
+      return { action: "collected" };
+    }
+    const data: ReviseJobData = { kind: "revise", issueId: task.issueId, repo: f.repo, prNumber: f.prNumber };
+    const revision = await deps.queues.revise.add("revise", data, {
+      jobId: safeJobId("revise", task.issueId, job.id ?? Date.now()),
+      delay: deps.config.agent.revisionDebounceMs,
+      // Debounce: feedback within the quiet time replaces the waiting job and restarts the clock,
+      // so one review (many webhooks) becomes one revision. Feedback arriving while a revision
+      // runs is kept as exactly one follow-up that starts when it ends.
+      deduplication: { id: dedupId, replace: true, keepLastIfActive: true },
+    });
+    log.info({ author: f.author.login, via: authority.via, because: trigger.because, revision: revision.id }, "revision scheduled");
+    return { action: "revision", jobId: String(revision.id) };
+  };
+}

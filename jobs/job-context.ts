@@ -1,0 +1,62 @@
+import type { LinearClient } from "@linear/sdk";
+import type { Job } from "bullmq";
+import type { Clients, Deps } from "../src/deps.js";
+import type { Logger } from "../src/logger.js";
+import { publishProgress } from "../src/status/publish.js";
+import type { Task } from "../src/tasks/task.js";
+
+export type WorkerDeps = Deps & { clients: Clients };
+
+/** What a processor needs while it works on one issue's task. */
+export interface TaskContext {
+  deps: WorkerDeps;
+  log: Logger;
+  linear: LinearClient;
+  /** Aborted by BullMQ's signal or by a cancel from any process. */
+  signal: AbortSignal;
+  issueId: string;
+  task(): Task;
+  save(patch: Partial<Task>): Promise<Task>;
+  /**
+   * Renders the task into the Linear progress comment (edited in place). `final` uses a client
+   * not bound to the job's signal, so a stopped job can still say that it stopped.
+   */
+  publish(final?: boolean): Promise<void>;
+  /** Unlinks the cancellation; call when the job ends. */
+  done(): void;
+}
+
+/**
+ * Links the job's AbortSignal with cross-process cancellation for the issue and gives the
+ * processor task accessors that keep the in-memory copy current.
+ */
+export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial: Task, signal?: AbortSignal): TaskContext {
+  const ctrl = new AbortController();
+  const forward = () => ctrl.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  signal?.addEventListener("abort", forward, { once: true });
+  const unregister = deps.cancellation.register(issueId, ctrl);
+  const linear = deps.clients.linear(ctrl.signal);
+  let task = initial;
+  const ctx: TaskContext = {
+    deps,
+    log: deps.logger.child({ jobId: job.id, queue: job.queueName, issue: initial.identifier }),
+    linear,
+    signal: ctrl.signal,
+    issueId,
+    task: () => task,
+    async save(patch) {
+      task = await deps.tasks.update(issueId, () => patch);
+      return task;
+    },
+    async publish(final = false) {
+      const client = final ? deps.clients.linear() : linear;
+      task = await publishProgress(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel });
+    },
+    done() {
+      unregister();
+      signal?.removeEventListener("abort", forward);
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,87 @@
+import type { Job } from "bullmq";
+import { formatUsd } from "../src/agent/pricing.js";
+import { postComment } from "../src/linear/comments.js";
+import { moveIssue } from "../src/linear/workflow.js";
+import { publishProgress } from "../src/status/publish.js";
+import { isActive, type Task } from "../src/tasks/task.js";
+import type { WorkerDeps } from "./job-context.js";
+import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
+
+const CANCEL_REASON: Record<CancelJobData["reason"], string> = {
+  "label-removed": "the agent label was removed",
+  "issue-canceled": "the issue was cancelled",
+  "issue-completed": "the issue was completed",
+};
+
+/** Processor for the `lifecycle` queue: stop agents, and follow PRs being merged or closed. */
+export function createLifecycleProcessor(deps: WorkerDeps) {
+  return async (job: Job<LifecycleJobData>, _token?: string, signal?: AbortSignal): Promise<{ outcome: string }> => {
+    const data = job.data;
+    if (data.kind === "cancel") return { outcome: await cancel(deps, data) };
+    return { outcome: await prClosed(deps, data, signal) };
+  };
+}
+
+async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
+  const log = deps.logger.child({ issue: data.identifier, lifecycle: "cancel" });
+  const task = await deps.tasks.get(data.issueId);
+  if (!task) return "no agent works on this issue";
+  const reason = CANCEL_REASON[data.reason];
+  // Stops a running agent in whichever process runs it, and marks queued jobs as stopped.
+  await deps.cancellation.cancel(data.issueId, reason);
+  for (const [queue, id] of [
+    [deps.queues.implement, safeJobId("implement", data.issueId)],
+    [deps.queues.revise, safeJobId("revise", data.issueId)],
+  ] as const) {
+    const jobId = await queue.getDeduplicationJobId(id);
+    const waiting = jobId ? await queue.getJob(jobId) : undefined;
+    if (waiting && ["waiting", "delayed", "prioritized"].includes(await waiting.getState())) {
+      await waiting.remove().catch(() => undefined);
+      await queue.removeDeduplicationKey(id);
+    }
+  }
+  if (!isActive(task.state)) return `nothing running (task is ${task.state})`;
+  // A job holding the issue lock records the stop itself when its signal fires; otherwise we do.
+  if (await deps.limits.issueHolder(data.issueId)) return "running agent signalled to stop";
+  const stopped = await deps.tasks.update(data.issueId, () => ({
+    state: "stopped",
+    step: null,
+    error: `Stopped because ${reason}.`,
+    finishedAt: new Date().toISOString(),
+  }));
+  await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
+  log.info({ reason }, "queued agent stopped");
+  return "queued agent stopped";
+}
+
+async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortSignal): Promise<string> {
+  const task = await deps.tasks.findByPullRequest(data.repo.owner, data.repo.name, data.prNumber);
+  if (!task) return "not an agent's pull request";
+  const log = deps.logger.child({ issue: task.identifier, lifecycle: "pr-closed", merged: data.merged });
+  if (task.state === "merged" || (task.state === "closed" && !data.merged)) return `already ${task.state}`;
+  if (isActive(task.state)) await deps.cancellation.cancel(task.issueId, data.merged ? "the pull request was merged" : "the pull request was closed");
+  await deps.feedback.takeAll(task.issueId);
+  const linear = deps.clients.linear(signal);
+  const teamId = task.teamId;
+  const updated = await deps.tasks.update(task.issueId, () => ({
+    state: data.merged ? "merged" : "closed",
+    step: null,
+    error: null,
+    finishedAt: new Date().toISOString(),
+  }));
+  const stateName = teamId
+    ? await moveIssue(linear, { issueId: task.issueId, teamId, want: { type: data.merged ? "completed" : "unstarted" } })
+    : null;
+  await postComment(linear, { issueId: task.issueId, body: closingNote(updated, data, stateName) });
+  await publishProgress(linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel });
+  log.info("pull request lifecycle recorded");
+  return data.merged ? "merged" : "closed";
+}
+
+function closingNote(task: Task, data: PrClosedJobData, stateName: string | null): string {
+  const pr = `[#${data.prNumber}](${data.htmlUrl})`;
+  const cost = `Total agent cost: ${formatUsd(task.costUsd)} over ${task.turns} turns.`;
+  return data.merged
+    ? `✅ Pull request ${pr} was merged${data.closedBy ? ` by ${data.closedBy}` : ""}. ${cost}`
+    : `🚫 Pull request ${pr} was closed without merging${data.closedBy ? ` by ${data.closedBy}` : ""}${stateName ? `; the issue is back in ${stateName}` : ""}. ${cost}`;
+}

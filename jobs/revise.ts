@@ -1,0 +1,188 @@
+import type { Job } from "bullmq";
+import { type FeedbackItem, parseReplies, revisionPrompt, withoutReplies } from "../src/agent/prompts.js";
+import { formatUsd } from "../src/agent/pricing.js";
+import { listReviewComments, postPullRequestComment, replyToReviewComment } from "../src/github/comments.js";
+import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
+import { getRepository } from "../src/github/repos.js";
+import { setCommitStatus } from "../src/github/statuses.js";
+import { prTitle, renderPrBody } from "../src/status/pr-body.js";
+import { usageLine } from "../src/status/format.js";
+import { runAgentPass } from "./agent-pass.js";
+import { recordFailure, unrecoverable } from "./failures.js";
+import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
+import { holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import type { FeedbackJobData, ReviseJobData } from "./queues.js";
+
+/** Processor for `revise` jobs: collected review feedback → new commits on the PR branch → answers. */
+export function createReviseProcessor(deps: WorkerDeps) {
+  return async (job: Job<ReviseJobData>, token?: string, signal?: AbortSignal): Promise<{ revised: boolean }> => {
+    const task = await deps.tasks.get(job.data.issueId);
+    if (!task || !task.repo || !task.prNumber || !task.branch) return { revised: false };
+    if (task.state === "merged" || task.state === "closed") return { revised: false };
+    const c = taskContext(deps, job, task.issueId, task, signal);
+    let taken: FeedbackJobData[] = [];
+    try {
+      if (await deps.cancellation.stoppedSince(task.issueId, job.timestamp)) return { revised: false };
+      const lease = await holdIssue(deps, { job, token, issueId: task.issueId, publish: () => c.publish() });
+      try {
+        const settings = { ...(deps.routing.repos[`${task.repo.owner}/${task.repo.name}`.toLowerCase()] ?? deps.routing.defaults) };
+        const full = `${task.repo.owner}/${task.repo.name}`;
+        const local = await holdLocalSlot(deps, { job, token });
+        const slot = await holdRepoSlot(deps, {
+          job,
+          token,
+          issueId: task.issueId,
+          repo: full,
+          maxAgents: settings.maxAgents,
+          publish: () => c.publish(),
+        }).catch(async (err: unknown) => {
+          await local.release();
+          throw err;
+        });
+        try {
+          taken = await deps.feedback.takeAll(task.issueId);
+          if (taken.length === 0) {
+            c.log.info("no feedback waiting; nothing to revise");
+            return { revised: false };
+          }
+          await revise(c, job, { ...settings, owner: task.repo.owner, name: task.repo.name }, taken);
+          taken = [];
+          return { revised: true };
+        } finally {
+          await slot.release();
+          await local.release();
+        }
+      } finally {
+        await lease.release();
+      }
+    } catch (err) {
+      const toThrow = await recordFailure(c, job, err);
+      // Feedback a failed revision took goes back, so a retry or the next revision still sees it.
+      if (taken.length > 0) await deps.feedback.restore(c.issueId, taken).catch(() => undefined);
+      throw toThrow;
+    } finally {
+      c.done();
+    }
+  };
+}
+
+async function revise(
+  c: TaskContext,
+  job: Job<ReviseJobData>,
+  repo: { owner: string; name: string; baseBranch: string | undefined; checkCommand: string | undefined; maxAgents: number },
+  taken: FeedbackJobData[],
+): Promise<void> {
+  const { deps, signal, log } = c;
+  const gh = deps.clients.github;
+  const { config } = deps;
+  const task = c.task();
+  const prNumber = task.prNumber as number;
+  const branch = task.branch as string;
+  const { data: pr } = await gh.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: prNumber, request: { signal } });
+  if (pr.state !== "open") throw unrecoverable(`pull request #${prNumber} is ${pr.merged ? "merged" : "closed"}; nothing to revise`);
+  const items = await gatherFeedback(c, repo, prNumber, taken);
+  log.info({ items: items.length }, "revision starting");
+
+  await c.save({ state: "revising", step: `addressing ${items.length} piece${items.length === 1 ? "" : "s"} of feedback`, error: null });
+  await setCommitStatus(gh, { owner: repo.owner, repo: repo.name, sha: pr.head.sha, state: "pending", description: "Agent is revising this pull request", signal });
+  await c.publish();
+
+  const remote = await getRepository(gh, { owner: repo.owner, repo: repo.name, signal });
+  const before = { turns: task.turns, usage: task.usage, costUsd: task.costUsd };
+  const result = await runAgentPass(c, {
+    repo: { ...repo },
+    cloneUrl: remote.cloneUrl,
+    branch,
+    baseBranch: pr.base.ref,
+    key: String(job.id),
+    firstMessage: async (worktree) =>
+      revisionPrompt({
+        identifier: task.identifier,
+        prNumber,
+        handoff: task.handoff,
+        diff: await worktree.diffAgainstBase({ maxChars: 60_000 }),
+        feedback: items,
+      }),
+    commitMessage: `${task.identifier}: address review feedback\n\nRevised by agent-workforce for ${pr.html_url}`,
+  });
+  const report = result.gated.outcome.finalText;
+  const replies = parseReplies(report);
+  const summary = withoutReplies(report);
+  const head = result.pushedSha ?? pr.head.sha;
+  const checksFailed = result.gated.checks !== null && !result.gated.checks.passed;
+
+  for (const item of items.filter((i) => i.kind === "inline")) {
+    const answer = replies.get(item.id) ?? `Addressed in ${head.slice(0, 7)}.`;
+    const root = taken.find((t) => t.commentId === item.id)?.location?.inReplyToId ?? item.id;
+    await replyToReviewComment(gh, { owner: repo.owner, repo: repo.name, pullNumber: prNumber, commentId: root, body: answer, signal });
+  }
+  const cost = { ...result.pass, turns: result.pass.turns };
+  const general = items.filter((i) => i.kind !== "inline").map((i) => (replies.get(i.id) ? `- ${replies.get(i.id)}` : null));
+  await postPullRequestComment(gh, {
+    owner: repo.owner,
+    repo: repo.name,
+    pullNumber: prNumber,
+    body: [
+      result.committed ? `🤖 Revision pushed in ${head.slice(0, 7)}.` : "🤖 No code changes were needed for this feedback.",
+      "",
+      summary || "_The agent did not write a summary._",
+      ...(general.some(Boolean) ? ["", ...general.filter((g): g is string => g !== null)] : []),
+      "",
+      result.gated.checks ? `Checks: \`${result.gated.checks.command}\` ${checksFailed ? "still fail" : "passed"}.` : "",
+      `This revision: ${usageLine(cost)}. Total so far: ${formatUsd(c.task().costUsd)}.`,
+    ]
+      .filter((l, i, all) => l !== "" || all[i - 1] !== "")
+      .join("\n"),
+    signal,
+  });
+  await c.save({ handoff: report || task.handoff, state: "pr-open", step: null, finishedAt: new Date().toISOString(), error: result.gated.limitNote });
+  const body = renderPrBody(c.task(), {
+    summary,
+    model: config.agent.model,
+    agentHandle: config.agent.handle,
+    limitNote: result.gated.limitNote,
+    checksOutput: checksFailed ? (result.gated.checks?.output.slice(-4000) ?? null) : null,
+  });
+  await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });
+  await setCommitStatus(gh, {
+    owner: repo.owner,
+    repo: repo.name,
+    sha: head,
+    state: checksFailed ? "failure" : "success",
+    description: checksFailed ? "Agent revised; checks still fail" : "Agent revised; awaiting review",
+    signal,
+  });
+  await c.publish();
+  log.info({ before, after: { turns: c.task().turns, costUsd: c.task().costUsd }, sha: head }, "revision done");
+}
+
+/**
+ * The feedback to address: what the webhooks collected, plus any inline comment of a
+ * triggering review the webhooks missed (they arrive in any order, or not at all).
+ */
+async function gatherFeedback(
+  c: TaskContext,
+  repo: { owner: string; name: string },
+  prNumber: number,
+  taken: FeedbackJobData[],
+): Promise<FeedbackItem[]> {
+  const items: FeedbackItem[] = taken.map((f) => ({
+    id: f.commentId,
+    author: f.author.login,
+    kind: f.event === "pull_request_review_comment" ? "inline" : f.event === "pull_request_review" ? "review" : "comment",
+    body: f.body,
+    path: f.location?.path,
+    line: f.location?.line,
+    diffHunk: f.location?.diffHunk,
+  }));
+  const reviewIds = new Set(taken.filter((f) => f.event === "pull_request_review").map((f) => f.commentId));
+  if (reviewIds.size === 0) return items;
+  const known = new Set(items.map((i) => i.id));
+  const listed = await listReviewComments(c.deps.clients.github, { owner: repo.owner, repo: repo.name, pullNumber: prNumber, signal: c.signal });
+  for (const rc of listed) {
+    if (rc.reviewId !== null && reviewIds.has(rc.reviewId) && !known.has(rc.id)) {
+      items.push({ id: rc.id, author: rc.user, kind: "inline", body: rc.body, path: rc.path, line: rc.line, diffHunk: rc.diffHunk });
+    }
+  }
+  return items;
+}
