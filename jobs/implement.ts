@@ -29,7 +29,7 @@ export function createImplementProcessor(deps: WorkerDeps) {
         c.log.info("the agent label was removed before this job started; not running");
         return { prUrl: null };
       }
-      const issueLease = await holdIssue(deps, { job, token, issueId: data.issueId, publish: () => c.publish() });
+      const issueLease = await holdIssue(c, { job, token });
       try {
         return await implement(c, job, token);
       } finally {
@@ -75,7 +75,7 @@ async function implement(c: TaskContext, job: Job<ImplementJobData>, token: stri
   const branch = branchForIssue(issue.identifier);
   await c.save({ repo: { owner: repo.owner, name: repo.name }, branch });
   const local = await holdLocalSlot(deps, { job, token });
-  const slot = await holdRepoSlot(deps, { job, token, issueId: issue.id, repo: full, maxAgents: repo.maxAgents, publish: () => c.publish() }).catch(
+  const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: repo.maxAgents }).catch(
     async (err: unknown) => {
       await local.release();
       throw err;

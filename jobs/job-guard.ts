@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from "bullmq";
 import type { Deps } from "../src/deps.js";
 import type { Lease } from "../src/tasks/locks.js";
+import type { TaskContext } from "./job-context.js";
 
 /** How long a job that must wait sleeps before it looks again. */
 const RECHECK_MS = 2_000;
@@ -15,41 +16,37 @@ export async function waitAndRetry(job: Job, token: string | undefined, ms = REC
  * Records why a job waits on its task and the Linear comment, only when the reason changes, so
  * a waiting job does not spend the Linear request budget every few seconds.
  */
-async function noteWaiting(deps: Deps, issueId: string, step: string, publish: () => Promise<void>): Promise<void> {
-  const task = await deps.tasks.get(issueId);
-  if (!task || task.step === step) return;
-  await deps.tasks.update(issueId, () => ({ state: task.state === "pr-open" ? "pr-open" : "queued", step }));
-  await publish().catch(() => undefined);
+async function noteWaiting(c: TaskContext, step: string): Promise<void> {
+  const task = c.task();
+  if (task.step === step) return;
+  await c.save({ state: task.state === "pr-open" || task.state === "revising" ? task.state : "queued", step });
+  await c.publish().catch((err: unknown) => c.log.warn({ err }, "could not show the waiting reason on Linear"));
 }
 
 /** One agent per issue, across processes: takes the lock or delays the job. */
-export async function holdIssue(
-  deps: Deps,
-  p: { job: Job; token: string | undefined; issueId: string; publish: () => Promise<void> },
-): Promise<Lease> {
-  const lease = await deps.limits.lockIssue(p.issueId, String(p.job.id));
+export async function holdIssue(c: TaskContext, p: { job: Job; token: string | undefined }): Promise<Lease> {
+  const lease = await c.deps.limits.lockIssue(c.issueId, String(p.job.id));
   if (lease) return lease;
-  await noteWaiting(deps, p.issueId, "waiting: another agent run for this issue is in progress", p.publish);
+  await noteWaiting(c, "waiting: another agent run for this issue is in progress");
   return waitAndRetry(p.job, p.token);
 }
 
 /** At most `maxAgents` per repository, across processes: takes a slot or delays the job. */
 export async function holdRepoSlot(
-  deps: Deps,
-  p: { job: Job; token: string | undefined; issueId: string; repo: string; maxAgents: number; publish: () => Promise<void> },
+  c: TaskContext,
+  p: { job: Job; token: string | undefined; repo: string; maxAgents: number },
 ): Promise<Lease> {
+  const { deps } = c;
   const lease = await deps.limits.acquireRepoSlot(p.repo, String(p.job.id), p.maxAgents);
   if (lease) return lease;
   const waiting = (await deps.tasks.list(500))
     .filter((t) => t.state === "queued" && t.repo && `${t.repo.owner}/${t.repo.name}`.toLowerCase() === p.repo.toLowerCase())
     .sort((a, b) => (a.startedAt ?? a.createdAt).localeCompare(b.startedAt ?? b.createdAt));
-  const self = waiting.findIndex((t) => t.issueId === p.issueId);
+  const self = waiting.findIndex((t) => t.issueId === c.issueId);
   const position = self === -1 ? waiting.length + 1 : self + 1;
   await noteWaiting(
-    deps,
-    p.issueId,
+    c,
     `waiting: ${p.repo} already has ${p.maxAgents} agent${p.maxAgents === 1 ? "" : "s"} at work (its limit); position ${position} in line`,
-    p.publish,
   );
   return waitAndRetry(p.job, p.token);
 }

@@ -23,19 +23,12 @@ export function createReviseProcessor(deps: WorkerDeps) {
     let taken: FeedbackJobData[] = [];
     try {
       if (await deps.cancellation.stoppedSince(task.issueId, job.timestamp)) return { revised: false };
-      const lease = await holdIssue(deps, { job, token, issueId: task.issueId, publish: () => c.publish() });
+      const lease = await holdIssue(c, { job, token });
       try {
         const settings = { ...(deps.routing.repos[`${task.repo.owner}/${task.repo.name}`.toLowerCase()] ?? deps.routing.defaults) };
         const full = `${task.repo.owner}/${task.repo.name}`;
         const local = await holdLocalSlot(deps, { job, token });
-        const slot = await holdRepoSlot(deps, {
-          job,
-          token,
-          issueId: task.issueId,
-          repo: full,
-          maxAgents: settings.maxAgents,
-          publish: () => c.publish(),
-        }).catch(async (err: unknown) => {
+        const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: settings.maxAgents }).catch(async (err: unknown) => {
           await local.release();
           throw err;
         });

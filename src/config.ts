@@ -35,6 +35,7 @@ const schema = z.object({
   LINEAR_WEBHOOK_SECRET: optionalSecret,
   GITHUB_TOKEN: optionalSecret,
   GITHUB_API_URL: url("https://api.github.com"),
+  GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).default(1000),
   LINEAR_API_KEY: optionalSecret,
   LINEAR_API_URL: url("https://api.linear.app/graphql"),
   ANTHROPIC_API_KEY: optionalSecret,
@@ -88,6 +89,7 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     readonly token: string | undefined;
     readonly apiUrl: string;
+    readonly writeSpacingMs: number;
   };
   readonly linear: {
     readonly webhookSecret: string | undefined;
@@ -183,7 +185,12 @@ function toConfig(e: Env): Config {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
-    github: { webhookSecret: e.GITHUB_WEBHOOK_SECRET, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL },
+    github: {
+      webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      token: e.GITHUB_TOKEN,
+      apiUrl: e.GITHUB_API_URL,
+      writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
+    },
     linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL },
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     agentLabel: e.AGENT_LABEL,

@@ -90,7 +90,7 @@ function createClients(config: Config, logger: Logger, runner?: AgentRunner): Cl
   const linearKey = linear.apiKey;
   const anthropic = new Anthropic({ apiKey: a.apiKey, baseURL: a.baseUrl ?? null, maxRetries: 4 });
   return {
-    github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger }),
+    github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
     linear: (signal) => createLinearClient({ apiKey: linearKey, apiUrl: linear.apiUrl, signal }),
     anthropic,
     runner:

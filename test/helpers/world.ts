@@ -18,7 +18,7 @@ import { linearIssuePayload } from "../fixtures/linear.js";
 import { GITHUB_SECRET, LINEAR_SECRET } from "./config.js";
 import { type BareRemote, createBareRemote } from "./git-remote.js";
 import { cleanPrefix, REDIS_URL, uniquePrefix } from "./redis.js";
-import { signLinear } from "./sign.js";
+import { signGitHub, signLinear } from "./sign.js";
 
 export const OWNER = "acme";
 export const REPO = "widgets";
@@ -39,15 +39,23 @@ export interface World {
   /** Every log line the service wrote, as JSON text. */
   logs: string[];
   dataDir: string;
+  /** The environment the service was configured from (for child worker processes). */
+  env: Record<string, string>;
   secrets: string[];
   newIssue(p?: { title?: string; description?: string; labels?: FakeIssueLabel[] }): FakeIssue;
   /** Sends the signed Linear webhook for "agent label added to `issue`" through the real route. */
   labelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
   waitForJob(
     jobId: string,
-    queue?: "implement" | "feedback" | "lifecycle",
+    queue?: "implement" | "feedback" | "revise" | "lifecycle",
     timeoutMs?: number,
   ): Promise<"completed" | "failed">;
+  /** Sends a signed GitHub webhook through the real route. */
+  sendGitHub(event: string, payload: unknown): Promise<{ status: number; body: Record<string, any> }>;
+  /** Sends the signed Linear webhook for "agent label removed from `issue`". */
+  unlabelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Polls `check` until it returns a truthy value. */
+  waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -100,6 +108,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     DATA_DIR: dataDir,
     LOG_LEVEL: "debug",
     AGENT_MODEL: "claude-sonnet-4-6",
+    // The fakes have no secondary rate limits to respect.
+    GITHUB_WRITE_SPACING_MS: "0",
     ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
     ...(opts.routing === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
     ...opts.env,
@@ -135,6 +145,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     workers,
     logs,
     dataDir,
+    env,
     secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET],
     newIssue(p = {}) {
       return linear.store.seedIssue({
@@ -166,6 +177,50 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
       });
       return { status: res.statusCode, body: res.json() };
+    },
+    async sendGitHub(event, payload) {
+      const body = JSON.stringify(payload);
+      const res = await app.inject({
+        method: "POST",
+        url: "/webhooks/github",
+        payload: body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": event,
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": signGitHub(GITHUB_SECRET, body),
+        },
+      });
+      return { status: res.statusCode, body: res.json() };
+    },
+    async unlabelIssue(issue) {
+      const remaining = issue.labelIds.filter((id) => id !== agentLabel.id);
+      const payload = linearIssuePayload("update", {
+        issueId: issue.id,
+        identifier: issue.identifier,
+        title: issue.title,
+        team: { id: team.id, key: team.key, name: team.name },
+        labels: remaining.map((id) => ({ id, name: linear.store.issueLabels.get(id)?.name ?? "?", color: "#000000" })),
+        updatedFrom: { labelIds: [...remaining, agentLabel.id] },
+        updatedAt: new Date().toISOString(),
+      });
+      const body = JSON.stringify(payload);
+      const res = await app.inject({
+        method: "POST",
+        url: "/webhooks/linear",
+        payload: body,
+        headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
+      });
+      return { status: res.statusCode, body: res.json() };
+    },
+    async waitFor(check, what, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await check();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async waitForJob(jobId, queue = "implement", timeoutMs = 20_000) {
       const q = deps.queues[queue];
