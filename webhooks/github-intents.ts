@@ -1,6 +1,7 @@
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import type { FeedbackJobData, RepoRef } from "../jobs/queues.js";
 import { type Decision, type DeliveryContext, ignore } from "./intents.js";
+import { describeShapeError, GITHUB_SHAPES } from "./payload-shapes.js";
 
 type IssueCommentCreated = EmitterWebhookEvent<"issue_comment.created">["payload"];
 type ReviewSubmitted = EmitterWebhookEvent<"pull_request_review.submitted">["payload"];
@@ -21,16 +22,17 @@ const ACTED_ON: Record<string, string> = {
   pull_request: "closed",
 };
 
-/** Narrows an (event header, parsed body) pair to an event we act on, or says why not. */
-export function narrowGitHubEvent(name: string, payload: unknown): GitHubEvent | { reason: string } {
+/**
+ * Narrows an (event header, parsed body) pair to an event we act on, says why it is not ours
+ * (`reason`), or why the body cannot be one (`invalid`: the fields we need are missing).
+ */
+export function narrowGitHubEvent(name: string, payload: unknown): GitHubEvent | { reason: string } | { invalid: string } {
   const action = (payload as { action?: unknown } | null)?.action;
   const wanted = ACTED_ON[name];
   if (!wanted) return { reason: `GitHub "${name}" events are not acted on` };
   if (action !== wanted) return { reason: `GitHub ${name}.${String(action)} is not acted on` };
-  const p = payload as { repository?: { name?: unknown; owner?: { login?: unknown } } };
-  if (typeof p.repository?.name !== "string" || typeof p.repository.owner?.login !== "string") {
-    return { reason: `GitHub ${name}.${action} without a repository` };
-  }
+  const shape = GITHUB_SHAPES[name]?.safeParse(payload);
+  if (shape && !shape.success) return { invalid: describeShapeError(`GitHub ${name}.${action} payload`, shape.error) };
   return { name, payload } as GitHubEvent;
 }
 

@@ -43,6 +43,7 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
 
     const narrowed = narrowGitHubEvent(event, payload);
     const ctx = { delivery, receivedAt: new Date().toISOString() };
+    if ("invalid" in narrowed) return reply.code(400).send({ error: narrowed.invalid });
     const decision =
       "reason" in narrowed ? { act: false as const, reason: narrowed.reason } : mapGitHubEvent(narrowed, ctx);
     return accept(deps, reply, { source: "github", deliveryKey: delivery, decision, acceptedStatus: 202 });

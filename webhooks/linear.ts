@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import {
   LINEAR_WEBHOOK_SIGNATURE_HEADER,
-  LINEAR_WEBHOOK_TS_HEADER,
   LinearWebhookClient,
   type LinearWebhookPayload,
 } from "@linear/sdk/webhooks";
@@ -9,6 +8,10 @@ import type { FastifyInstance } from "fastify";
 import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapLinearEvent } from "./linear-intents.js";
+import { describeShapeError, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
+
+/** Linear's replay window for webhookTimestamp. */
+const WINDOW_MS = 60_000;
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
 
 /**
@@ -45,14 +48,20 @@ export async function linearWebhookRoutes(app: FastifyInstance, opts: { deps: De
     const payload = parseJsonOr400(body, reply) as Record<string, unknown> | undefined;
     if (payload === undefined) return reply;
 
-    // The signed webhookTimestamp bounds replays to Linear's 60-second window.
-    const timestamp =
-      (payload.webhookTimestamp as number | undefined) ?? header(req, LINEAR_WEBHOOK_TS_HEADER);
+    // The signed webhookTimestamp bounds replays to Linear's 60-second window. Only the signed
+    // body counts (the linear-timestamp header is not signed), and it must be a real number: the
+    // SDK skips the check for 0 and parses strings, which would let a replay through.
+    const timestamp = payload.webhookTimestamp;
+    const fresh = typeof timestamp === "number" && Number.isFinite(timestamp) && Math.abs(Date.now() - timestamp) <= WINDOW_MS;
     try {
-      if (timestamp === undefined) throw new Error("no timestamp");
+      if (!fresh) throw new Error("stale");
       client.verify(body, signature, timestamp);
     } catch {
       return reply.code(401).send({ error: "webhook timestamp missing or outside the 60-second window" });
+    }
+    if (payload.type === "Issue") {
+      const shape = LINEAR_ISSUE_SHAPE.safeParse(payload);
+      if (!shape.success) return reply.code(400).send({ error: describeShapeError("Linear Issue payload", shape.error) });
     }
 
     const deliveryKey = linearDeliveryKey(payload);

@@ -8,6 +8,7 @@ const ctx = { delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", receivedAt: "202
 
 function decide(name: string, payload: unknown): Decision {
   const narrowed = narrowGitHubEvent(name, payload);
+  if ("invalid" in narrowed) throw new Error(narrowed.invalid);
   return "reason" in narrowed ? { act: false, reason: narrowed.reason } : mapGitHubEvent(narrowed, ctx);
 }
 

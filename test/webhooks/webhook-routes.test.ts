@@ -254,6 +254,32 @@ describe("Linear webhook route", () => {
   });
 });
 
+describe("signed but unusable bodies", () => {
+  it("a signed Linear body whose timestamp is 0, a string or an array is refused as stale", async () => {
+    const p = linearIssuePayload("create", { labels: [AGENT_LABEL] });
+    for (const ts of [0, String(Date.now()), [Date.now()], false, null]) {
+      const res = await postLinear({ ...p, webhookTimestamp: ts });
+      expect(res.statusCode, JSON.stringify(ts)).toBe(401);
+    }
+    expect(await keysUnder(t.prefix)).toEqual([]);
+  });
+
+  it("signed payloads missing the fields we read get 400 naming the field, never 500", async () => {
+    const gh = await postGitHub("issue_comment", { action: "created", repository: { name: "r", owner: { login: "o" } } });
+    expect(gh.statusCode).toBe(400);
+    expect(gh.json().error).toMatch(/issue_comment.created payload: issue/);
+    const lin = await postLinear({
+      type: "Issue",
+      action: "create",
+      webhookTimestamp: Date.now(),
+      data: { id: "x", identifier: "ENG-1", title: "t", labels: "agent" },
+    });
+    expect(lin.statusCode).toBe(400);
+    expect(lin.json().error).toMatch(/Linear Issue payload: data.labels/);
+    expect(await keysUnder(t.prefix)).toEqual([]);
+  });
+});
+
 describe("health", () => {
   it("/healthz and /readyz answer while Redis is up", async () => {
     expect((await t.app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
