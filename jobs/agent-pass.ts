@@ -12,6 +12,11 @@ import type { TaskContext } from "./job-context.js";
 /** Seconds between progress-comment edits while an agent works: status stays live, API calls few. */
 const PROGRESS_INTERVAL_MS = 15_000;
 
+/** The pass stopped for a worker shutdown; its job should go back to the queue for another worker. */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+}
+
 export interface PassResult {
   gated: GatedOutcome;
   /** Sha now on the remote branch, or null when the branch holds nothing ahead of its base. */
@@ -67,6 +72,7 @@ export async function runAgentPass(
     env,
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: config.agent.budgetUsd },
     signal,
+    drain: deps.draining.signal,
     onTurn: async (t) => {
       const s = session.totals();
       log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
@@ -101,11 +107,12 @@ export async function runAgentPass(
     });
     await progress.flush();
     if (gated.outcome.stop === "aborted" || signal.aborted) throw new Error("the run was stopped");
+    const interrupted = gated.outcome.stop === "interrupted";
     const s = session.totals();
     await c.save({ turns: base.turns + s.turns, usage: addUsage(base.usage, s.usage), costUsd: base.costUsd + s.costUsd });
 
     const sha = await worktree.commitAll({
-      message: p.commitMessage,
+      message: interrupted ? `WIP: ${p.commitMessage.split("\n")[0]} (interrupted by a worker shutdown)` : p.commitMessage,
       author: { name: config.agent.gitName, email: config.agent.gitEmail },
       signal,
     });
@@ -117,6 +124,17 @@ export async function runAgentPass(
       await c.save({ step: "pushing the branch" });
       pushedSha = (await worktree.push({ token: config.github.token, signal })).sha;
       log.info({ sha: pushedSha }, "branch pushed");
+    }
+    if (interrupted) {
+      await c.save({
+        handoff: [
+          "Interrupted by a worker shutdown; the work so far is committed on the branch.",
+          gated.outcome.finalText && `Last words before the interruption:\n${gated.outcome.finalText}`,
+        ]
+          .filter(Boolean)
+          .join("\n\n"),
+      });
+      throw new InterruptedError(`interrupted by a worker shutdown after ${s.turns} turns; the work so far is pushed`);
     }
     return { gated, pushedSha, committed: sha !== null, pass: s };
   } finally {

@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
 import { RequestError } from "@octokit/request-error";
-import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
+import { isSpendLimit } from "../src/agent/anthropic-client.js";
 import type { TaskContext } from "./job-context.js";
 
 /** How a job failure is handled and what humans are told. */
@@ -48,6 +49,11 @@ export function classifyFailure(
   if (err instanceof InvalidInputLinearError) return permanent(`Linear refused the request: ${err.message}`);
   if (err instanceof Anthropic.AuthenticationError)
     return permanent("Anthropic rejected ANTHROPIC_API_KEY. Check the key.");
+  if (isSpendLimit(err)) {
+    return permanent(
+      `Anthropic refused the request for billing reasons (${(err as Error).message}). Raise the spend limit or add credit in the Anthropic console, then re-add the label.`,
+    );
+  }
   if (err instanceof Anthropic.PermissionDeniedError || err instanceof Anthropic.BadRequestError) {
     return permanent(`Anthropic refused the request: ${err.message}`);
   }
@@ -62,7 +68,7 @@ export function classifyFailure(
  * original one to retry, an UnrecoverableError for permanent failures so BullMQ stops.
  */
 export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade" | "opts">, err: unknown): Promise<unknown> {
-  if (err instanceof DelayedError) return err;
+  if (err instanceof DelayedError || err instanceof WaitingError) return err;
   const failure = classifyFailure(err, job, c.signal);
   c.log.error({ err: failure.cause, retry: failure.retry }, `job failed: ${failure.message}`);
   try {

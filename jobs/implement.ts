@@ -10,10 +10,10 @@ import { moveIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
 import { branchForIssue } from "../src/workspace/index.js";
-import { runAgentPass } from "./agent-pass.js";
+import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
 import type { ImplementJobData } from "./queues.js";
 
 export type { WorkerDeps } from "./job-context.js";
@@ -36,6 +36,7 @@ export function createImplementProcessor(deps: WorkerDeps) {
         await issueLease.release();
       }
     } catch (err) {
+      if (err instanceof InterruptedError) await handOver(c, job, token);
       throw await recordFailure(c, job, err);
     } finally {
       c.done();

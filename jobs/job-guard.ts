@@ -1,4 +1,4 @@
-import { DelayedError, type Job } from "bullmq";
+import { DelayedError, type Job, WaitingError } from "bullmq";
 import type { Deps } from "../src/deps.js";
 import type { Lease } from "../src/tasks/locks.js";
 import type { TaskContext } from "./job-context.js";
@@ -56,4 +56,16 @@ export async function holdLocalSlot(deps: Deps, p: { job: Job; token: string | u
   const release = deps.agentSlots.tryAcquire();
   if (!release) return waitAndRetry(p.job, p.token);
   return { release: async () => release() };
+}
+
+/**
+ * Gives the job back to the queue after a worker shutdown interrupted it (its work is pushed and
+ * its hand-off note saved), so another worker resumes it; not counted as a failed attempt.
+ */
+export async function handOver(c: TaskContext, job: Job, token: string | undefined): Promise<never> {
+  const state = c.task().state === "revising" ? "pr-open" : "queued";
+  await c.save({ state, step: "interrupted by a worker shutdown; another worker resumes it" }).catch(() => undefined);
+  await c.publish(true).catch(() => undefined);
+  await job.moveToWait(token);
+  throw new WaitingError();
 }

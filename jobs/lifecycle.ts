@@ -60,7 +60,7 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
   const log = deps.logger.child({ issue: task.identifier, lifecycle: "pr-closed", merged: data.merged });
   if (task.state === "merged" || (task.state === "closed" && !data.merged)) return `already ${task.state}`;
   if (isActive(task.state)) await deps.cancellation.cancel(task.issueId, data.merged ? "the pull request was merged" : "the pull request was closed");
-  await deps.feedback.takeAll(task.issueId);
+  await deps.feedback.discard(task.issueId);
   const linear = deps.clients.linear(signal);
   const teamId = task.teamId;
   const updated = await deps.tasks.update(task.issueId, () => ({

@@ -7,10 +7,10 @@ import { getRepository } from "../src/github/repos.js";
 import { setCommitStatus } from "../src/github/statuses.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
 import { usageLine } from "../src/status/format.js";
-import { runAgentPass } from "./agent-pass.js";
+import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
 import type { FeedbackJobData, ReviseJobData } from "./queues.js";
 
 /** Processor for `revise` jobs: collected review feedback → new commits on the PR branch → answers. */
@@ -20,7 +20,8 @@ export function createReviseProcessor(deps: WorkerDeps) {
     if (!task || !task.repo || !task.prNumber || !task.branch) return { revised: false };
     if (task.state === "merged" || task.state === "closed") return { revised: false };
     const c = taskContext(deps, job, task.issueId, task, signal);
-    let taken: FeedbackJobData[] = [];
+    const jobId = String(job.id);
+    let claimed = false;
     try {
       if (await deps.cancellation.stoppedSince(task.issueId, job.timestamp)) return { revised: false };
       const lease = await holdIssue(c, { job, token });
@@ -33,13 +34,15 @@ export function createReviseProcessor(deps: WorkerDeps) {
           throw err;
         });
         try {
-          taken = await deps.feedback.takeAll(task.issueId);
+          const taken = await deps.feedback.claim(task.issueId, jobId);
+          claimed = true;
           if (taken.length === 0) {
             c.log.info("no feedback waiting; nothing to revise");
             return { revised: false };
           }
           await revise(c, job, { ...settings, owner: task.repo.owner, name: task.repo.name }, taken);
-          taken = [];
+          await deps.feedback.complete(task.issueId, jobId);
+          claimed = false;
           return { revised: true };
         } finally {
           await slot.release();
@@ -49,10 +52,10 @@ export function createReviseProcessor(deps: WorkerDeps) {
         await lease.release();
       }
     } catch (err) {
-      const toThrow = await recordFailure(c, job, err);
-      // Feedback a failed revision took goes back, so a retry or the next revision still sees it.
-      if (taken.length > 0) await deps.feedback.restore(c.issueId, taken).catch(() => undefined);
-      throw toThrow;
+      // Feedback a failed or interrupted revision took goes back, so the next run still sees it.
+      if (claimed) await deps.feedback.release(c.issueId, jobId).catch(() => undefined);
+      if (err instanceof InterruptedError) await handOver(c, job, token);
+      throw await recordFailure(c, job, err);
     } finally {
       c.done();
     }

@@ -1,4 +1,5 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
+import { createAnthropic } from "./agent/anthropic-client.js";
 import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
@@ -9,6 +10,7 @@ import { createOctokit, type GitHub } from "./github/octokit.js";
 import { createLinearClient } from "./linear/client.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, redactUrl, withTimeout } from "./redis.js";
+import { assertNoEviction } from "./redis-policy.js";
 import { loadRouting, type Routing } from "./routing/routing-config.js";
 import { Cancellation } from "./tasks/cancellation.js";
 import { FeedbackStore } from "./tasks/feedback-store.js";
@@ -42,6 +44,8 @@ export interface Deps {
   readonly routing: Routing;
   readonly workspace: Workspace;
   readonly clients: Clients | null;
+  /** Aborted when the process shuts down: agents finish their current turn, save and hand over. */
+  readonly draining: AbortController;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     routing,
     workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
     clients: createClients(config, logger, opts.runner),
+    draining: new AbortController(),
     async close() {
       await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
@@ -88,7 +93,7 @@ function createClients(config: Config, logger: Logger, runner?: AgentRunner): Cl
   const { github, linear, anthropic: a } = config;
   if (!github.token || !linear.apiKey || !a.apiKey) return null;
   const linearKey = linear.apiKey;
-  const anthropic = new Anthropic({ apiKey: a.apiKey, baseURL: a.baseUrl ?? null, maxRetries: 4 });
+  const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
     github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
     linear: (signal) => createLinearClient({ apiKey: linearKey, apiUrl: linear.apiUrl, signal }),
@@ -125,6 +130,7 @@ async function connectRedis(config: Config, logger: Logger, timeoutMs: number): 
         `Redis at ${redactUrl(config.redisUrl)} did not answer: start one (e.g. \`redis-server\`) or set REDIS_URL; waited`,
       );
     }
+    await assertNoEviction(redis, redactUrl(config.redisUrl));
   } catch (err) {
     redis.disconnect();
     throw err;

@@ -39,8 +39,10 @@ export async function run(
     address,
     close() {
       closing ??= (async () => {
-        // Stop taking webhooks first, then let the deps go.
+        // Stop taking webhooks first; then agents finish their current turn, push their work and
+        // hand their jobs back to the queue; then the workers and the deps go.
         if (app) await app.close();
+        deps.draining.abort(new Error("shutting down"));
         if (workers) await workers.close();
         await deps.close();
       })();

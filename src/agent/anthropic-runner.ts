@@ -67,6 +67,7 @@ class AnthropicSession implements AgentSession {
     let finalText = "";
     for (;;) {
       if (this.s.signal.aborted) return this.outcome("aborted", finalText);
+      if (this.s.drain?.aborted) return this.outcome("interrupted", finalText);
       if (this.turns >= this.s.limits.maxTurns) return this.outcome("max-turns", finalText);
       if (this.cost >= this.s.limits.budgetUsd) return this.outcome("budget", finalText);
 

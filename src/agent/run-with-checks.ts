@@ -57,5 +57,6 @@ function limitNote(o: RunOutcome): string | null {
     return `The agent stopped after reaching its limit of ${o.turns} turns (AGENT_MAX_TURNS); the work may be incomplete.`;
   if (o.stop === "budget")
     return `The agent stopped after spending its budget (AGENT_BUDGET_USD); the work may be incomplete.`;
+  if (o.stop === "interrupted") return "The agent was interrupted by a worker shutdown; another worker resumes it.";
   return null;
 }

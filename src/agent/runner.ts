@@ -1,7 +1,7 @@
 import type { Usage } from "../tasks/task.js";
 
 /** Why a run of the agent ended. */
-export type StopReason = "done" | "max-turns" | "budget" | "aborted";
+export type StopReason = "done" | "max-turns" | "budget" | "aborted" | "interrupted";
 
 /** What one model turn cost; reported as it happens so status and budgets stay current. */
 export interface TurnReport {
@@ -38,7 +38,10 @@ export interface SessionOptions {
   /** Extra environment for the agent's commands (HOME of this job); never secrets. */
   env?: Record<string, string>;
   limits: SessionLimits;
+  /** Aborts at once (cancel): in-flight calls and commands stop. */
   signal: AbortSignal;
+  /** Ends the run at the next turn boundary (worker shutdown): the current turn completes. */
+  drain?: AbortSignal;
   onTurn?: (report: TurnReport) => void | Promise<void>;
 }
 

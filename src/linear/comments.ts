@@ -1,32 +1,24 @@
 import type { LinearClient } from "@linear/sdk";
 
 /**
- * Creates the issue's progress comment, or edits it in place when its id is known, so a job
- * leaves one comment that moves rather than a trail. Returns the comment id.
+ * Writes the issue's progress comment under an id chosen (and saved on the task) before it is
+ * first created: edit it if it exists, create it with that id if not. A job killed between
+ * creating the comment and recording it therefore never leaves a second comment behind.
  */
-export async function upsertComment(
-  linear: LinearClient,
-  p: { issueId: string; commentId: string | null; body: string },
-): Promise<string> {
-  if (p.commentId) {
-    try {
-      const updated = await linear.updateComment(p.commentId, { body: p.body });
-      const comment = await updated.comment;
-      if (comment) return comment.id;
-    } catch (err) {
-      // Someone deleted the comment: fall through and post a new one rather than fail the job.
-      if (!isNotFound(err)) throw err;
-    }
+export async function upsertComment(linear: LinearClient, p: { issueId: string; commentId: string; body: string }): Promise<void> {
+  try {
+    await linear.updateComment(p.commentId, { body: p.body });
+    return;
+  } catch (err) {
+    // Not created yet (or deleted by someone): create it under the same id.
+    if (!isNotFound(err)) throw err;
   }
-  const created = await linear.createComment({ issueId: p.issueId, body: p.body });
-  const comment = await created.comment;
-  if (!comment) throw new Error(`Linear did not return the comment created on issue ${p.issueId}`);
-  return comment.id;
+  await linear.createComment({ id: p.commentId, issueId: p.issueId, body: p.body });
 }
 
 /** Posts a one-off comment (routing help, lifecycle notes). */
-export async function postComment(linear: LinearClient, p: { issueId: string; body: string }): Promise<void> {
-  await linear.createComment({ issueId: p.issueId, body: p.body });
+export async function postComment(linear: LinearClient, p: { issueId: string; body: string; id?: string }): Promise<void> {
+  await linear.createComment({ issueId: p.issueId, body: p.body, ...(p.id ? { id: p.id } : {}) });
 }
 
 function isNotFound(err: unknown): boolean {

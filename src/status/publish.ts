@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { LinearClient } from "@linear/sdk";
 import { upsertComment } from "../linear/comments.js";
 import type { Task } from "../tasks/task.js";
@@ -5,28 +6,25 @@ import type { TaskStore } from "../tasks/task-store.js";
 import { renderLinearProgress } from "./linear-comment.js";
 
 /**
- * Renders the task into its Linear progress comment (created once, then edited in place) and
- * remembers the comment id on the task.
+ * Renders the task into its Linear progress comment (created once, then edited in place). The
+ * comment's id is recorded on the task before the comment exists, so a crash cannot leave a
+ * second comment behind.
  */
 export async function publishProgress(
   linear: LinearClient,
   p: { tasks: TaskStore; task: Task; agentLabel: string; now?: Date },
 ): Promise<Task> {
-  const body = renderLinearProgress(p.task, { agentLabel: p.agentLabel, now: p.now ?? new Date() });
-  const id = await upsertComment(linear, {
-    issueId: p.task.issueId,
-    commentId: p.task.progressCommentId,
-    body,
-  });
-  if (id === p.task.progressCommentId) return p.task;
-  return p.tasks.update(p.task.issueId, () => ({ progressCommentId: id }));
+  let task = p.task;
+  if (!task.progressCommentId) {
+    task = await p.tasks.update(task.issueId, (t) => ({ progressCommentId: t.progressCommentId ?? randomUUID() }));
+  }
+  const body = renderLinearProgress(task, { agentLabel: p.agentLabel, now: p.now ?? new Date() });
+  await upsertComment(linear, { issueId: task.issueId, commentId: task.progressCommentId as string, body });
+  return task;
 }
 
 /** Calls `fn` at most once per `intervalMs`, always letting the last call of a burst through on flush. */
-export function throttle(
-  intervalMs: number,
-  fn: () => Promise<unknown>,
-): { poke(): void; flush(): Promise<void> } {
+export function throttle(intervalMs: number, fn: () => Promise<unknown>): { poke(): void; flush(): Promise<void> } {
   let last = 0;
   let pending = false;
   let running: Promise<unknown> = Promise.resolve();

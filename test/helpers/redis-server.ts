@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts redis-server (from PATH) on a free loopback port with persistence off. */
-export async function startOwnRedis(): Promise<OwnRedis> {
+export async function startOwnRedis(opts: { maxmemoryPolicy?: string } = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const own: OwnRedis = {
@@ -40,7 +40,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
           "--appendonly",
           "no",
           "--maxmemory-policy",
-          "noeviction",
+          opts.maxmemoryPolicy ?? "noeviction",
         ],
         { stdio: ["ignore", "pipe", "inherit"] },
       );
