@@ -70,6 +70,7 @@ export async function runAgentPass(
       conventions: await readConventions(worktree.path),
     }),
     env,
+    sandbox: deps.sandbox,
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: config.agent.budgetUsd },
     signal,
     drain: deps.draining.signal,
@@ -96,6 +97,7 @@ export async function runAgentPass(
       env,
       checkTimeoutMs: config.agent.checkTimeoutMs,
       signal,
+      sandbox: deps.sandbox,
       onChecks: async (phase, result) => {
         if (phase === "start") await c.save({ step: `running \`${p.repo.checkCommand}\`` });
         else if (result) {

@@ -62,6 +62,7 @@ const schema = z.object({
   AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
   AGENT_CONCURRENCY: positiveInt(2),
   AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
+  AGENT_SANDBOX: z.enum(["auto", "unshare", "none"]).default("auto"),
   CHECK_TIMEOUT_SECONDS: positiveInt(1200),
   AGENT_HANDLE: z
     .string()
@@ -118,6 +119,8 @@ export interface Config {
     readonly checkRounds: number;
     readonly concurrency: number;
     readonly commandTimeoutMs: number;
+    /** How agent commands are isolated from the worker: auto (unshare when it works), unshare, none. */
+    readonly sandbox: "auto" | "unshare" | "none";
     readonly checkTimeoutMs: number;
     readonly gitName: string;
     readonly gitEmail: string;
@@ -206,6 +209,7 @@ function toConfig(e: Env): Config {
       checkRounds: e.AGENT_CHECK_ROUNDS,
       concurrency: e.AGENT_CONCURRENCY,
       commandTimeoutMs: e.AGENT_COMMAND_TIMEOUT_SECONDS * 1000,
+      sandbox: e.AGENT_SANDBOX,
       checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
       gitName: e.AGENT_GIT_NAME,
       gitEmail: e.AGENT_GIT_EMAIL,

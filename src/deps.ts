@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { createAnthropic } from "./agent/anthropic-client.js";
+import { resolveSandbox } from "./agent/sandbox.js";
 import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
@@ -44,6 +45,8 @@ export interface Deps {
   readonly routing: Routing;
   readonly workspace: Workspace;
   readonly clients: Clients | null;
+  /** Prefix isolating agent commands from this process, or null when none could be set up. */
+  readonly sandbox: readonly string[] | null;
   /** Aborted when the process shuts down: agents finish their current turn, save and hand over. */
   readonly draining: AbortController;
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
+  const clients = createClients(config, logger, opts.runner);
   const cancellation = new Cancellation(redis, () => createRedis(config.redisUrl, "worker"), config.redisPrefix, logger);
   return {
     config,
@@ -79,7 +83,8 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     cancellation,
     routing,
     workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
-    clients: createClients(config, logger, opts.runner),
+    clients,
+    sandbox: clients ? await resolveSandbox(config.agent.sandbox, { ...config.childEnv }, logger) : null,
     draining: new AbortController(),
     async close() {
       await cancellation.close();

@@ -21,10 +21,12 @@ export async function runChecks(p: {
   timeoutMs: number;
   signal?: AbortSignal;
   maxOutputChars?: number;
+  sandbox?: readonly string[];
 }): Promise<CheckResult> {
   const max = p.maxOutputChars ?? 12_000;
   const started = Date.now();
-  const child = spawn("bash", ["-c", p.command], {
+  const [command, ...args] = [...(p.sandbox ?? []), "bash", "-c", p.command] as unknown as [string, ...string[]];
+  const child = spawn(command, args, {
     cwd: p.cwd,
     env: p.env,
     detached: true,

@@ -23,6 +23,7 @@ export async function runWithChecks(p: {
   env: Record<string, string>;
   checkTimeoutMs: number;
   signal: AbortSignal;
+  sandbox?: readonly string[] | null;
   onChecks?: (phase: "start" | "done", result?: CheckResult) => void | Promise<void>;
 }): Promise<GatedOutcome> {
   let outcome = await p.session.send(p.firstMessage);
@@ -36,6 +37,7 @@ export async function runWithChecks(p: {
         env: p.env,
         timeoutMs: p.checkTimeoutMs,
         signal: p.signal,
+        sandbox: p.sandbox ?? undefined,
       });
       await p.onChecks?.("done", checks);
       if (checks.passed || round >= p.rounds || p.signal.aborted) break;

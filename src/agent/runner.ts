@@ -37,6 +37,8 @@ export interface SessionOptions {
   system: string;
   /** Extra environment for the agent's commands (HOME of this job); never secrets. */
   env?: Record<string, string>;
+  /** Command prefix isolating the agent's shell from the worker (see src/agent/sandbox.ts). */
+  sandbox?: readonly string[] | null;
   limits: SessionLimits;
   /** Aborts at once (cancel): in-flight calls and commands stop. */
   signal: AbortSignal;

@@ -15,6 +15,8 @@ export type RunOutcome =
 export interface SessionOptions {
   cwd: string;
   env: Record<string, string>;
+  /** Command prefix that isolates the shell (e.g. unshare into new user, PID and mount namespaces). */
+  sandbox?: readonly string[];
 }
 
 // An absolute path avoids depending on the caller's PATH just to find the shell.
@@ -40,7 +42,8 @@ export class BashSession {
   constructor(opts: SessionOptions) {
     // detached puts bash in a new session and process group, so one kill reaches everything it started
     // and no command can grab a controlling terminal and block on a prompt.
-    this.child = spawn(BASH, ["--noprofile", "--norc"], {
+    const [command, ...args] = [...(opts.sandbox ?? []), BASH, "--noprofile", "--norc"] as unknown as [string, ...string[]];
+    this.child = spawn(command, args, {
       cwd: opts.cwd,
       env: { ...opts.env },
       detached: true,

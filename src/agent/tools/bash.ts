@@ -14,6 +14,8 @@ export interface BashToolOptions {
   env: Record<string, string>;
   timeoutMs: number;
   maxOutputChars: number;
+  /** Command prefix that isolates the shell from the worker process; none by default. */
+  sandbox?: readonly string[];
 }
 
 /** Creates the bash tool; the shell starts lazily on the first command and is replaced after a timeout. */
