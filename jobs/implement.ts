@@ -29,6 +29,13 @@ export function createImplementProcessor(deps: WorkerDeps) {
         c.log.info("the agent label was removed before this job started; not running");
         return { prUrl: null };
       }
+      // A labelling event older than the task's latest attempt is already handled (a late
+      // webhook after the reconciler repaired it, or the other way round).
+      const t = c.task();
+      if (t.jobId && t.jobId !== job.id && t.startedAt && Date.parse(data.eventAt) < Date.parse(t.startedAt) && data.source.delivery.startsWith("reconcile") === false) {
+        c.log.info({ eventAt: data.eventAt, startedAt: t.startedAt }, "stale labelling event; an attempt already started after it");
+        return { prUrl: t.prUrl };
+      }
       const issueLease = await holdIssue(c, { job, token });
       try {
         return await implement(c, job, token);

@@ -7,6 +7,7 @@ export const QUEUE = {
   feedback: "feedback",
   revise: "revise",
   lifecycle: "lifecycle",
+  reconcile: "reconcile",
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -75,6 +76,11 @@ export interface PrClosedJobData {
 
 export type LifecycleJobData = CancelJobData | PrClosedJobData;
 
+/** A periodic sweep for missed webhooks and stuck tasks. */
+export interface ReconcileJobData {
+  kind: "reconcile";
+}
+
 /** A revision of an agent's PR; the feedback itself waits in the FeedbackStore until it runs. */
 export interface ReviseJobData {
   kind: "revise";
@@ -96,6 +102,7 @@ export interface Queues {
   feedback: Queue<FeedbackJobData>;
   revise: Queue<ReviseJobData>;
   lifecycle: Queue<LifecycleJobData>;
+  reconcile: Queue<ReconcileJobData>;
   close(): Promise<void>;
 }
 
@@ -112,13 +119,15 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const feedback = open<FeedbackJobData>(QUEUE.feedback);
   const revise = open<ReviseJobData>(QUEUE.revise);
   const lifecycle = open<LifecycleJobData>(QUEUE.lifecycle);
+  const reconcile = open<ReconcileJobData>(QUEUE.reconcile);
   return {
     implement,
     feedback,
     revise,
     lifecycle,
+    reconcile,
     async close() {
-      await Promise.all([implement.close(), feedback.close(), revise.close(), lifecycle.close()]);
+      await Promise.all([implement.close(), feedback.close(), revise.close(), lifecycle.close(), reconcile.close()]);
     },
   };
 }

@@ -6,6 +6,7 @@ import { createImplementProcessor } from "./implement.js";
 import type { WorkerDeps } from "./job-context.js";
 import { createLifecycleProcessor } from "./lifecycle.js";
 import { QUEUE } from "./queues.js";
+import { createReconcileProcessor } from "./reconcile.js";
 import { createReviseProcessor } from "./revise.js";
 
 /** Running workers and how to stop them. */
@@ -30,15 +31,24 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   const log = deps.logger.child({ component: "worker" });
   const common = { connection, prefix: deps.config.redisPrefix };
   const agents = deps.config.agent.concurrency;
-  // Agent runs last minutes; a long lock keeps a busy event loop from looking like a crash.
-  const agentOpts = { ...common, concurrency: agents, lockDuration: 120_000 };
+  // Agent runs last minutes; a long lock keeps a busy event loop from looking like a crash, and
+  // stall detection hands the job of a worker that died to another one.
+  const { lockMs, stalledIntervalMs, reconcileIntervalMs } = deps.config.jobs;
+  const agentOpts = { ...common, concurrency: agents, lockDuration: lockMs, stalledInterval: stalledIntervalMs, maxStalledCount: 3 };
 
   const workers = [
     new Worker(QUEUE.implement, createImplementProcessor(wdeps) as Processor, agentOpts),
     new Worker(QUEUE.revise, createReviseProcessor(wdeps) as Processor, agentOpts),
     new Worker(QUEUE.feedback, createFeedbackProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
     new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4 }),
+    new Worker(QUEUE.reconcile, createReconcileProcessor(wdeps) as Processor, { ...common, concurrency: 1 }),
   ];
+  if (reconcileIntervalMs > 0) {
+    // One scheduler for all processes: upserting the same id keeps a single repeatable job.
+    await deps.queues.reconcile.upsertJobScheduler("reconcile", { every: reconcileIntervalMs }, { name: "reconcile", data: { kind: "reconcile" } });
+  } else {
+    await deps.queues.reconcile.removeJobScheduler("reconcile");
+  }
   for (const w of workers) {
     w.on("failed", (job, err) => log.warn({ queue: w.name, jobId: job?.id, err: err.message }, "job failed"));
     w.on("error", (err) => log.error({ queue: w.name, err: err.message }, "worker error"));

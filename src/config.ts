@@ -70,6 +70,9 @@ const schema = z.object({
     .regex(/^@[A-Za-z0-9][A-Za-z0-9_-]*(\[bot\])?$/, "must look like @name")
     .default("@agent"),
   REVISION_DEBOUNCE_MS: z.coerce.number().int().min(0).default(5000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(120_000),
+  JOB_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   AGENT_GIT_NAME: z.string().trim().min(1).default("agent-workforce[bot]"),
   AGENT_GIT_EMAIL: z.string().trim().email().default("agent-workforce@users.noreply.github.com"),
   // Read only to hand a minimal, secret-free environment to git and the agent's commands.
@@ -131,6 +134,14 @@ export interface Config {
   };
   /** The only environment git and agent commands get: no secrets, ever. */
   readonly childEnv: Readonly<Record<string, string>>;
+  readonly jobs: {
+    /** How often the reconciler looks for missed events and stuck tasks; 0 turns it off. */
+    readonly reconcileIntervalMs: number;
+    /** Lock of an agent job; a worker that dies loses it after this long and another resumes. */
+    readonly lockMs: number;
+    /** How often workers look for jobs whose worker died (BullMQ stall detection). */
+    readonly stalledIntervalMs: number;
+  };
 }
 
 /** Settings each role cannot run without, with the reason shown to the operator. */
@@ -217,6 +228,11 @@ function toConfig(e: Env): Config {
       revisionDebounceMs: e.REVISION_DEBOUNCE_MS,
     },
     childEnv: { PATH: e.PATH, LANG: e.LANG },
+    jobs: {
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      lockMs: e.JOB_LOCK_MS,
+      stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
+    },
   };
 }
 

@@ -44,7 +44,7 @@ export interface World {
   secrets: string[];
   newIssue(p?: { title?: string; description?: string; labels?: FakeIssueLabel[] }): FakeIssue;
   /** Sends the signed Linear webhook for "agent label added to `issue`" through the real route. */
-  labelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
+  labelIssue(issue: FakeIssue, opts?: { updatedAt?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
   waitForJob(
     jobId: string,
     queue?: "implement" | "feedback" | "revise" | "lifecycle",
@@ -155,7 +155,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         labelIds: (p.labels ?? [agentLabel]).map((l) => l.id),
       });
     },
-    async labelIssue(issue) {
+    async labelIssue(issue, opts = {}) {
+      // Adding a label updates the issue, as in Linear; a late copy of an old event passes its time.
+      const stored = linear.store.getIssue(issue.id);
+      const updatedAt = opts.updatedAt ?? new Date().toISOString();
+      if (stored && !opts.updatedAt) stored.updatedAt = updatedAt;
       const labels = issue.labelIds.map((id) => {
         const l = linear.store.issueLabels.get(id);
         return { id, name: l?.name ?? "?", color: "#000000" };
@@ -167,7 +171,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         team: { id: team.id, key: team.key, name: team.name },
         labels,
         updatedFrom: { labelIds: issue.labelIds.filter((id) => id !== agentLabel.id) },
-        updatedAt: new Date().toISOString(),
+        updatedAt,
       });
       const body = JSON.stringify(payload);
       const res = await app.inject({
