@@ -98,13 +98,14 @@ async function implement(c: TaskContext, job: Job<ImplementJobData>, token: stri
     const baseBranch = repo.baseBranch ?? remote.defaultBranch;
     await c.save({ baseBranch, step: "agent working" });
 
+    const resumeNote = c.task().handoff?.startsWith("Interrupted") ? c.task().handoff : null;
     const result = await runAgentPass(c, {
       repo,
       cloneUrl: remote.cloneUrl,
       branch,
       baseBranch,
       key: String(job.id),
-      firstMessage: async () => issuePrompt(issue),
+      firstMessage: async () => issuePrompt(issue, resumeNote),
       commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
     });
     const { gated } = result;

@@ -37,8 +37,11 @@ Repository conventions:
 ${conventions || "(the repository has no README, CONTRIBUTING, AGENTS.md or CLAUDE.md)"}`;
 }
 
-/** The issue as the first user message: title, description and discussion, marked as data. */
-export function issuePrompt(issue: IssueContext): string {
+/**
+ * The issue as the first user message: title, description and discussion, marked as data. When a
+ * previous run was interrupted, its note says where the branch already is.
+ */
+export function issuePrompt(issue: IssueContext, resume?: string | null): string {
   const comments = issue.comments
     .map((c) => `<comment author="${escapeAttr(c.author)}" at="${c.createdAt}">\n${c.body}\n</comment>`)
     .join("\n");
@@ -50,7 +53,9 @@ export function issuePrompt(issue: IssueContext): string {
 ${issue.description || "(no description)"}
 </description>
 </issue>
-${comments ? `\nDiscussion on the issue, oldest first:\n${comments}\n` : ""}`;
+${comments ? `\nDiscussion on the issue, oldest first:\n${comments}\n` : ""}${
+    resume ? `\nA previous run on this issue was interrupted; continue from where it left off:\n<handoff>\n${resume}\n</handoff>\n` : ""
+  }`;
 }
 
 /** Sent back to the agent when the repository's checks fail after it finished. */

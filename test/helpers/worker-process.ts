@@ -1,15 +1,13 @@
-// A separate worker process for tests of cross-process limits: the real CLI path minus the
-// server, configured from the environment the test passes.
-import { startWorkers } from "../../jobs/workers.js";
+// A separate worker process for tests of crashes, shutdowns and cross-process limits: the real
+// entry path (run + signal handling) minus the server, configured from the environment given.
 import { loadConfig } from "../../src/config.js";
-import { createDeps } from "../../src/deps.js";
+import { closeOnSignals, run } from "../../src/main.js";
 
-const deps = await createDeps(loadConfig(process.env, ["worker"]));
-const workers = await startWorkers(deps);
+const running = await run(loadConfig(process.env, ["worker"]), ["worker"]);
+closeOnSignals(running);
 process.send?.("ready");
 process.on("message", async (message) => {
   if (message !== "close") return;
-  await workers.close();
-  await deps.close();
+  await running.close();
   process.exit(0);
 });
