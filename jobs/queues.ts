@@ -106,15 +106,16 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-/** Opens one Queue per name over a shared producer connection. */
-export function createQueues(connection: Redis, prefix: string): Queues {
-  const open = <T>(name: QueueName) =>
-    new Queue<T>(name, {
-      connection,
-      prefix,
-      defaultJobOptions: DEFAULT_JOB_OPTIONS,
-      skipWaitingForReady: true,
-    });
+/**
+ * Opens one Queue per name over a shared producer connection. Connection errors go to `onError`
+ * (the connection's own handler already reports them; BullMQ would print them otherwise).
+ */
+export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
+  const open = <T>(name: QueueName) => {
+    const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS, skipWaitingForReady: true });
+    queue.on("error", onError);
+    return queue;
+  };
   const implement = open<ImplementJobData>(QUEUE.implement);
   const feedback = open<FeedbackJobData>(QUEUE.feedback);
   const revise = open<ReviseJobData>(QUEUE.revise);

@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts redis-server (from PATH) on a free loopback port with persistence off. */
-export async function startOwnRedis(opts: { maxmemoryPolicy?: string } = {}): Promise<OwnRedis> {
+export async function startOwnRedis(opts: { maxmemoryPolicy?: string; persistDir?: string } = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const own: OwnRedis = {
@@ -38,7 +38,8 @@ export async function startOwnRedis(opts: { maxmemoryPolicy?: string } = {}): Pr
           "--save",
           "",
           "--appendonly",
-          "no",
+          opts.persistDir ? "yes" : "no",
+          ...(opts.persistDir ? ["--dir", opts.persistDir, "--appendfsync", "always"] : []),
           "--maxmemory-policy",
           opts.maxmemoryPolicy ?? "noeviction",
         ],
