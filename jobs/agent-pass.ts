@@ -77,6 +77,7 @@ export async function runAgentPass(
     onTurn: async (t) => {
       const s = session.totals();
       log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
+      await deps.spend.add(t.costUsd);
       await c.save({
         turns: base.turns + s.turns,
         usage: addUsage(base.usage, s.usage),

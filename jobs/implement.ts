@@ -13,7 +13,7 @@ import { branchForIssue } from "../src/workspace/index.js";
 import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { checkDailyBudget, handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
 import type { ImplementJobData } from "./queues.js";
 
 export type { WorkerDeps } from "./job-context.js";
@@ -82,6 +82,7 @@ async function implement(c: TaskContext, job: Job<ImplementJobData>, token: stri
   const full = `${repo.owner}/${repo.name}`;
   const branch = branchForIssue(issue.identifier);
   await c.save({ repo: { owner: repo.owner, name: repo.name }, branch });
+  await checkDailyBudget(c, { job, token });
   const local = await holdLocalSlot(deps, { job, token });
   const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: repo.maxAgents }).catch(
     async (err: unknown) => {

@@ -10,7 +10,7 @@ import { usageLine } from "../src/status/format.js";
 import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { checkDailyBudget, handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
 import type { FeedbackJobData, ReviseJobData } from "./queues.js";
 
 /** Processor for `revise` jobs: collected review feedback → new commits on the PR branch → answers. */
@@ -28,6 +28,7 @@ export function createReviseProcessor(deps: WorkerDeps) {
       try {
         const settings = { ...(deps.routing.repos[`${task.repo.owner}/${task.repo.name}`.toLowerCase()] ?? deps.routing.defaults) };
         const full = `${task.repo.owner}/${task.repo.name}`;
+        await checkDailyBudget(c, { job, token });
         const local = await holdLocalSlot(deps, { job, token });
         const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: settings.maxAgents }).catch(async (err: unknown) => {
           await local.release();
@@ -131,7 +132,14 @@ async function revise(
       .join("\n"),
     signal,
   });
-  await c.save({ handoff: report || task.handoff, state: "pr-open", step: null, finishedAt: new Date().toISOString(), error: result.gated.limitNote });
+  await c.save({
+    handoff: report || task.handoff,
+    state: "pr-open",
+    step: null,
+    revisions: (c.task().revisions ?? 0) + 1,
+    finishedAt: new Date().toISOString(),
+    error: result.gated.limitNote,
+  });
   const body = renderPrBody(c.task(), {
     summary,
     model: config.agent.model,

@@ -59,6 +59,8 @@ const schema = z.object({
   AGENT_MAX_TURNS: positiveInt(60),
   AGENT_MAX_TOKENS: positiveInt(16_000),
   AGENT_BUDGET_USD: z.coerce.number().positive().default(5),
+  AGENT_DAILY_BUDGET_USD: z.coerce.number().positive().optional(),
+  ADMIN_TOKEN: optionalSecret,
   AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
   AGENT_CONCURRENCY: positiveInt(2),
   AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
@@ -108,6 +110,8 @@ export interface Config {
   readonly dataDir: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly webhookBodyLimitBytes: number;
+  /** Protects the dashboard and the queue admin view when set. */
+  readonly adminToken: string | undefined;
   readonly routing: {
     /** owner/name serving every issue no route claims. */
     readonly defaultRepo: string | undefined;
@@ -119,6 +123,8 @@ export interface Config {
     readonly maxTurns: number;
     readonly maxTokens: number;
     readonly budgetUsd: number;
+    /** Spend per UTC day across all agents; once reached, jobs wait for the next day. */
+    readonly dailyBudgetUsd: number | undefined;
     readonly checkRounds: number;
     readonly concurrency: number;
     readonly commandTimeoutMs: number;
@@ -211,12 +217,14 @@ function toConfig(e: Env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+    adminToken: e.ADMIN_TOKEN,
     routing: { defaultRepo: e.DEFAULT_REPO, configFile: e.AGENT_WORKFORCE_CONFIG },
     agent: {
       model: e.AGENT_MODEL,
       maxTurns: e.AGENT_MAX_TURNS,
       maxTokens: e.AGENT_MAX_TOKENS,
       budgetUsd: e.AGENT_BUDGET_USD,
+      dailyBudgetUsd: e.AGENT_DAILY_BUDGET_USD,
       checkRounds: e.AGENT_CHECK_ROUNDS,
       concurrency: e.AGENT_CONCURRENCY,
       commandTimeoutMs: e.AGENT_COMMAND_TIMEOUT_SECONDS * 1000,

@@ -17,6 +17,7 @@ import { Cancellation } from "./tasks/cancellation.js";
 import { FeedbackStore } from "./tasks/feedback-store.js";
 import { LocalSlots } from "./tasks/local-slots.js";
 import { Limits } from "./tasks/locks.js";
+import { SpendLedger } from "./tasks/spend.js";
 import { TaskStore } from "./tasks/task-store.js";
 import { Workspace } from "./workspace/index.js";
 
@@ -38,6 +39,7 @@ export interface Deps {
   readonly queues: Queues;
   readonly tasks: TaskStore;
   readonly feedback: FeedbackStore;
+  readonly spend: SpendLedger;
   readonly limits: Limits;
   /** AGENT_CONCURRENCY agents at once in this process, across the implement and revise queues. */
   readonly agentSlots: LocalSlots;
@@ -78,6 +80,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     queues,
     tasks: new TaskStore(redis, config.redisPrefix),
     feedback: new FeedbackStore(redis, config.redisPrefix),
+    spend: new SpendLedger(redis, config.redisPrefix),
     limits: new Limits(redis, config.redisPrefix),
     agentSlots: new LocalSlots(config.agent.concurrency),
     cancellation,

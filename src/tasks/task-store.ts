@@ -24,6 +24,10 @@ export class TaskStore {
   private get indexKey() {
     return `${this.prefix}:tasks`;
   }
+  /** Redis channel on which every new version of a task is published (dashboard live updates). */
+  get channel() {
+    return `${this.prefix}:task-events`;
+  }
 
   /** The task of an issue, or null. */
   async get(issueId: string): Promise<Task | null> {
@@ -57,6 +61,7 @@ export class TaskStore {
     const created = await this.redis.set(this.key(p.issueId), JSON.stringify(fresh), "NX");
     if (created === "OK") {
       await this.redis.zadd(this.indexKey, Date.parse(now), p.issueId);
+      await this.redis.publish(this.channel, JSON.stringify(fresh));
       return fresh;
     }
     return (await this.get(p.issueId)) as Task;
@@ -85,10 +90,11 @@ export class TaskStore {
         next.repo && next.prNumber ? this.prKey(next.repo.owner, next.repo.name, next.prNumber) : "";
       const ok = await this.redis.eval(
         CAS_SCRIPT,
-        3,
+        4,
         key,
         this.indexKey,
         prKey || key,
+        this.channel,
         raw,
         JSON.stringify(next),
         String(Date.parse(now)),
@@ -106,5 +112,6 @@ if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call("SET", KEYS[1], ARGV[2])
 redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
 if ARGV[5] == "1" then redis.call("SET", KEYS[3], ARGV[4]) end
+redis.call("PUBLISH", KEYS[4], ARGV[2])
 return 1
 `;

@@ -46,6 +46,8 @@ export interface Task {
   /** What the agent is doing right now, in a few words (dashboard, progress comment). */
   step: string | null;
   attempts: number;
+  /** Revisions made after reviews. */
+  revisions: number;
   turns: number;
   usage: Usage;
   costUsd: number;
@@ -111,6 +113,7 @@ export function newTask(p: {
     state: "queued",
     step: null,
     attempts: 0,
+    revisions: 0,
     turns: 0,
     usage: { ...ZERO_USAGE },
     costUsd: 0,
