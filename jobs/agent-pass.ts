@@ -60,7 +60,7 @@ export async function runAgentPass(
   const env = { ...config.childEnv, HOME: home, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
   const before = c.task();
   const base = { turns: before.turns, usage: before.usage, costUsd: before.costUsd };
-  const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish());
+  const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
     system: systemPrompt({

@@ -17,6 +17,7 @@ import { Cancellation } from "./tasks/cancellation.js";
 import { FeedbackStore } from "./tasks/feedback-store.js";
 import { LocalSlots } from "./tasks/local-slots.js";
 import { Limits } from "./tasks/locks.js";
+import { EditBudget } from "./status/publish.js";
 import { SpendLedger } from "./tasks/spend.js";
 import { TaskStore } from "./tasks/task-store.js";
 import { Workspace } from "./workspace/index.js";
@@ -40,6 +41,8 @@ export interface Deps {
   readonly tasks: TaskStore;
   readonly feedback: FeedbackStore;
   readonly spend: SpendLedger;
+  /** Live progress edits this process may make per minute, shared by all its agents. */
+  readonly progressEdits: EditBudget;
   readonly limits: Limits;
   /** AGENT_CONCURRENCY agents at once in this process, across the implement and revise queues. */
   readonly agentSlots: LocalSlots;
@@ -81,6 +84,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     tasks: new TaskStore(redis, config.redisPrefix),
     feedback: new FeedbackStore(redis, config.redisPrefix),
     spend: new SpendLedger(redis, config.redisPrefix),
+    progressEdits: new EditBudget(20),
     limits: new Limits(redis, config.redisPrefix),
     agentSlots: new LocalSlots(config.agent.concurrency),
     cancellation,

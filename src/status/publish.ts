@@ -23,8 +23,37 @@ export async function publishProgress(
   return task;
 }
 
-/** Calls `fn` at most once per `intervalMs`, always letting the last call of a burst through on flush. */
-export function throttle(intervalMs: number, fn: () => Promise<unknown>): { poke(): void; flush(): Promise<void> } {
+/**
+ * A process-wide allowance of progress edits per minute: with many agents at once, live edits
+ * share it and the rest wait for the next turn (state changes are published directly, outside it),
+ * so the Linear request budget (about 2,500 an hour per key) is not spent on progress alone.
+ */
+export class EditBudget {
+  private tokens: number;
+  private last = Date.now();
+  constructor(private readonly perMinute: number) {
+    this.tokens = perMinute;
+  }
+  /** Takes one edit if the budget allows it now. */
+  tryTake(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.perMinute, this.tokens + ((now - this.last) / 60_000) * this.perMinute);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * Calls `fn` at most once per `intervalMs` (and only when the shared budget allows), always
+ * letting the last call of a burst through on flush.
+ */
+export function throttle(
+  intervalMs: number,
+  fn: () => Promise<unknown>,
+  budget?: EditBudget,
+): { poke(): void; flush(): Promise<void> } {
   let last = 0;
   let pending = false;
   let running: Promise<unknown> = Promise.resolve();
@@ -36,7 +65,7 @@ export function throttle(intervalMs: number, fn: () => Promise<unknown>): { poke
   };
   return {
     poke() {
-      if (Date.now() - last >= intervalMs) void run();
+      if (Date.now() - last >= intervalMs && (budget?.tryTake() ?? true)) void run();
       else pending = true;
     },
     async flush() {

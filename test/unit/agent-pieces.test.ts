@@ -55,3 +55,19 @@ describe("task state machine", () => {
     expect(canTransition("queued", "merged")).toBe(false);
   });
 });
+
+describe("progress edit budget", () => {
+  it("allows a burst up to the per-minute budget, then makes edits wait", async () => {
+    const { EditBudget, throttle } = await import("../../src/status/publish.js");
+    const budget = new EditBudget(3);
+    expect([budget.tryTake(), budget.tryTake(), budget.tryTake(), budget.tryTake()]).toEqual([true, true, true, false]);
+    let calls = 0;
+    const t = throttle(0, async () => void calls++, new EditBudget(1));
+    t.poke();
+    t.poke();
+    t.poke();
+    await t.flush();
+    // One live edit from the budget, and the pending one on flush.
+    expect(calls).toBe(2);
+  });
+});
