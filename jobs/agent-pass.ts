@@ -3,6 +3,7 @@ import path from "node:path";
 import { readConventions } from "../src/agent/conventions.js";
 import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
+import { recordTurn } from "../src/metrics/cluster-counters.js";
 import { throttle } from "../src/status/publish.js";
 import { addUsage, type Usage } from "../src/tasks/task.js";
 import type { Worktree } from "../src/workspace/index.js";
@@ -78,6 +79,7 @@ export async function runAgentPass(
       const s = session.totals();
       log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
       await deps.spend.add(t.costUsd);
+      await recordTurn(deps.redis, config.redisPrefix, t.usage, t.costUsd);
       await c.save({
         turns: base.turns + s.turns,
         usage: addUsage(base.usage, s.usage),

@@ -1,5 +1,6 @@
 import { type Processor, Worker } from "bullmq";
 import type { Deps } from "../src/deps.js";
+import { recordJob } from "../src/metrics/cluster-counters.js";
 import { createRedis } from "../src/redis.js";
 import { createFeedbackProcessor } from "./feedback.js";
 import { createImplementProcessor } from "./implement.js";
@@ -49,8 +50,16 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   } else {
     await deps.queues.reconcile.removeJobScheduler("reconcile");
   }
+  const finished = (queue: string, outcome: string, job?: { processedOn?: number; finishedOn?: number }) => {
+    const seconds = job?.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+    void recordJob(deps.redis, deps.config.redisPrefix, queue, outcome, seconds).catch(() => undefined);
+  };
   for (const w of workers) {
-    w.on("failed", (job, err) => log.warn({ queue: w.name, jobId: job?.id, err: err.message }, "job failed"));
+    w.on("completed", (job) => finished(w.name, "completed", job));
+    w.on("failed", (job, err) => {
+      finished(w.name, "failed", job);
+      log.warn({ queue: w.name, jobId: job?.id, err: err.message }, "job failed");
+    });
     w.on("error", (err) => log.error({ queue: w.name, err: err.message }, "worker error"));
   }
   return {

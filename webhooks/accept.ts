@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
 import type { Deps } from "../src/deps.js";
+import { noteWebhookOutcome } from "../src/metrics/registry.js";
 import { withTimeout } from "../src/redis.js";
 import { claimDelivery, recordDelivery, releaseDelivery } from "./deliveries.js";
 import { enqueueIntent, planJob } from "./enqueue.js";
@@ -20,6 +21,7 @@ export async function accept(
   const log = reply.log;
   if (!p.decision.act) {
     log.info({ reason: p.decision.reason }, "webhook ignored");
+    noteWebhookOutcome(reply.request, "ignored");
     return reply.code(200).send({ status: "ignored", reason: p.decision.reason });
   }
   const intent = p.decision.intent;
@@ -43,6 +45,7 @@ export async function accept(
   };
   try {
     const { code, body } = await withTimeout(enqueueOnce(), REDIS_BUDGET_MS, "Redis did not accept the job");
+    noteWebhookOutcome(reply.request, body.status === "duplicate" ? "duplicate" : "accepted");
     return reply.code(code).send(body);
   } catch (err) {
     log.error(

@@ -1,0 +1,104 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createAnthropic } from "../agent/anthropic-client.js";
+import { resolveSandbox } from "../agent/sandbox.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { createOctokit } from "../github/octokit.js";
+import { createLinearClient } from "../linear/client.js";
+import { createLogger } from "../logger.js";
+import { createRedis, pingWithin, redactUrl } from "../redis.js";
+import { evictionPolicy } from "../redis-policy.js";
+import { loadRouting } from "../routing/routing-config.js";
+
+type Check = { ok: boolean; name: string; detail: string };
+
+/** `agent-workforce doctor`: checks every setting and connection and says what to fix. Returns the exit code. */
+export async function doctor(env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+  const checks: Check[] = [];
+  const add = (ok: boolean, name: string, detail: string) => checks.push({ ok, name, detail });
+  let config;
+  try {
+    config = loadConfig(env, ["server", "worker"]);
+    add(true, "configuration", "every required variable is set and valid");
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) add(false, "configuration", problem);
+    try {
+      config = loadConfig(env, []);
+    } catch {
+      print(checks, out);
+      return 1;
+    }
+  }
+  const silent = createLogger({ level: "silent" });
+
+  const redis = createRedis(config.redisUrl, "producer", { lazyConnect: false });
+  redis.on("error", () => undefined);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await pingWithin(redis, 2_000);
+    const policy = await evictionPolicy(redis);
+    add(policy === "noeviction" || policy === null, "redis", `${redactUrl(config.redisUrl)} answers; maxmemory-policy ${policy ?? "unknown"}${policy && policy !== "noeviction" ? " — set it to noeviction" : ""}`);
+  } catch (err) {
+    add(false, "redis", `${redactUrl(config.redisUrl)}: ${(err as Error).message} — start Redis or set REDIS_URL`);
+  } finally {
+    redis.disconnect();
+  }
+
+  if (config.github.token) {
+    try {
+      const octokit = createOctokit({ token: config.github.token, baseUrl: config.github.apiUrl, logger: silent, maxRetries: 0 });
+      const res = await octokit.rest.users.getAuthenticated();
+      const scopes = res.headers["x-oauth-scopes"];
+      add(true, "github token", `authenticated as ${res.data.login}${scopes !== undefined ? `; scopes: ${scopes || "(fine-grained token)"}` : ""}`);
+      if (typeof scopes === "string" && scopes && !/\brepo\b/.test(scopes)) add(false, "github token", "classic token lacks the repo scope");
+    } catch (err) {
+      add(false, "github token", `${config.github.apiUrl}: ${(err as Error).message} — check GITHUB_TOKEN and GITHUB_API_URL`);
+    }
+  }
+  if (config.linear.apiKey) {
+    try {
+      const res = await createLinearClient({ apiKey: config.linear.apiKey, apiUrl: config.linear.apiUrl }).client.rawRequest<
+        { viewer: { name: string } },
+        Record<string, never>
+      >("query DoctorViewer { viewer { name } }", {});
+      add(true, "linear key", `authenticated as ${res.data?.viewer.name}`);
+    } catch (err) {
+      add(false, "linear key", `${config.linear.apiUrl}: ${(err as Error).message} — check LINEAR_API_KEY and LINEAR_API_URL`);
+    }
+  }
+  if (config.anthropic.apiKey) {
+    try {
+      const page = await createAnthropic({ apiKey: config.anthropic.apiKey, baseUrl: config.anthropic.baseUrl, maxRetries: 0 }).models.list({ limit: 20 });
+      const ids = page.data.map((m) => m.id);
+      add(true, "anthropic key", `accepted; AGENT_MODEL ${config.agent.model}${ids.length && !ids.includes(config.agent.model) ? " (not in the first models listed; check the name)" : ""}`);
+    } catch (err) {
+      add(false, "anthropic key", `${(err as Error).message} — check ANTHROPIC_API_KEY`);
+    }
+  }
+  add(Boolean(config.github.webhookSecret), "github webhook secret", config.github.webhookSecret ? "set" : "GITHUB_WEBHOOK_SECRET is not set");
+  add(Boolean(config.linear.webhookSecret), "linear webhook secret", config.linear.webhookSecret ? "set" : "LINEAR_WEBHOOK_SECRET is not set");
+  try {
+    const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
+    const n = Object.keys(routing.repos).length + routing.routes.length;
+    add(Boolean(routing.defaultRepo || n), "routing", routing.defaultRepo || n ? `${routing.routes.length} routes, ${Object.keys(routing.repos).length} repositories, default ${routing.defaultRepo ?? "none"}` : "no DEFAULT_REPO and no routing file: every issue would be refused");
+  } catch (err) {
+    add(false, "routing", (err as Error).message);
+  }
+  try {
+    const { stdout } = await promisify(execFile)("git", ["--version"], { env: { ...config.childEnv } });
+    add(true, "git", stdout.trim());
+  } catch {
+    add(false, "git", "git is not on PATH; install git");
+  }
+  const sandbox = await resolveSandbox(config.agent.sandbox === "unshare" ? "auto" : config.agent.sandbox, { ...config.childEnv }, silent).catch(() => null);
+  add(sandbox !== null || config.agent.sandbox === "none", "agent sandbox", sandbox ? "agent commands run in their own user/PID/mount namespaces" : "user namespaces unavailable: agent commands can see the worker's processes");
+  print(checks, out);
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+function print(checks: Check[], out: (line: string) => void): void {
+  for (const c of checks) out(`${c.ok ? "✓" : "✗"} ${c.name.padEnd(22)} ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok).length;
+  out(failed ? `\n${failed} problem${failed === 1 ? "" : "s"} to fix.` : "\nEverything looks right.");
+}
