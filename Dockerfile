@@ -1,4 +1,6 @@
 # syntax=docker/dockerfile:1
+
+# Build: compile TypeScript, then keep production dependencies only.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,12 +11,12 @@ COPY webhooks ./webhooks
 COPY jobs ./jobs
 RUN npm run build && npm prune --omit=dev
 
+# Run: non-root, git for the agent's workspaces, tini to reap the agent's child processes.
 FROM node:20-bookworm-slim
-# git: the agent's workspace; ca-certificates: https remotes.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git ca-certificates \
+  && apt-get install -y --no-install-recommends git ca-certificates tini util-linux \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production DATA_DIR=/data
+ENV NODE_ENV=production DATA_DIR=/data PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -22,8 +24,9 @@ COPY package.json ./
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node
+VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/agent-workforce.js"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/agent-workforce.js"]
 CMD ["start"]

@@ -52,3 +52,18 @@ export function redactUrl(url: string): string {
     return "(invalid URL)";
   }
 }
+
+/** Deletes every key under `prefix:` (used by the demo to leave no trace). */
+export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -8,6 +8,7 @@ import { startAnthropicFake } from "../../test/fakes/anthropic/index.js";
 import { startGitHubFake } from "../../test/fakes/github/index.js";
 import { type Config, loadConfig } from "../config.js";
 import { run } from "../main.js";
+import { deleteByPrefix } from "../redis.js";
 import type { Task } from "../tasks/task.js";
 import { changesRequested, inlineComment, labelAdded, merged } from "./events.js";
 import { startLinearStandIn } from "./linear-stand-in.js";
@@ -20,6 +21,8 @@ const REPO = "demo-app";
 /** A running demo: the real service over local stand-ins for Linear, GitHub and Anthropic. */
 export interface Demo {
   url: string;
+  /** Redis key prefix of this demo's data (deleted on close). */
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,7 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
   const base = running.address as string;
   const close = async () => {
     await running.close();
+    await deleteByPrefix(config.redisUrl, config.redisPrefix).catch(() => undefined);
     await Promise.all([github.close(), anthropic.close(), linearStandIn.close()]);
     await rm(dir, { recursive: true, force: true });
   };
@@ -140,7 +144,7 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
     await close();
     throw err;
   }
-  return { url: base, close };
+  return { url: base, prefix: config.redisPrefix, close };
 }
 
 async function createSampleRepo(dir: string): Promise<string> {

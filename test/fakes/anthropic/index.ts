@@ -101,6 +101,16 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
     if (req.headers["x-api-key"] !== apiKey && bearer !== apiKey) {
       return fail(401, "authentication_error", "invalid x-api-key");
     }
+    if (req.method === "GET" && path === "/v1/models") {
+      // The models list, as `client.models.list()` pages it; enough for credential checks.
+      const data = ["claude-sonnet-4-6", "claude-opus-4-7", "claude-haiku-4-5"].map((id) => ({
+        type: "model",
+        id,
+        display_name: id,
+        created_at: "2026-01-01T00:00:00Z",
+      }));
+      return sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id, last_id: data.at(-1)?.id }, headers);
+    }
     if (!isMessages && !isCount) return fail(404, "not_found_error", "Not found");
     if (!req.headers["anthropic-version"]) {
       return fail(400, "invalid_request_error", "anthropic-version: header is required");
