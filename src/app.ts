@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { githubWebhookRoutes } from "../webhooks/github.js";
 import { linearWebhookRoutes } from "../webhooks/linear.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import type { Deps } from "./deps.js";
+import { metricsRoutes } from "./metrics/routes.js";
 import { pingWithin } from "./redis.js";
 
 /** Builds the Fastify app over the given deps. Never listens: main.ts and tests decide that. */
@@ -38,5 +40,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   await app.register(githubWebhookRoutes, { deps });
   await app.register(linearWebhookRoutes, { deps });
+  await app.register(metricsRoutes, { deps });
+  await app.register(dashboardRoutes, { deps });
   return app;
 }

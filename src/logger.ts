@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -14,16 +14,31 @@ const REDACT = [
   "*.*.apiKey",
   "*.*.webhookSecret",
   "req.headers.authorization",
+  "req.headers.cookie",
   'req.headers["x-hub-signature-256"]',
   'req.headers["linear-signature"]',
   "headers.authorization",
 ];
 
+/** A URL with the values of secret-looking query parameters (e.g. the dashboard's ?token=) masked. */
+export function maskQuery(url: string): string {
+  return url.replace(/([?&](?:token|access_token|api_key|key|secret)=)[^&#]*/gi, "$1[redacted]");
+}
+
+/** Fastify's request shape as logged: no headers, and the query's secrets masked. */
+function serializeRequest(req: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: maskQuery(req.url ?? ""), hostname: req.hostname, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /** Builds the root pino logger; components derive child loggers carrying job or delivery ids. */
-export function createLogger(opts: { level: string; name?: string }): Logger {
-  return pino({
-    name: opts.name ?? "agent-workforce",
-    level: opts.level,
-    redact: { paths: REDACT, censor: "[redacted]" },
-  });
+export function createLogger(opts: { level: string; name?: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      name: opts.name ?? "agent-workforce",
+      level: opts.level,
+      redact: { paths: REDACT, censor: "[redacted]" },
+      serializers: { req: serializeRequest },
+    },
+    opts.destination,
+  );
 }

@@ -58,8 +58,8 @@ describe("no collisions across worker processes", () => {
     const calls: Call[] = [];
     slowAgent(w, calls, 2);
     children = await startChildWorkers(2, w.env);
-    // Two implement jobs for one issue at once (as a race between deliveries could make them);
-    // the per-issue lock must serialise them.
+    // Two implement jobs for one issue at once, for two distinct labelling events (a race the
+    // per-issue deduplication would normally absorb); the per-issue lock must serialise them.
     const data = {
       kind: "implement" as const,
       issueId: issue.id,
@@ -75,7 +75,7 @@ describe("no collisions across worker processes", () => {
     };
     await Promise.all([
       w.deps.queues.implement.add("implement", data, { jobId: "race-a" }),
-      w.deps.queues.implement.add("implement", data, { jobId: "race-b" }),
+      w.deps.queues.implement.add("implement", { ...data, eventAt: new Date(Date.now() + 60_000).toISOString() }, { jobId: "race-b" }),
     ]);
     expect(await w.waitForJob("race-a", "implement", 30_000)).toBe("completed");
     expect(await w.waitForJob("race-b", "implement", 30_000)).toBe("completed");

@@ -5,11 +5,11 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { Octokit } from "@octokit/rest";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import { startWorkers, type Workers } from "../../jobs/workers.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.js";
+import { createLogger } from "../../src/logger.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { type GitHubFake, startGitHubFake } from "../fakes/github/index.js";
 import type { FakeIssue, FakeIssueLabel, FakeTeam } from "../fakes/linear/index.js";
@@ -110,6 +110,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     AGENT_MODEL: "claude-sonnet-4-6",
     // The fakes have no secondary rate limits to respect.
     GITHUB_WRITE_SPACING_MS: "0",
+    // Tests that need the reconciler run it themselves; a sweep at start-up would race them.
+    RECONCILE_INTERVAL_MS: "0",
     ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
     ...(opts.routing === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
     ...opts.env,
@@ -126,7 +128,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       cb();
     },
   });
-  const logger = pino({ level: "debug" }, sink);
+  const logger = createLogger({ level: "debug", destination: sink });
   const deps = await createDeps(loadConfig(env, ["server", "worker"]), { logger, ...opts.overrides });
   const app = await buildApp(deps);
   await app.ready();

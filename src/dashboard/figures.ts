@@ -1,0 +1,135 @@
+import type { Task, Usage } from "../tasks/task.js";
+
+/** Workforce-wide numbers shown at the top of the dashboard. */
+export interface Figures {
+  tasks: number;
+  /** Agents working, running checks or revising right now. */
+  active: number;
+  queued: number;
+  /** Tasks done: their PR was merged. */
+  done: number;
+  prsOpened: number;
+  prsMerged: number;
+  /** PRs closed without merging. */
+  prsClosed: number;
+  /** merged / (merged + closed); null until a PR was decided either way. */
+  mergeRate: number | null;
+  /** Average revisions after review, over tasks that have a PR. */
+  revisionsPerPr: number | null;
+  /** Median time from the label (task created) to the PR opening. */
+  medianLabelToPrMs: number | null;
+  /** All tokens spent, failed and abandoned work included, per merged PR. */
+  tokensPerMergedPr: number | null;
+  /** All spend, failed and abandoned work included, per merged PR: what a landed change costs. */
+  costPerMergedPr: number | null;
+  totalTokens: number;
+  totalCostUsd: number;
+  spendTodayUsd: number;
+  dailyBudgetUsd: number | null;
+}
+
+/** Why a task is on the "needs you" list, in the order the list shows them. */
+export type NeedsYouKind = "failed" | "review" | "budget";
+
+/** One thing a person should look at. */
+export interface NeedsYouItem {
+  kind: NeedsYouKind;
+  task: Task;
+  /** What happened, in words a person can act on. */
+  reason: string;
+  /** Since when it has been waiting (ISO time). */
+  since: string;
+}
+
+/** Input, output and cache tokens of a usage record, all counted. */
+export function totalTokens(u: Usage): number {
+  return u.input + u.output + u.cacheRead + u.cacheWrite;
+}
+
+/** Median of a list of numbers, or null for an empty list. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] as number;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] as number) + hi) / 2;
+}
+
+const hasPr = (t: Task) => t.prNumber !== null || t.prUrl !== null || t.prOpenedAt !== null;
+
+/** Computes the workforce figures from task records and today's spend. */
+export function computeFigures(
+  tasks: readonly Task[],
+  spend: { todayUsd: number; dailyBudgetUsd: number | undefined },
+): Figures {
+  const withPr = tasks.filter(hasPr);
+  const merged = tasks.filter((t) => t.state === "merged");
+  const closed = withPr.filter((t) => t.state === "closed");
+  const decided = merged.length + closed.length;
+  const tokens = tasks.reduce((n, t) => n + totalTokens(t.usage), 0);
+  const cost = tasks.reduce((n, t) => n + t.costUsd, 0);
+  const toPr = withPr
+    .filter((t) => t.prOpenedAt !== null)
+    .map((t) => Date.parse(t.prOpenedAt as string) - Date.parse(t.createdAt))
+    .filter((ms) => Number.isFinite(ms) && ms >= 0);
+  return {
+    tasks: tasks.length,
+    active: tasks.filter((t) => t.state === "working" || t.state === "checking" || t.state === "revising").length,
+    queued: tasks.filter((t) => t.state === "queued").length,
+    done: merged.length,
+    prsOpened: withPr.length,
+    prsMerged: merged.filter(hasPr).length,
+    prsClosed: closed.length,
+    mergeRate: decided === 0 ? null : merged.length / decided,
+    revisionsPerPr: withPr.length === 0 ? null : withPr.reduce((n, t) => n + t.revisions, 0) / withPr.length,
+    medianLabelToPrMs: median(toPr),
+    tokensPerMergedPr: merged.length === 0 ? null : tokens / merged.length,
+    costPerMergedPr: merged.length === 0 ? null : cost / merged.length,
+    totalTokens: tokens,
+    totalCostUsd: cost,
+    spendTodayUsd: spend.todayUsd,
+    dailyBudgetUsd: spend.dailyBudgetUsd ?? null,
+  };
+}
+
+const BUDGET_ERROR = /AGENT_(DAILY_)?BUDGET_USD/;
+
+/** Whether an agent is held back by a spend limit (per-task or daily). */
+export function isBudgetStop(t: Task): boolean {
+  if (t.state === "merged" || t.state === "closed") return false;
+  return (t.error !== null && BUDGET_ERROR.test(t.error)) || (t.step !== null && /budget/i.test(t.step));
+}
+
+const KIND_ORDER: Record<NeedsYouKind, number> = { failed: 0, review: 1, budget: 2 };
+
+/**
+ * What needs a person, most pressing first: failed tasks (newest failure first, as older ones were
+ * likely seen already), then PRs waiting for review (longest wait first), then agents held at a
+ * budget (longest first). Each task appears once.
+ */
+export function needsYou(tasks: readonly Task[]): NeedsYouItem[] {
+  const items: NeedsYouItem[] = [];
+  for (const t of tasks) {
+    if (t.state === "failed") {
+      items.push({ kind: "failed", task: t, reason: t.error ?? "failed without a recorded reason", since: t.finishedAt ?? t.updatedAt });
+    } else if (isBudgetStop(t)) {
+      const reason = t.error !== null && BUDGET_ERROR.test(t.error) ? t.error : (t.step ?? "held at a budget");
+      items.push({ kind: "budget", task: t, reason, since: t.finishedAt ?? t.updatedAt });
+    } else if (t.state === "pr-open") {
+      const pr = t.prNumber !== null ? `PR #${t.prNumber}` : "The pull request";
+      const draft = t.step?.includes("draft") || t.checks?.passed === false;
+      items.push({
+        kind: "review",
+        task: t,
+        reason: `${pr} awaits review${draft ? " (draft: checks fail)" : ""}`,
+        since: t.finishedAt ?? t.prOpenedAt ?? t.updatedAt,
+      });
+    }
+  }
+  return items.sort((a, b) => {
+    const byKind = KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+    if (byKind !== 0) return byKind;
+    const bySince = Date.parse(a.since) - Date.parse(b.since);
+    return a.kind === "failed" ? -bySince : bySince;
+  });
+}

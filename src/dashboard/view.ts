@@ -1,0 +1,47 @@
+import type { Deps } from "../deps.js";
+import type { Task } from "../tasks/task.js";
+import { computeFigures, type Figures, needsYou, type NeedsYouItem } from "./figures.js";
+import { applyFilter, reposOf, type TaskFilter } from "./filters.js";
+
+/** Figures cover the most recently updated tasks up to this many. */
+export const TASK_LIMIT = 1000;
+
+/** What the page, the JSON API and the event snapshot all show. */
+export interface DashboardView {
+  all: Task[];
+  shown: Task[];
+  repos: string[];
+  filter: TaskFilter;
+  /** Workforce-wide: the filters narrow the table, not the figures. */
+  figures: Figures;
+  needs: NeedsYouItem[];
+}
+
+/** Reads tasks and today's spend and computes everything the dashboard shows. */
+export async function loadView(deps: Pick<Deps, "tasks" | "spend" | "config">, filter: TaskFilter): Promise<DashboardView> {
+  const [all, todayUsd] = await Promise.all([deps.tasks.list(TASK_LIMIT), deps.spend.day()]);
+  return {
+    all,
+    shown: applyFilter(all, filter),
+    repos: reposOf(all),
+    filter,
+    figures: computeFigures(all, { todayUsd, dailyBudgetUsd: deps.config.agent.dailyBudgetUsd }),
+    needs: needsYou(all),
+  };
+}
+
+/** The JSON form of a view: filtered tasks, figures and the "needs you" list by issue. */
+export function viewJson(v: DashboardView) {
+  return {
+    filter: v.filter,
+    figures: v.figures,
+    needsYou: v.needs.map((n) => ({
+      kind: n.kind,
+      reason: n.reason,
+      since: n.since,
+      issueId: n.task.issueId,
+      identifier: n.task.identifier,
+    })),
+    tasks: v.shown,
+  };
+}
