@@ -1,7 +1,7 @@
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import type { FeedbackJobData, RepoRef } from "../jobs/queues.js";
 import { type Decision, type DeliveryContext, ignore } from "./intents.js";
-import { describeShapeError, GITHUB_SHAPES } from "./payload-shapes.js";
+import { checkShape, GITHUB_SHAPES } from "./payload-shapes.js";
 
 type IssueCommentCreated = EmitterWebhookEvent<"issue_comment.created">["payload"];
 type ReviewSubmitted = EmitterWebhookEvent<"pull_request_review.submitted">["payload"];
@@ -31,8 +31,9 @@ export function narrowGitHubEvent(name: string, payload: unknown): GitHubEvent |
   const wanted = ACTED_ON[name];
   if (!wanted) return { reason: `GitHub "${name}" events are not acted on` };
   if (action !== wanted) return { reason: `GitHub ${name}.${String(action)} is not acted on` };
-  const shape = GITHUB_SHAPES[name]?.safeParse(payload);
-  if (shape && !shape.success) return { invalid: describeShapeError(`GitHub ${name}.${action} payload`, shape.error) };
+  const spec = GITHUB_SHAPES[name];
+  const problem = spec ? checkShape(payload, spec) : null;
+  if (problem) return { invalid: `GitHub ${name}.${action} payload: ${problem}` };
   return { name, payload } as GitHubEvent;
 }
 

@@ -1,53 +1,67 @@
 import { z } from "zod";
 
 // Only the fields the mappers read are checked; everything else passes through untouched. A
-// correctly signed body that lacks them gets a 400 naming the field, never a 500.
-const user = z.object({ login: z.string(), type: z.string().optional() }).nullable();
-const repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
-const comment = z.object({
-  id: z.number().int(),
-  body: z.string().nullable().optional(),
-  html_url: z.string(),
-  user,
-  author_association: z.string(),
-});
+// correctly signed body that lacks them gets a 400 naming the field, never a 500. GitHub's
+// payloads are large and frequent, so they are checked by path rather than parsed into copies.
 
-/** Shapes of the GitHub events acted on, by event name. */
-export const GITHUB_SHAPES: Record<string, z.ZodType> = {
-  issue_comment: z.object({
-    repository,
-    issue: z.object({ number: z.number().int(), pull_request: z.unknown().optional() }),
-    comment,
-  }),
-  pull_request_review: z.object({
-    repository,
-    pull_request: z.object({ number: z.number().int() }),
-    review: comment.extend({ state: z.string() }),
-  }),
-  pull_request_review_comment: z.object({
-    repository,
-    pull_request: z.object({ number: z.number().int() }),
-    comment: comment.extend({
-      path: z.string(),
-      line: z.number().int().nullable().optional(),
-      original_line: z.number().int().nullable().optional(),
-      diff_hunk: z.string(),
-      in_reply_to_id: z.number().int().nullable().optional(),
-      pull_request_review_id: z.number().int().nullable().optional(),
-    }),
-  }),
-  pull_request: z.object({
-    repository,
-    pull_request: z.object({
-      number: z.number().int(),
-      merged: z.boolean().nullable().optional(),
-      head: z.object({ ref: z.string() }),
-      html_url: z.string(),
-      closed_at: z.string().nullable().optional(),
-    }),
-    sender: z.object({ login: z.string() }).nullable().optional(),
-  }),
+type Kind = "string" | "number" | "string?" | "number?" | "object" | "object?" | "boolean?";
+
+const USER: Record<string, Kind> = { user: "object?", "user.login": "string?" };
+const COMMENT = (at: string): Record<string, Kind> => ({
+  [`${at}.id`]: "number",
+  [`${at}.html_url`]: "string",
+  [`${at}.author_association`]: "string",
+  [`${at}.body`]: "string?",
+  ...Object.fromEntries(Object.entries(USER).map(([k, v]) => [`${at}.${k}`, v])),
+});
+const REPOSITORY: Record<string, Kind> = { "repository.name": "string", "repository.owner.login": "string" };
+
+/** The fields each GitHub event acted on must carry, by event name. */
+export const GITHUB_SHAPES: Record<string, Record<string, Kind>> = {
+  issue_comment: { ...REPOSITORY, "issue.number": "number", "issue.pull_request": "object?", ...COMMENT("comment") },
+  pull_request_review: { ...REPOSITORY, "pull_request.number": "number", ...COMMENT("review"), "review.state": "string" },
+  pull_request_review_comment: {
+    ...REPOSITORY,
+    "pull_request.number": "number",
+    ...COMMENT("comment"),
+    "comment.path": "string",
+    "comment.diff_hunk": "string",
+    "comment.line": "number?",
+    "comment.original_line": "number?",
+    "comment.in_reply_to_id": "number?",
+    "comment.pull_request_review_id": "number?",
+  },
+  pull_request: {
+    ...REPOSITORY,
+    "pull_request.number": "number",
+    "pull_request.head.ref": "string",
+    "pull_request.html_url": "string",
+    "pull_request.merged": "boolean?",
+    "pull_request.closed_at": "string?",
+    sender: "object?",
+  },
 };
+
+/** Checks a payload against a path spec; returns the first problem ("issue.number: expected number") or null. */
+export function checkShape(payload: unknown, spec: Record<string, Kind>): string | null {
+  for (const [path, kind] of Object.entries(spec)) {
+    let value: unknown = payload;
+    for (const part of path.split(".")) {
+      value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
+    }
+    const optional = kind.endsWith("?");
+    if (value === undefined || value === null) {
+      if (optional) continue;
+      return `${path}: missing`;
+    }
+    const want = kind.replace("?", "");
+    const actual = typeof value;
+    if (want === "number" ? !Number.isInteger(value) : actual !== want || Array.isArray(value)) {
+      return `${path}: expected ${want}, got ${Array.isArray(value) ? "array" : actual}`;
+    }
+  }
+  return null;
+}
 
 /** The Linear Issue event fields the mapper reads. */
 export const LINEAR_ISSUE_SHAPE = z.object({
