@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { deleteByPrefix } from "../../src/redis.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -10,17 +11,7 @@ export function uniquePrefix(label = "t"): string {
 
 /** Deletes every key under `prefix` (queues, dedupe markers, task records). */
 export async function cleanPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
+  await deleteByPrefix(url, prefix);
 }
 
 /**

@@ -134,6 +134,18 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   await app.ready();
   const workers = opts.startWorkers === false ? null : await startWorkers(deps);
 
+  /** Signs a Linear webhook body for real and posts it through the route. */
+  const sendLinear = async (payload: unknown) => {
+    const body = JSON.stringify(payload);
+    const res = await app.inject({
+      method: "POST",
+      url: "/webhooks/linear",
+      payload: body,
+      headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
+    });
+    return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+  };
+
   const world: World = {
     github,
     octokit: new Octokit({ auth: github.token, baseUrl: github.url }),
@@ -175,14 +187,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         updatedFrom: { labelIds: issue.labelIds.filter((id) => id !== agentLabel.id) },
         updatedAt,
       });
-      const body = JSON.stringify(payload);
-      const res = await app.inject({
-        method: "POST",
-        url: "/webhooks/linear",
-        payload: body,
-        headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
-      });
-      return { status: res.statusCode, body: res.json() };
+      return sendLinear(payload);
     },
     async sendGitHub(event, payload) {
       const body = JSON.stringify(payload);
@@ -210,14 +215,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         updatedFrom: { labelIds: [...remaining, agentLabel.id] },
         updatedAt: new Date().toISOString(),
       });
-      const body = JSON.stringify(payload);
-      const res = await app.inject({
-        method: "POST",
-        url: "/webhooks/linear",
-        payload: body,
-        headers: { "content-type": "application/json", "linear-signature": signLinear(LINEAR_SECRET, body) },
-      });
-      return { status: res.statusCode, body: res.json() };
+      return sendLinear(payload);
     },
     async waitFor(check, what, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
