@@ -60,6 +60,7 @@ describe("no collisions across worker processes", () => {
     children = await startChildWorkers(2, w.env);
     // Two implement jobs for one issue at once, for two distinct labelling events (a race the
     // per-issue deduplication would normally absorb); the per-issue lock must serialise them.
+    // Both events are newer than any attempt, so neither is skipped as stale whichever runs first.
     const data = {
       kind: "implement" as const,
       issueId: issue.id,
@@ -74,8 +75,8 @@ describe("no collisions across worker processes", () => {
       source: { delivery: "test", receivedAt: new Date().toISOString(), actor: null },
     };
     await Promise.all([
-      w.deps.queues.implement.add("implement", data, { jobId: "race-a" }),
-      w.deps.queues.implement.add("implement", { ...data, eventAt: new Date(Date.now() + 60_000).toISOString() }, { jobId: "race-b" }),
+      w.deps.queues.implement.add("implement", { ...data, eventAt: new Date(Date.now() + 60_000).toISOString() }, { jobId: "race-a" }),
+      w.deps.queues.implement.add("implement", { ...data, eventAt: new Date(Date.now() + 120_000).toISOString() }, { jobId: "race-b" }),
     ]);
     expect(await w.waitForJob("race-a", "implement", 30_000)).toBe("completed");
     expect(await w.waitForJob("race-b", "implement", 30_000)).toBe("completed");
