@@ -18,8 +18,8 @@ describe("AGENT_DAILY_BUDGET_USD", () => {
       const t = await w.deps.tasks.get(issue.id);
       return t?.step?.startsWith("waiting: today's agent budget") ? t : null;
     }, "the budget wait");
-    expect(task.state).toBe("queued");
-    expect(task.step).toContain("$1.25 of AGENT_DAILY_BUDGET_USD $1");
+    expect(task?.state).toBe("queued");
+    expect(task?.step).toContain("$1.25 of AGENT_DAILY_BUDGET_USD $1");
     expect(await (await w.deps.queues.implement.getJob(res.body.jobId as string))?.getState()).toBe("delayed");
     expect(w.anthropic.requests).toHaveLength(0);
     expect(w.linear.store.commentsFor(issue.id)[0]?.body).toContain("resumes after midnight UTC");
