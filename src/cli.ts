@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { doctor } from "./cli/doctor.js";
 import { status } from "./cli/status.js";
-import { type Config, ConfigError, loadConfig, type Role } from "./config.js";
+import { type Config, ConfigError, configFromEnvironment, type Role } from "./config.js";
 import { closeOnSignals, run } from "./main.js";
 
 interface Command {
@@ -17,7 +17,7 @@ function hasAnySecret(c: Config): boolean {
 }
 
 async function service(roles: Role[]): Promise<number> {
-  const running = await run(loadConfig(process.env, roles), roles);
+  const running = await run(configFromEnvironment(roles), roles);
   closeOnSignals(running);
   return -1;
 }
@@ -49,7 +49,7 @@ const COMMANDS: Record<string, Command> = {
     help: "run the webhook server and the workers in one process; with no credentials set, run the offline demo",
     usage: "agent-workforce start",
     async run() {
-      const base = loadConfig(process.env, []);
+      const base = configFromEnvironment();
       if (!hasAnySecret(base)) {
         out("No credentials are set, so this is the offline demo. Set the variables in README.md to run the real service.\n");
         return demo(base);
@@ -66,20 +66,20 @@ const COMMANDS: Record<string, Command> = {
   doctor: {
     help: "check every setting and connection (Redis and its eviction policy, GitHub, Linear, Anthropic, webhook secrets) and say what to fix",
     usage: "agent-workforce doctor",
-    run: () => doctor(process.env, out),
+    run: () => doctor(configFromEnvironment, out),
   },
   status: {
     help: "print the dashboard's task table in the terminal",
     usage: "agent-workforce status [--limit N]",
     async run() {
       const { values } = parseArgs({ args: process.argv.slice(3), options: { limit: { type: "string" } }, strict: false });
-      return status(loadConfig(process.env, []), out, { limit: values.limit ? Number(values.limit) : undefined });
+      return status(configFromEnvironment(), out, { limit: values.limit ? Number(values.limit) : undefined });
     },
   },
   demo: {
     help: "play the whole story offline (issue labelled → PR → review → revision → merged) with local stand-ins; needs only Redis",
     usage: "agent-workforce demo",
-    run: () => demo(loadConfig(process.env, [])),
+    run: () => demo(configFromEnvironment()),
   },
 };
 

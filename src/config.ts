@@ -199,6 +199,11 @@ export function loadConfig(
   return freeze(toConfig(parsed.data));
 }
 
+/** The config of this process, from its environment (the one place that reads it). */
+export function configFromEnvironment(roles: readonly Role[] = []): Config {
+  return loadConfig(process.env, roles);
+}
+
 function toConfig(e: Env): Config {
   return {
     port: e.PORT,

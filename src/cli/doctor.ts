@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createAnthropic } from "../agent/anthropic-client.js";
 import { resolveSandbox } from "../agent/sandbox.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { type Config, ConfigError, type Role } from "../config.js";
 import { createOctokit } from "../github/octokit.js";
 import { createLinearClient } from "../linear/client.js";
 import { createLogger } from "../logger.js";
@@ -13,18 +13,18 @@ import { loadRouting } from "../routing/routing-config.js";
 type Check = { ok: boolean; name: string; detail: string };
 
 /** `agent-workforce doctor`: checks every setting and connection and says what to fix. Returns the exit code. */
-export async function doctor(env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+export async function doctor(load: (roles?: Role[]) => Config, out: (line: string) => void): Promise<number> {
   const checks: Check[] = [];
   const add = (ok: boolean, name: string, detail: string) => checks.push({ ok, name, detail });
   let config;
   try {
-    config = loadConfig(env, ["server", "worker"]);
+    config = load(["server", "worker"]);
     add(true, "configuration", "every required variable is set and valid");
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) add(false, "configuration", problem);
     try {
-      config = loadConfig(env, []);
+      config = load([]);
     } catch {
       print(checks, out);
       return 1;

@@ -6,7 +6,7 @@ export interface RepoRef {
   name: string;
 }
 
-/** Settings for a Workspace; the caller owns the environment, nothing is read from process.env. */
+/** Settings for a Workspace; the caller owns the environment, nothing is read from the process environment. */
 export interface WorkspaceOptions {
   dataDir: string;
   /** environment for git processes, e.g. { PATH, HOME, LANG }; never receives the token */
