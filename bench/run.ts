@@ -9,7 +9,11 @@ import { Redis } from "ioredis";
 import { prCommentExample } from "../test/fixtures/github.js";
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "10" }, pool: { type: "string", default: "120000" } },
+  options: {
+    seconds: { type: "string", default: "10" },
+    pool: { type: "string", default: "120000" },
+    connections: { type: "string", default: "32" },
+  },
 });
 const seconds = Number(values.seconds);
 const prefix = `awf-bench-${randomUUID().slice(0, 8)}`;
@@ -44,7 +48,7 @@ function makeSignedRequest() {
 
 type Result = autocannon.Result;
 async function load(url: string, opts: Partial<autocannon.Options>): Promise<Result> {
-  return autocannon({ url, connections: 32, pipelining: 1, duration: seconds, ...opts });
+  return autocannon({ url, connections: Number(values.connections), pipelining: 1, duration: seconds, ...opts });
 }
 
 function row(name: string, r: Result) {
@@ -76,7 +80,7 @@ const paced = await load(appAddress, {
 
 const ratio = ingest.requests.average / bare.requests.average;
 const lines = [
-  `agent-workforce ingest benchmark (${seconds}s per run, 32 connections, Node ${process.version})`,
+  `agent-workforce ingest benchmark (${seconds}s per run, ${values.connections} connections, Node ${process.version})`,
   row("bare Fastify hello-world", bare),
   row("signed webhook ingest (max)", ingest),
   row(`signed webhook ingest @ ${halfRate} req/s`, paced),

@@ -89,12 +89,16 @@ export interface ReviseJobData {
   prNumber: number;
 }
 
-/** Job options shared by every queue: bounded retention keeps Redis memory flat. */
+/**
+ * Job options shared by every queue. Retention is bounded by age, which keeps Redis memory flat;
+ * finished jobs outlive the 8-day delivery markers, so a redelivered webhook always finds its job
+ * and its add is a no-op (see webhooks/accept.ts).
+ */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
   backoff: { type: "exponential", delay: 5_000 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 5_000 },
-  removeOnFail: { age: 30 * 24 * 3600, count: 5_000 },
+  removeOnComplete: { age: 9 * 24 * 3600 },
+  removeOnFail: { age: 30 * 24 * 3600 },
 };
 
 export interface Queues {

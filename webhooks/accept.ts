@@ -28,20 +28,27 @@ export async function accept(
   const { redis, config } = deps;
   const enqueueOnce = async (): Promise<{ code: number; body: Record<string, unknown> }> => {
     const plan = planJob(intent);
-    const claim = await claimDelivery(redis, config.redisPrefix, p.source, p.deliveryKey, plan.jobId);
-    if (!claim.first) {
-      log.info({ jobId: claim.jobId }, "duplicate delivery");
-      return { code: 200, body: { status: "duplicate", jobId: claim.jobId } };
+    // The delivery marker and the job go to Redis together, in one round trip. That is safe
+    // because the job id derives from the delivery's subject and finished jobs are kept longer
+    // than markers: a redelivery's add is always a no-op on the job the first one created.
+    const [claim, added] = await Promise.allSettled([
+      claimDelivery(redis, config.redisPrefix, p.source, p.deliveryKey, plan.jobId),
+      enqueueIntent(deps.queues, intent, plan),
+    ]);
+    if (claim.status === "fulfilled" && !claim.value.first) {
+      log.info({ jobId: claim.value.jobId }, "duplicate delivery");
+      return { code: 200, body: { status: "duplicate", jobId: claim.value.jobId } };
     }
-    try {
-      const { jobId, merged } = await enqueueIntent(deps.queues, intent, plan);
-      if (merged) await recordDelivery(redis, config.redisPrefix, p.source, p.deliveryKey, jobId);
-      log.info({ intent: intent.kind, jobId, merged }, "webhook accepted");
-      return { code: p.acceptedStatus, body: { status: "accepted", intent: intent.kind, jobId, merged } };
-    } catch (err) {
-      await releaseDelivery(redis, config.redisPrefix, p.source, p.deliveryKey).catch(() => undefined);
-      throw err;
+    if (claim.status === "rejected" || added.status === "rejected") {
+      if (claim.status === "fulfilled") {
+        await releaseDelivery(redis, config.redisPrefix, p.source, p.deliveryKey).catch(() => undefined);
+      }
+      throw claim.status === "rejected" ? claim.reason : (added as PromiseRejectedResult).reason;
     }
+    const { jobId, merged } = added.value;
+    if (merged) await recordDelivery(redis, config.redisPrefix, p.source, p.deliveryKey, jobId);
+    log.info({ intent: intent.kind, jobId, merged }, "webhook accepted");
+    return { code: p.acceptedStatus, body: { status: "accepted", intent: intent.kind, jobId, merged } };
   };
   try {
     const { code, body } = await withTimeout(enqueueOnce(), REDIS_BUDGET_MS, "Redis did not accept the job");

@@ -19,9 +19,11 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
     const signature = header(req, "x-hub-signature-256");
     const body = rawBody(req);
     if (!signature) return reply.code(401).send({ error: "missing X-Hub-Signature-256 header" });
+    // Decoded once: the signature is checked on this text and then the same text is parsed.
+    const text = body.toString("utf8");
     let valid: boolean;
     try {
-      valid = body.length > 0 && (await webhooks.verify(body.toString("utf8"), signature));
+      valid = body.length > 0 && (await webhooks.verify(text, signature));
     } catch {
       valid = false;
     }
@@ -37,7 +39,7 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
     if (!isJson(req)) {
       return reply.code(415).send({ error: "set the GitHub webhook's content type to application/json" });
     }
-    const payload = parseJsonOr400(body, reply);
+    const payload = parseJsonOr400(text, reply);
     if (payload === undefined) return reply;
     if (event === "ping") return reply.code(200).send({ status: "ok", reason: "pong" });
 

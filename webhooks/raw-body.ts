@@ -27,9 +27,9 @@ export function isJson(req: FastifyRequest): boolean {
 }
 
 /** Parses JSON, answering 400 itself on failure. Returns undefined when it has replied. */
-export function parseJsonOr400(body: Buffer, reply: FastifyReply): unknown {
+export function parseJsonOr400(body: Buffer | string, reply: FastifyReply): unknown {
   try {
-    const value: unknown = JSON.parse(body.toString("utf8"));
+    const value: unknown = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
     if (value && typeof value === "object" && !Array.isArray(value)) return value;
     reply.code(400).send({ error: "the body must be a JSON object" });
   } catch {
