@@ -67,7 +67,9 @@ describe("reconciler", () => {
     expect(first.stuckTasks).toEqual([issue.identifier]);
     await w.waitFor(async () => (await w.deps.tasks.get(issue.id))?.state === "pr-open", "the repaired run");
     expect(second.stuckTasks.length).toBeLessThanOrEqual(1);
+    // The task shows the PR just before the job finishes its last Linear updates.
+    await w.waitFor(async () => (await w.deps.queues.implement.getJobCounts("completed")).completed === 1, "the repair job to finish");
     const counts = await w.deps.queues.implement.getJobCounts("completed", "failed", "active", "waiting", "delayed");
-    expect(counts.completed).toBe(1);
+    expect(counts).toMatchObject({ completed: 1, failed: 0, active: 0, waiting: 0, delayed: 0 });
   });
 });
