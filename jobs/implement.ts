@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import type { Lease } from "../src/tasks/locks.js";
 import { issuePrompt } from "../src/agent/prompts.js";
 import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
 import { getRepository } from "../src/github/repos.js";
@@ -13,7 +14,7 @@ import { branchForIssue } from "../src/workspace/index.js";
 import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { checkDailyBudget, handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
 import type { ImplementJobData } from "./queues.js";
 
 export type { WorkerDeps } from "./job-context.js";
@@ -52,19 +53,43 @@ export function createImplementProcessor(deps: WorkerDeps) {
 }
 
 async function implement(c: TaskContext, job: Job<ImplementJobData>, token: string | undefined): Promise<{ prUrl: string | null }> {
+  const { deps } = c;
+  // A job that was put back to wait for a slot takes the slot first, for the repository it
+  // already routed to: waiting then costs Redis calls only, not Linear requests every few seconds.
+  const before = c.task();
+  let gates: Lease | null = null;
+  if (before.jobId === job.id && before.step?.startsWith("waiting:") && before.repo) {
+    const full = `${before.repo.owner}/${before.repo.name}`;
+    const settings = deps.routing.repos[full.toLowerCase()] ?? deps.routing.defaults;
+    gates = await holdAgentGates(c, { job, token, repo: full, maxAgents: settings.maxAgents });
+  } else {
+    await c.save({
+      state: "working",
+      step: "reading the issue",
+      attempts: before.jobId === job.id ? before.attempts : before.attempts + 1,
+      jobId: job.id ?? null,
+      error: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+    });
+    await c.publish();
+  }
+  try {
+    return await implementWithGates(c, job, token, gates);
+  } finally {
+    await gates?.release();
+  }
+}
+
+async function implementWithGates(
+  c: TaskContext,
+  job: Job<ImplementJobData>,
+  token: string | undefined,
+  early: Lease | null,
+): Promise<{ prUrl: string | null }> {
   const { deps, linear, signal, log } = c;
   const { config } = deps;
   const data = job.data;
-  await c.save({
-    state: "working",
-    step: "reading the issue",
-    attempts: c.task().jobId === job.id ? c.task().attempts : c.task().attempts + 1,
-    jobId: job.id ?? null,
-    error: null,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-  });
-  await c.publish();
   const issue = await fetchIssueContext(linear, { issueId: data.issueId }).catch((err: unknown) => {
     throw unrecoverable(`cannot read Linear issue ${data.identifier}: ${(err as Error).message}`, err);
   });
@@ -82,14 +107,8 @@ async function implement(c: TaskContext, job: Job<ImplementJobData>, token: stri
   const full = `${repo.owner}/${repo.name}`;
   const branch = branchForIssue(issue.identifier);
   await c.save({ repo: { owner: repo.owner, name: repo.name }, branch });
-  await checkDailyBudget(c, { job, token });
-  const local = await holdLocalSlot(deps, { job, token });
-  const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: repo.maxAgents }).catch(
-    async (err: unknown) => {
-      await local.release();
-      throw err;
-    },
-  );
+  const sameRepo = early && c.task().repo?.owner === repo.owner && c.task().repo?.name === repo.name;
+  const gates = sameRepo ? null : await holdAgentGates(c, { job, token, repo: full, maxAgents: repo.maxAgents });
   try {
     await c.save({ state: "working", step: "preparing the workspace" });
     await moveIssue(linear, { issueId: issue.id, teamId: issue.team.id, currentStateId: issue.state.id, want: { type: "started" } });
@@ -149,7 +168,6 @@ async function implement(c: TaskContext, job: Job<ImplementJobData>, token: stri
     await c.publish();
     return { prUrl: pr.url };
   } finally {
-    await slot.release();
-    await local.release();
+    await gates?.release();
   }
 }

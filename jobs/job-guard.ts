@@ -81,3 +81,27 @@ export async function handOver(c: TaskContext, job: Job, token: string | undefin
   await job.moveToWait(token);
   throw new WaitingError();
 }
+
+/**
+ * Everything an agent run must pass before it starts: the daily budget, a slot of this process
+ * (AGENT_CONCURRENCY) and a slot of the repository (its maxAgents). One lease releases both.
+ */
+export async function holdAgentGates(
+  c: TaskContext,
+  p: { job: Job; token: string | undefined; repo: string; maxAgents: number },
+): Promise<Lease> {
+  await checkDailyBudget(c, p);
+  const local = await holdLocalSlot(c.deps, p);
+  try {
+    const slot = await holdRepoSlot(c, p);
+    return {
+      async release() {
+        await slot.release();
+        await local.release();
+      },
+    };
+  } catch (err) {
+    await local.release();
+    throw err;
+  }
+}

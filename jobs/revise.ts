@@ -10,7 +10,7 @@ import { usageLine } from "../src/status/format.js";
 import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { checkDailyBudget, handOver, holdIssue, holdLocalSlot, holdRepoSlot } from "./job-guard.js";
+import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
 import type { FeedbackJobData, ReviseJobData } from "./queues.js";
 
 /** Processor for `revise` jobs: collected review feedback → new commits on the PR branch → answers. */
@@ -28,12 +28,7 @@ export function createReviseProcessor(deps: WorkerDeps) {
       try {
         const settings = { ...(deps.routing.repos[`${task.repo.owner}/${task.repo.name}`.toLowerCase()] ?? deps.routing.defaults) };
         const full = `${task.repo.owner}/${task.repo.name}`;
-        await checkDailyBudget(c, { job, token });
-        const local = await holdLocalSlot(deps, { job, token });
-        const slot = await holdRepoSlot(c, { job, token, repo: full, maxAgents: settings.maxAgents }).catch(async (err: unknown) => {
-          await local.release();
-          throw err;
-        });
+        const gates = await holdAgentGates(c, { job, token, repo: full, maxAgents: settings.maxAgents });
         try {
           const taken = await deps.feedback.claim(task.issueId, jobId);
           claimed = true;
@@ -46,8 +41,7 @@ export function createReviseProcessor(deps: WorkerDeps) {
           claimed = false;
           return { revised: true };
         } finally {
-          await slot.release();
-          await local.release();
+          await gates.release();
         }
       } finally {
         await lease.release();

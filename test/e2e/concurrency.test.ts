@@ -107,6 +107,12 @@ describe("no collisions across worker processes", () => {
       .filter((r) => r.operationName === "updateComment" || r.operationName === "createComment")
       .map((r) => String((r.variables.input as { body?: string }).body ?? ""))
       .filter((b) => b.includes("waiting:"));
+    // While it waits, a job rechecks its slot through Redis only: the comment said "reading the
+    // issue" once per issue, not again at every recheck.
+    const reading = w.linear.requests.filter(
+      (r) => r.operationName === "updateComment" && String((r.variables.input as { body?: string }).body).includes("reading the issue"),
+    );
+    expect(reading).toHaveLength(2);
     expect(waitingNotes.some((b) => b.includes(`${OWNER}/${REPO} already has 1 agent at work (its limit); position 1 in line`)), waitingNotes.join("\n---\n")).toBe(true);
   });
 });
