@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import { type ChildWorkers, startChildWorkers } from "../helpers/child-workers.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import { bash, create, say } from "../helpers/turns.js";
 
 let world: World | undefined;
 let children: ChildWorkers | undefined;
@@ -12,11 +13,7 @@ afterEach(async () => {
   world = undefined;
 });
 
-const bash = (command: string): ScriptedTurn => ({ content: [{ type: "tool_use", name: "bash", input: { command } }] });
-const create = (path: string, text: string): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input: { command: "create", path, file_text: text } }],
-});
-const done = (text = "## Summary\nDone."): ScriptedTurn => ({ content: [{ type: "text", text }] });
+const done = (text = "## Summary\nDone."): ScriptedTurn => say(text);
 // Short job locks so stall detection hands a dead worker's job over within seconds.
 const FAST_STALLS = { JOB_LOCK_MS: "1500", JOB_STALLED_INTERVAL_MS: "500" };
 

@@ -3,13 +3,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import { bash, edit } from "../helpers/turns.js";
 
-const edit = (input: Record<string, unknown>): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input }],
-});
-const bash = (command: string): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "bash", input: { command } }],
-});
 const done = (
   text = "## Summary\nDone.\n## Files\ngreet.txt\n## Decisions\nnone\n## Open points\nnone",
 ): ScriptedTurn => ({

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import { bash, edit, say } from "../helpers/turns.js";
 
 const REPORT = `## Summary
 greet.txt now says hello, world.
@@ -11,13 +12,7 @@ none
 ## Open points
 none`;
 
-const edit = (input: Record<string, unknown>): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input }],
-});
-const bash = (command: string): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "bash", input: { command } }],
-});
-const done = (text = REPORT): ScriptedTurn => ({ content: [{ type: "text", text }] });
+const done = (text = REPORT): ScriptedTurn => say(text);
 
 let world: World | undefined;
 afterEach(async () => {

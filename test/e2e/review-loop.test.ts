@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import { prClosed, prCommentCreated, reviewCommentCreated, reviewSubmitted } from "../fixtures/github-events.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import { edit, say } from "../helpers/turns.js";
 
-const edit = (input: Record<string, unknown>): ScriptedTurn => ({
-  content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input }],
-});
-const say = (text: string): ScriptedTurn => ({ content: [{ type: "text", text }] });
 const FIRST_REPORT = "## Summary\nGreeting updated to hello, world.\n## Files\ngreet.txt\n## Decisions\nKept it lowercase.\n## Open points\nnone";
 const REVIEWER = { login: "grace", association: "COLLABORATOR" as const };
 
