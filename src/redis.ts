@@ -67,3 +67,21 @@ export async function deleteByPrefix(url: string, prefix: string): Promise<void>
     redis.disconnect();
   }
 }
+
+const corked = new WeakSet<object>();
+
+/**
+ * Holds the connection's writes until the current event-loop turn ends, so the commands of every
+ * webhook handled in this turn leave in one write: on loopback a write syscall costs as much as
+ * the command itself, and Redis then reads them in one go too.
+ */
+export function coalesceWrites(redis: Redis): void {
+  const stream = redis.stream;
+  if (!stream || corked.has(stream) || redis.status !== "ready") return;
+  corked.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    corked.delete(stream);
+    stream.uncork();
+  });
+}

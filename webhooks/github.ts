@@ -4,6 +4,7 @@ import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapGitHubEvent, narrowGitHubEvent } from "./github-intents.js";
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
+import { bindDeliveryToLogs } from "./request-logger.js";
 
 /** POST /webhooks/github: verify X-Hub-Signature-256 on the raw body, map, enqueue, answer. */
 export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
@@ -11,6 +12,7 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
   const secret = deps.config.github.webhookSecret;
   const webhooks = secret ? new Webhooks({ secret }) : undefined;
   acceptRawBodies(app, deps.config.webhookBodyLimitBytes);
+  bindDeliveryToLogs(app, { delivery: "x-github-delivery", event: "x-github-event" });
 
   app.post("/webhooks/github", async (req, reply) => {
     if (!webhooks) {
@@ -34,8 +36,6 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
     if (!event || !delivery) {
       return reply.code(400).send({ error: "missing X-GitHub-Event or X-GitHub-Delivery header" });
     }
-    const log = req.log.child({ delivery, event });
-    reply.log = log;
     if (!isJson(req)) {
       return reply.code(415).send({ error: "set the GitHub webhook's content type to application/json" });
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { createDeps, type Deps } from "../../src/deps.js";
+import type { Logger } from "../../src/logger.js";
 import { testConfig } from "./config.js";
 import { cleanPrefix, REDIS_URL, uniquePrefix } from "./redis.js";
 
@@ -12,10 +13,10 @@ export interface TestApp {
 }
 
 /** buildApp over real Redis under a fresh prefix; close() also deletes every key it wrote. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestApp> {
   const prefix = uniquePrefix();
   const redisUrl = env.REDIS_URL ?? REDIS_URL;
-  const deps = await createDeps(testConfig({ REDIS_PREFIX: prefix, ...env }));
+  const deps = await createDeps(testConfig({ REDIS_PREFIX: prefix, ...env }), opts);
   const app = await buildApp(deps);
   await app.ready();
   return {

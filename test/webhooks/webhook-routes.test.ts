@@ -4,6 +4,7 @@ import { githubExample, prCommentExample } from "../fixtures/github.js";
 import { AGENT_LABEL, BUG_LABEL, linearIssuePayload } from "../fixtures/linear.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { GITHUB_SECRET, LINEAR_SECRET } from "../helpers/config.js";
+import { createLogger } from "../../src/logger.js";
 import { keysUnder } from "../helpers/redis.js";
 import { signGitHub, signLinear } from "../helpers/sign.js";
 
@@ -285,5 +286,37 @@ describe("health", () => {
     expect((await t.app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     const ready = await t.app.inject({ url: "/readyz" });
     expect(ready.statusCode).toBe(200);
+  });
+});
+
+describe("webhook logs", () => {
+  it("every line about a delivery names it, and no line carries the signature", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: "info", destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+    await t.close();
+    t = await startTestApp({}, { logger });
+
+    const delivery = randomUUID();
+    const payload = prCommentExample();
+    const body = JSON.stringify(payload);
+    const res = await postGitHub("issue_comment", body, { delivery });
+    expect(res.statusCode).toBe(202);
+    const about = lines.filter((l) => l.delivery === delivery);
+    expect(about.map((l) => l.msg)).toEqual(["incoming request", "webhook accepted", "request completed"]);
+    expect(about.every((l) => l.event === "issue_comment")).toBe(true);
+    expect(about.find((l) => l.msg === "webhook accepted")).toMatchObject({ jobId: res.json().jobId });
+
+    const linearDelivery = randomUUID();
+    const linear = await postLinear(linearIssuePayload("create", { labels: [AGENT_LABEL] }), {
+      headers: { "linear-delivery": linearDelivery },
+    });
+    expect(linear.statusCode).toBe(200);
+    const accepted = lines.find((l) => l.msg === "webhook accepted" && l.delivery === linearDelivery);
+    expect(accepted).toMatchObject({ event: "Issue", action: "Issue.create", jobId: linear.json().jobId });
+    expect(accepted?.deliveryKey).toMatch(/^[0-9a-f]{32}$/);
+
+    const text = lines.map((l) => JSON.stringify(l)).join("\n");
+    expect(text).not.toContain(signGitHub(GITHUB_SECRET, body).slice(7));
+    expect(text).not.toContain(GITHUB_SECRET);
   });
 });
