@@ -6,6 +6,8 @@ import type { Deps } from "./deps.js";
 import { metricsRoutes } from "./metrics/routes.js";
 import { pingWithin } from "./redis.js";
 
+const ROUTINE_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
 /** Builds the Fastify app over the given deps. Never listens: main.ts and tests decide that. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -14,6 +16,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // A hung client must not hold a connection forever.
     requestTimeout: 15_000,
     return503OnClosing: true,
+    // One line per request (below) instead of Fastify's "incoming request" + "request completed".
+    disableRequestLogging: true,
+  });
+
+  app.addHook("onResponse", (req, reply, done) => {
+    // Probes and scrapes arrive every few seconds; at info they would drown the webhook lines.
+    const routine = ROUTINE_ROUTES.has(req.routeOptions.url ?? "") && reply.statusCode < 400;
+    req.log[routine ? "debug" : "info"](
+      { req, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request completed",
+    );
+    done();
   });
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {

@@ -302,7 +302,8 @@ describe("webhook logs", () => {
     const res = await postGitHub("issue_comment", body, { delivery });
     expect(res.statusCode).toBe(202);
     const about = lines.filter((l) => l.delivery === delivery);
-    expect(about.map((l) => l.msg)).toEqual(["incoming request", "webhook accepted", "request completed"]);
+    expect(about.map((l) => l.msg)).toEqual(["webhook accepted", "request completed"]);
+    expect(about[1]).toMatchObject({ statusCode: 202, req: { method: "POST", url: "/webhooks/github" } });
     expect(about.every((l) => l.event === "issue_comment")).toBe(true);
     expect(about.find((l) => l.msg === "webhook accepted")).toMatchObject({ jobId: res.json().jobId });
 
@@ -314,6 +315,10 @@ describe("webhook logs", () => {
     const accepted = lines.find((l) => l.msg === "webhook accepted" && l.delivery === linearDelivery);
     expect(accepted).toMatchObject({ event: "Issue", action: "Issue.create", jobId: linear.json().jobId });
     expect(accepted?.deliveryKey).toMatch(/^[0-9a-f]{32}$/);
+
+    // Probes stay out of the info log.
+    await t.app.inject({ url: "/healthz" });
+    expect(lines.some((l) => (l.req as { url?: string } | undefined)?.url === "/healthz")).toBe(false);
 
     const text = lines.map((l) => JSON.stringify(l)).join("\n");
     expect(text).not.toContain(signGitHub(GITHUB_SECRET, body).slice(7));
