@@ -23,10 +23,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook("onResponse", (req, reply, done) => {
     // Probes and scrapes arrive every few seconds; at info they would drown the webhook lines.
     const routine = ROUTINE_ROUTES.has(req.routeOptions.url ?? "") && reply.statusCode < 400;
-    req.log[routine ? "debug" : "info"](
-      { req, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      "request completed",
-    );
+    const level = routine ? "debug" : "info";
+    if (deps.logger.isLevelEnabled(level)) {
+      req.log[level]({ req, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request completed");
+    }
     done();
   });
 
