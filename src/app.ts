@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { githubWebhookRoutes } from "../webhooks/github.js";
 import { linearWebhookRoutes } from "../webhooks/linear.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
@@ -17,7 +17,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     requestTimeout: 15_000,
     return503OnClosing: true,
     // One line per request (below) instead of Fastify's "incoming request" + "request completed".
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook("onResponse", (req, reply, done) => {
