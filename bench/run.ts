@@ -61,6 +61,7 @@ class Pool {
   private next = 0;
   exhausted = false;
   refill(count: number) {
+    // Drop the old pool first: a pool is hundreds of MB, and two at once need not exist.
     this.requests = [];
     this.requests = Array.from({ length: count }, makeSignedRequest);
     this.next = 0;

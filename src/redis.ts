@@ -68,8 +68,6 @@ export async function deleteByPrefix(url: string, prefix: string): Promise<void>
   }
 }
 
-const corked = new WeakSet<object>();
-
 /**
  * Holds the connection's writes until the current event-loop turn ends, so the commands of every
  * webhook handled in this turn leave in one write: on loopback a write syscall costs as much as
@@ -77,11 +75,8 @@ const corked = new WeakSet<object>();
  */
 export function coalesceWrites(redis: Redis): void {
   const stream = redis.stream;
-  if (!stream || corked.has(stream) || redis.status !== "ready") return;
-  corked.add(stream);
+  // Already corked means an earlier webhook of this turn scheduled the flush.
+  if (!stream || stream.writableCorked > 0 || redis.status !== "ready") return;
   stream.cork();
-  setImmediate(() => {
-    corked.delete(stream);
-    stream.uncork();
-  });
+  setImmediate(() => stream.uncork());
 }

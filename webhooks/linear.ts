@@ -9,11 +9,11 @@ import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapLinearEvent } from "./linear-intents.js";
 import { describeShapeError, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
+import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
+import { bindDeliveryToLogs } from "./request-logger.js";
 
 /** Linear's replay window for webhookTimestamp. */
 const WINDOW_MS = 60_000;
-import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
-import { bindDeliveryToLogs } from "./request-logger.js";
 
 /**
  * What a Linear event is about, stable across Linear's retries (which are re-signed with a new
