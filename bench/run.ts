@@ -26,10 +26,9 @@ const child = fork(new URL("./servers.ts", import.meta.url), [prefix, secret], {
 });
 // However this run ends, the servers go with it.
 process.on("exit", () => child.kill());
-const [{ bareAddress, appAddress }] = (await once(child, "message")) as [
-  { bareAddress: string; appAddress: string },
+const [{ bareAddress, appAddress, floorAddress }] = (await once(child, "message")) as [
+  { bareAddress: string; appAddress: string; floorAddress: string },
 ];
-
 const template = prCommentExample();
 let commentId = 1_000_000;
 type SignedRequest = ReturnType<typeof makeSignedRequest>;
@@ -94,44 +93,56 @@ async function load(url: string, opts: Partial<autocannon.Options>): Promise<Res
 const pool = new Pool();
 // The bare route gets the very same signed requests (it parses their JSON too), at /hello.
 const toBare = () => ({ ...pool.take(), path: "/hello" });
-let bestRate = 10_000;
-async function ingestRun(opts: Partial<autocannon.Options> = {}, warmUp = false): Promise<Result> {
+// The best rate seen per route sizes its next pool: a pool is about 13 KB per request.
+const bestRate = new Map<string, number>();
+/** A run on fresh deliveries, at `path` of `address` (the app's route unless a floor's). */
+async function freshRun(address: string, path?: string, opts: Partial<autocannon.Options> = {}, warmUp = false): Promise<Result> {
   const duration = Number(opts.duration ?? seconds);
-  pool.refill(Math.ceil((opts.overallRate ?? bestRate) * duration * 2) + 2_000);
-  const r = await load(appAddress, { ...opts, requests: [{ setupRequest: pool.take }] });
+  const route = `${address}${path ?? ""}`;
+  pool.refill(Math.ceil((opts.overallRate ?? bestRate.get(route) ?? 10_000) * duration * 2) + 2_000);
+  const take = path ? () => ({ ...pool.take(), path }) : pool.take;
+  const r = await load(address, { ...opts, requests: [{ setupRequest: take }] });
   if (pool.exhausted && !warmUp) {
     throw new Error("the pool of fresh deliveries ran out, so the run included duplicates; run again");
   }
-  if (!opts.overallRate) bestRate = Math.max(bestRate, r.requests.average);
+  if (!opts.overallRate) bestRate.set(route, Math.max(bestRate.get(route) ?? 0, r.requests.average));
   return r;
 }
 
-// Warm both paths (JIT, Redis scripts) before measuring.
-await ingestRun({ duration: 2 }, true);
+// Warm every path (JIT, Redis scripts) before measuring.
+await freshRun(appAddress, undefined, { duration: 2 }, true);
+await freshRun(floorAddress, "/floor", { duration: 2 }, true);
+await freshRun(floorAddress, "/floor-verified", { duration: 2 }, true);
 await load(bareAddress, { duration: 2, requests: [{ setupRequest: toBare }] });
 
-// Bare and ingest alternate, so a disturbance on the shared machine hits one round, not one side.
-const measured: Array<{ bare: Result; ingest: Result; ratio: number }> = [];
+// The sides alternate, so a disturbance on the shared machine hits one round, not one side.
+type Round = { bare: Result; floor: Result; verified: Result; ingest: Result; ratio: number };
+const measured: Round[] = [];
 for (let i = 0; i < rounds; i++) {
   const bare = await load(bareAddress, { requests: [{ setupRequest: toBare }] });
-  const ingest = await ingestRun();
-  measured.push({ bare, ingest, ratio: ingest.requests.average / bare.requests.average });
+  const floor = await freshRun(floorAddress, "/floor");
+  const verified = await freshRun(floorAddress, "/floor-verified");
+  const ingest = await freshRun(appAddress);
+  measured.push({ bare, floor, verified, ingest, ratio: ingest.requests.average / bare.requests.average });
 }
-const median = [...measured].sort((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)] as (typeof measured)[number];
+const median = [...measured].sort((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)] as Round;
 const halfRate = Math.max(1, Math.floor(median.ingest.requests.average / 2));
-const paced = await ingestRun({ connections: 16, overallRate: halfRate });
+const paced = await freshRun(appAddress, undefined, { connections: 16, overallRate: halfRate });
 
 function row(name: string, r: Result) {
   const perReq = (us: number) => (us / Math.max(1, r.requests.total)).toFixed(0);
   return `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   2xx ${r["2xx"]}/${r.requests.total}   non2xx ${r.non2xx}   errors ${r.errors}   server CPU/req ${perReq(r.serverCpu.user)} µs user + ${perReq(r.serverCpu.system)} µs system`;
 }
 
+const rel = (r: Result, m: Round) => (r.requests.average / m.bare.requests.average).toFixed(2);
 const lines = [
   `agent-workforce ingest benchmark (${rounds} rounds of ${seconds}s per side, ${connections} connections, Node ${process.version})`,
   ...measured.flatMap((m, i) => [
     row(`round ${i + 1} bare Fastify hello-world`, m.bare),
+    row(`round ${i + 1} floor: map + claim + add`, m.floor),
+    row(`round ${i + 1} floor + octokit verify`, m.verified),
     row(`round ${i + 1} signed webhook ingest`, m.ingest),
-    `round ${i + 1} ratio ${m.ratio.toFixed(2)}x`,
+    `round ${i + 1} ratios to bare: floor ${rel(m.floor, m)}x, floor + verify ${rel(m.verified, m)}x, ingest ${m.ratio.toFixed(2)}x`,
   ]),
   row(`signed webhook ingest @ ${halfRate} req/s`, paced),
   `ratio ingest/bare throughput (median of ${rounds} rounds): ${median.ratio.toFixed(2)}x (goal >= 0.50x)  ${median.ratio >= 0.5 ? "OK" : "BELOW GOAL"}`,
