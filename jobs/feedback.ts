@@ -24,6 +24,7 @@ export function createFeedbackProcessor(deps: WorkerDeps) {
     const task = await deps.tasks.findByPullRequest(f.repo.owner, f.repo.name, f.prNumber);
     if (!task) return ignore("not an agent's pull request");
     if (task.state === "merged" || task.state === "closed") return ignore(`the pull request is ${task.state}`);
+    if (task.state === "stopped") return ignore("the agent was stopped; label the Linear issue again to resume it");
 
     const authority = await mayDirectAgent(deps.clients.github, {
       owner: f.repo.owner,

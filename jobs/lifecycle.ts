@@ -40,18 +40,23 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
       await queue.removeDeduplicationKey(id);
     }
   }
-  if (!isActive(task.state)) return `nothing running (task is ${task.state})`;
+  // An open PR with no agent running still stops: review feedback must not wake the agent again
+  // until someone labels the issue again.
+  const idle = task.state === "pr-open";
+  if (!isActive(task.state) && !idle) return `nothing running (task is ${task.state})`;
   // A job holding the issue lock records the stop itself when its signal fires; otherwise we do.
   if (await deps.limits.issueHolder(data.issueId)) return "running agent signalled to stop";
   const stopped = await deps.tasks.update(data.issueId, () => ({
     state: "stopped",
     step: null,
-    error: `Stopped because ${reason}.`,
+    error: idle
+      ? `Stopped because ${reason}. The pull request stays open; label the issue again for the agent to take review feedback.`
+      : `Stopped because ${reason}.`,
     finishedAt: new Date().toISOString(),
   }));
   await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
-  log.info({ reason }, "queued agent stopped");
-  return "queued agent stopped";
+  log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
+  return idle ? "agent stopped between revisions" : "queued agent stopped";
 }
 
 async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortSignal): Promise<string> {

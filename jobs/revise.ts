@@ -18,7 +18,7 @@ export function createReviseProcessor(deps: WorkerDeps) {
   return async (job: Job<ReviseJobData>, token?: string, signal?: AbortSignal): Promise<{ revised: boolean }> => {
     const task = await deps.tasks.get(job.data.issueId);
     if (!task || !task.repo || !task.prNumber || !task.branch) return { revised: false };
-    if (task.state === "merged" || task.state === "closed") return { revised: false };
+    if (task.state === "merged" || task.state === "closed" || task.state === "stopped") return { revised: false };
     const c = taskContext(deps, job, task.issueId, task, signal);
     const jobId = String(job.id);
     let claimed = false;

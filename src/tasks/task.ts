@@ -73,7 +73,8 @@ export function isActive(state: TaskState): boolean {
   return ACTIVE.includes(state);
 }
 
-// A new attempt (the label added again) may start from any state but merged.
+// A new attempt (the label added again) may start from any state but merged. A failed task whose
+// PR is open takes review feedback like any other: a failed revision must not end the review loop.
 const ALLOWED: Record<TaskState, TaskState[]> = {
   queued: ["working", "failed", "stopped"],
   working: ["checking", "pr-open", "failed", "stopped", "queued"],
@@ -82,7 +83,7 @@ const ALLOWED: Record<TaskState, TaskState[]> = {
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
   merged: [],
   closed: ["queued", "working"],
-  failed: ["queued", "working", "merged", "closed"],
+  failed: ["queued", "working", "revising", "merged", "closed"],
   stopped: ["queued", "working", "merged", "closed"],
 };
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { prClosed, prCommentCreated, reviewCommentCreated, reviewSubmitted } from "../fixtures/github-events.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
-import { edit, say } from "../helpers/turns.js";
+import { create, edit, say } from "../helpers/turns.js";
 
 const FIRST_REPORT = "## Summary\nGreeting updated to hello, world.\n## Files\ngreet.txt\n## Decisions\nKept it lowercase.\n## Open points\nnone";
 const REVIEWER = { login: "grace", association: "COLLABORATOR" as const };
@@ -176,5 +176,35 @@ describe("review loop", () => {
     expect(w.linear.store.workflowStates.get(stored.stateId)).toMatchObject({ type: "unstarted", name: "Todo" });
     expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("closed without merging") && c.body.includes("back in Todo"))).toBe(true);
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "closed" });
+  });
+
+  it("a failed revision does not end the review loop, and a stopped agent takes no feedback", async () => {
+    world = await startWorld({ env: { REVISION_DEBOUNCE_MS: "50" } });
+    const w = world;
+    const { issue, pr } = await implemented(w);
+    const comment = (id: number, body: string) =>
+      w.sendGitHub("issue_comment", prCommentCreated({ owner: OWNER, repo: REPO, pr, id, body, by: REVIEWER }));
+
+    // The model refuses the first revision's request outright: the revision fails for good.
+    w.anthropic.script([{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long" } }]);
+    await comment(7101, "@agent rename the greeting file");
+    await w.waitFor(async () => (await revisions(w)).failed === 1, "the failed revision");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "failed", prNumber: pr });
+
+    // The PR is still open, so the next request is revised as usual.
+    w.anthropic.script([create("hello.txt", "hi\n"), say("## Summary\nAdded hello.txt.")]);
+    await comment(7102, "@agent add hello.txt instead");
+    await w.waitFor(async () => (await revisions(w)).completed === 1, "the next revision");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", error: null });
+    expect(await w.remote.show("agent/eng-1", "hello.txt")).toBe("hi");
+
+    // Removing the label stops the agent; feedback then waits for the label to come back.
+    expect((await w.unlabelIssue(issue)).status).toBe(200);
+    await w.waitFor(async () => (await w.deps.tasks.get(issue.id))?.state === "stopped", "the stop");
+    const res = await comment(7103, "@agent one more thing");
+    expect(await w.waitForJob(res.body.jobId, "feedback")).toBe("completed");
+    const job = await w.deps.queues.feedback.getJob(res.body.jobId);
+    expect(job?.returnvalue).toMatchObject({ action: "ignored", reason: expect.stringMatching(/stopped; label the Linear issue again/) });
+    expect(await revisions(w)).toMatchObject({ completed: 1, failed: 1, waiting: 0, delayed: 0, active: 0 });
   });
 });
