@@ -68,16 +68,14 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
   await deps.feedback.discard(task.issueId);
   const linear = deps.clients.linear(signal);
   const teamId = task.teamId;
-  const updated = await deps.tasks.update(task.issueId, () => ({
-    state: data.merged ? "merged" : "closed",
-    step: null,
-    error: null,
-    finishedAt: new Date().toISOString(),
-  }));
+  const closed = { state: data.merged ? "merged" : "closed", step: null, error: null, finishedAt: new Date().toISOString() } as const;
+  // Linear first, the task last: a retry after a failed Linear call must still find the task open
+  // (it returns early once the task is merged), or the issue would never reach Done.
   const stateName = teamId
     ? await moveIssue(linear, { issueId: task.issueId, teamId, want: { type: data.merged ? "completed" : "unstarted" } })
     : null;
-  await postComment(linear, { issueId: task.issueId, body: closingNote(updated, data, stateName) });
+  await postComment(linear, { issueId: task.issueId, body: closingNote({ ...task, ...closed }, data, stateName) });
+  const updated = await deps.tasks.update(task.issueId, () => closed);
   await publishProgress(linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel });
   log.info("pull request lifecycle recorded");
   return data.merged ? "merged" : "closed";

@@ -207,4 +207,19 @@ describe("review loop", () => {
     expect(job?.returnvalue).toMatchObject({ action: "ignored", reason: expect.stringMatching(/stopped; label the Linear issue again/) });
     expect(await revisions(w)).toMatchObject({ completed: 1, failed: 1, waiting: 0, delayed: 0, active: 0 });
   });
+
+  it("a merge whose Linear update fails is retried until the issue is Done", async () => {
+    world = await startWorld();
+    const w = world;
+    const { issue, pr } = await implemented(w);
+    w.linear.failNext(1, "internal");
+    const res = await w.sendGitHub("pull_request", prClosed({ owner: OWNER, repo: REPO, pr, branch: "agent/eng-1", merged: true, by: REVIEWER }));
+    expect(await w.waitForJob(res.body.jobId, "lifecycle", 20_000)).toBe("completed");
+    const job = await w.deps.queues.lifecycle.getJob(res.body.jobId);
+    expect(job?.attemptsMade).toBe(2);
+    const stored = w.linear.store.getIssue(issue.id)!;
+    expect(w.linear.store.workflowStates.get(stored.stateId)).toMatchObject({ type: "completed" });
+    expect(w.linear.store.commentsFor(issue.id).filter((c) => c.body.includes("was merged"))).toHaveLength(1);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "merged" });
+  });
 });
