@@ -1,3 +1,4 @@
+import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
 import type { Job } from "bullmq";
 import type { Lease } from "../src/tasks/locks.js";
 import { issuePrompt } from "../src/agent/prompts.js";
@@ -91,9 +92,21 @@ async function implementWithGates(
   const { config } = deps;
   const data = job.data;
   const issue = await fetchIssueContext(linear, { issueId: data.issueId }).catch((err: unknown) => {
-    throw unrecoverable(`cannot read Linear issue ${data.identifier}: ${(err as Error).message}`, err);
+    const message = `cannot read Linear issue ${data.identifier}: ${(err as Error).message}`;
+    // Only Linear's refusals are final; an outage or an exhausted rate limit is worth a retry.
+    throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
+  // The label is the switch: a job that outlived it (a late redelivery, a re-add merged into a job
+  // being cancelled) must not start an agent nobody asked for any more.
+  const wanted = config.agentLabel.toLowerCase();
+  if (!issue.labelNames.some((name) => name.toLowerCase() === wanted)) {
+    const reason = `Not started: the \`${config.agentLabel}\` label is no longer on the issue.`;
+    await c.save({ state: "stopped", step: null, error: reason, finishedAt: new Date().toISOString() });
+    await c.publish();
+    log.info("agent label gone before the agent started; not starting");
+    return { prUrl: null };
+  }
 
   const route = routeIssue({ teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames }, deps.routing);
   if (!route.ok) {
@@ -170,4 +183,14 @@ async function implementWithGates(
   } finally {
     await gates?.release();
   }
+}
+
+/** Errors with which Linear refuses the request itself (bad key, no access, no such issue). */
+function isLinearRefusal(err: unknown): boolean {
+  return (
+    err instanceof AuthenticationLinearError ||
+    err instanceof ForbiddenLinearError ||
+    err instanceof InvalidInputLinearError ||
+    (err instanceof Error && /^Linear returned no issue/.test(err.message))
+  );
 }

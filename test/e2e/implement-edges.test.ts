@@ -174,4 +174,33 @@ describe("implement: edges", () => {
     expect(w.linear.store.attachmentsFor(issue.id)).toHaveLength(1);
     expect(w.linear.store.commentsFor(issue.id)).toHaveLength(1);
   });
+
+  it("a Linear outage while reading the issue is retried, not a failure", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }), done()]);
+    w.linear.failNext(1, "internal", { operation: "AgentIssueContext" });
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string, "implement", 30_000)).toBe("completed");
+    const job = await w.deps.queues.implement.getJob(res.body.jobId as string);
+    expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", error: null });
+    expect(await pulls(w)).toHaveLength(1);
+  });
+
+  it("a job whose issue no longer carries the agent label starts no agent", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    // A late copy of the labelling event: the label was removed in Linear since.
+    const labelledAt = new Date(Date.now() - 60_000).toISOString();
+    const stored = w.linear.store.getIssue(issue.id);
+    if (stored) stored.labelIds = [];
+    const res = await w.labelIssue(issue, { updatedAt: labelledAt });
+    expect(await w.waitForJob(res.body.jobId as string, "implement")).toBe("completed");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "stopped", error: expect.stringMatching(/label is no longer on the issue/) });
+    expect(w.anthropic.requests).toHaveLength(0);
+    expect(await pulls(w)).toHaveLength(0);
+  });
 });

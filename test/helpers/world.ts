@@ -173,8 +173,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       // Adding a label updates the issue, as in Linear; a late copy of an old event passes its time.
       const stored = linear.store.getIssue(issue.id);
       const updatedAt = opts.updatedAt ?? new Date().toISOString();
-      if (stored && !opts.updatedAt) stored.updatedAt = updatedAt;
-      const labels = issue.labelIds.map((id) => {
+      const labelIds = [...new Set([...issue.labelIds, agentLabel.id])];
+      if (stored && !opts.updatedAt) {
+        stored.updatedAt = updatedAt;
+        stored.labelIds = [...new Set([...stored.labelIds, agentLabel.id])];
+      }
+      const labels = labelIds.map((id) => {
         const l = linear.store.issueLabels.get(id);
         return { id, name: l?.name ?? "?", color: "#000000" };
       });
@@ -184,7 +188,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         title: issue.title,
         team: { id: team.id, key: team.key, name: team.name },
         labels,
-        updatedFrom: { labelIds: issue.labelIds.filter((id) => id !== agentLabel.id) },
+        updatedFrom: { labelIds: labelIds.filter((id) => id !== agentLabel.id) },
         updatedAt,
       });
       return sendLinear(payload);
@@ -206,6 +210,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
     async unlabelIssue(issue) {
       const remaining = issue.labelIds.filter((id) => id !== agentLabel.id);
+      // As in Linear, the issue itself loses the label before the webhook tells us.
+      const stored = linear.store.getIssue(issue.id);
+      if (stored) stored.labelIds = [...remaining];
       const payload = linearIssuePayload("update", {
         issueId: issue.id,
         identifier: issue.identifier,

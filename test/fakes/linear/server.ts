@@ -32,13 +32,14 @@ export interface LinearFake {
   /**
    * The next `n` requests fail: "ratelimited" → HTTP 400, errors[0].extensions.code "RATELIMITED" (type
    * "ratelimited", as Linear; the SDK throws RatelimitedLinearError); "internal" → HTTP 500 (InternalLinearError).
-   * Faults queue up in call order. `opts.retryAfterSeconds` adds a Retry-After header to rate-limit answers.
+   * Faults queue up in call order. `opts.retryAfterSeconds` adds a Retry-After header to rate-limit answers;
+   * `opts.operation` makes a fault wait for a request of that GraphQL operation, letting others pass.
    */
-  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number }): void;
+  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number; operation?: string }): void;
   close(): Promise<void>;
 }
 
-type Fault = { kind: FaultKind; retryAfterSeconds?: number };
+type Fault = { kind: FaultKind; retryAfterSeconds?: number; operation?: string };
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -113,7 +114,8 @@ export async function startLinearFake(
     const operationName = givenName ?? operationNameOf(document);
     requests.push({ ...(operationName ? { operationName } : {}), query, variables });
 
-    const fault = faults.shift();
+    const at = faults.findIndex((f) => f.operation === undefined || f.operation === operationName);
+    const fault = at === -1 ? undefined : faults.splice(at, 1)[0];
     if (fault?.kind === "ratelimited") {
       const headers: Record<string, string> = {
         "x-ratelimit-requests-limit": "5000",
@@ -191,7 +193,7 @@ export async function startLinearFake(
     store,
     requests,
     failNext(n, kind, failOpts) {
-      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds });
+      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
