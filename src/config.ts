@@ -57,7 +57,17 @@ const schema = z.object({
   AGENT_WORKFORCE_CONFIG: z.string().trim().min(1).optional(),
   AGENT_MODEL: z.string().trim().min(1).default("claude-sonnet-4-6"),
   AGENT_MAX_TURNS: positiveInt(60),
-  AGENT_MAX_TOKENS: positiveInt(16_000),
+  // The agent calls messages.create without streaming, and @anthropic-ai/sdk refuses such a
+  // request client-side when max_tokens could take over 10 minutes (3,600 s × tokens / 128,000).
+  AGENT_MAX_TOKENS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(
+      21_333,
+      "must be at most 21333: the agent does not stream, and the Anthropic SDK refuses larger non-streaming requests (\"Streaming is required for operations that may take longer than 10 minutes\")",
+    )
+    .default(16_000),
   AGENT_BUDGET_USD: z.coerce.number().positive().default(5),
   AGENT_DAILY_BUDGET_USD: z.coerce.number().positive().optional(),
   ADMIN_TOKEN: optionalSecret,

@@ -93,30 +93,44 @@ class AnthropicSession implements AgentSession {
       this.turns += 1;
       this.usage = addUsage(this.usage, turnUsage);
       this.cost += turnCost;
-      this.messages.push({ role: "assistant", content: response.content });
-      const text = response.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("\n");
+      const stop = response.stop_reason;
+      // A refused turn must leave the history (the API keeps refusing until it is removed), and a
+      // reply that filled the context window is cut off anywhere; neither is kept or acted on.
+      const terminal = stop === "refusal" || stop === "model_context_window_exceeded";
+      const content = terminal ? [] : withoutEmptyText(response.content);
+      // The API rejects an empty assistant message anywhere but last, so an empty reply would
+      // make every later request of this session fail with a 400.
+      if (content.length > 0) this.messages.push({ role: "assistant", content });
+      const text = content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("\n");
       if (text.trim()) finalText = text;
 
-      const calls = response.content.filter(
-        (b): b is Anthropic.Messages.ToolUseBlock => b.type === "tool_use",
-      );
+      const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === "tool_use");
+      // Output stops mid-block at max_tokens: a trailing tool call may carry half its input (a
+      // truncated file_text, a command missing its end), so running it could do damage.
+      const last = content.at(-1);
+      const cut = stop === "max_tokens" && last?.type === "tool_use" ? last : undefined;
+      const runnable = cut ? calls.filter((c) => c !== cut) : calls;
       await this.s.onTurn?.({
         turn: this.turns,
         usage: turnUsage,
         costUsd: turnCost,
-        tools: calls.map((c) => toolLabel(c)),
+        tools: [...runnable.map((c) => toolLabel(c)), ...(cut ? [`${toolLabel(cut)} (cut off)`] : [])],
       });
+      if (stop === "refusal") return this.outcome("refusal", finalText, refusalDetail(response.stop_details));
+      if (stop === "model_context_window_exceeded") return this.outcome("context-window", finalText);
       if (calls.length > 0) {
         // Every tool_use must be answered, even when we are about to stop, so the conversation
         // stays valid for a later send().
-        this.appendUser(await this.runTools(calls));
+        const results = await this.runTools(runnable);
+        if (cut) results.push({ type: "tool_result", tool_use_id: cut.id, content: CUT_OFF, is_error: true });
+        this.appendUser(results);
         continue;
       }
-      if (response.stop_reason === "max_tokens") {
+      if (stop === "max_tokens") {
         this.appendUser([{ type: "text", text: "Your reply was cut off by the output limit. Continue." }]);
         continue;
       }
-      if (response.stop_reason === "pause_turn") continue;
+      if (stop === "pause_turn") continue;
       return this.outcome("done", finalText);
     }
   }
@@ -146,9 +160,27 @@ class AnthropicSession implements AgentSession {
     else this.messages.push({ role: "user", content: blocks });
   }
 
-  private outcome(stop: RunOutcome["stop"], finalText: string): RunOutcome {
-    return { stop, finalText, ...this.totals() };
+  private outcome(stop: RunOutcome["stop"], finalText: string, stopDetail?: string): RunOutcome {
+    return { stop, finalText, ...this.totals(), ...(stopDetail ? { stopDetail } : {}) };
   }
+}
+
+const CUT_OFF =
+  "Not run: your reply hit the output limit (max_tokens) while writing this tool call, so its input " +
+  "may be incomplete. Send the call again in smaller pieces (for example, create a large file in parts " +
+  "with several smaller edits).";
+
+type ContentBlock = Anthropic.Messages.ContentBlock;
+
+// The API rejects empty (or blank) text blocks in a request, so they cannot go back in the history.
+function withoutEmptyText(content: ContentBlock[]): ContentBlock[] {
+  return content.filter((b) => b.type !== "text" || b.text.trim() !== "");
+}
+
+function refusalDetail(d: Anthropic.Messages.RefusalStopDetails | null): string | undefined {
+  if (!d) return undefined;
+  const parts = [d.category && `category ${d.category}`, d.explanation].filter(Boolean);
+  return parts.length ? parts.join(": ") : undefined;
 }
 
 function usageOf(u: Anthropic.Messages.Usage): Usage {

@@ -1,6 +1,21 @@
+import { UnrecoverableError } from "bullmq";
 import { type CheckResult, runChecks } from "./checks.js";
 import { checksFailedPrompt } from "./prompts.js";
 import type { AgentSession, RunOutcome } from "./runner.js";
+
+/**
+ * The agent ended in a way no pull request may come of: a refusal, or a reply that filled the
+ * model's context window. It is an UnrecoverableError because a retry sends the same issue to
+ * the same model and ends the same way, at full cost again (and a refusal repeats by design).
+ */
+export class AgentStopError extends UnrecoverableError {
+  constructor(
+    message: string,
+    readonly outcome: RunOutcome,
+  ) {
+    super(message);
+  }
+}
 
 export interface GatedOutcome {
   outcome: RunOutcome;
@@ -51,7 +66,26 @@ export async function runWithChecks(p: {
       );
     }
   }
+  const failure = failureNote(outcome);
+  if (failure) throw new AgentStopError(failure, outcome);
   return { outcome, checks, limitNote: limitNote(outcome) };
+}
+
+// Said to the operator (task error and Linear comment): what happened, and what they can do.
+function failureNote(o: RunOutcome): string | null {
+  if (o.stop === "refusal")
+    return (
+      `The model declined to continue (stop_reason "refusal"${o.stopDetail ? `, ${o.stopDetail}` : ""}) after ${o.turns} turns; ` +
+      "no pull request was opened and the job is not retried, as the same request is refused again. " +
+      "Reword the issue and re-add the label, or do it by hand."
+    );
+  if (o.stop === "context-window")
+    return (
+      `The agent's conversation filled the model's context window (stop_reason "model_context_window_exceeded") after ${o.turns} turns; ` +
+      "no pull request was opened and the job is not retried, as it would run into the same limit. " +
+      "Split the issue into smaller ones, or choose a model with a larger context window (AGENT_MODEL), then re-add the label."
+    );
+  return null;
 }
 
 function limitNote(o: RunOutcome): string | null {

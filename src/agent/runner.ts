@@ -1,7 +1,17 @@
 import type { Usage } from "../tasks/task.js";
 
-/** Why a run of the agent ended. */
-export type StopReason = "done" | "max-turns" | "budget" | "aborted" | "interrupted";
+/**
+ * Why a run of the agent ended. "refusal" (the model declined) and "context-window" (the reply
+ * filled the model's context window) end the run with nothing a pull request should be made of.
+ */
+export type StopReason =
+  | "done"
+  | "max-turns"
+  | "budget"
+  | "aborted"
+  | "interrupted"
+  | "refusal"
+  | "context-window";
 
 /** What one model turn cost; reported as it happens so status and budgets stay current. */
 export interface TurnReport {
@@ -23,6 +33,8 @@ export interface RunOutcome extends SessionTotals {
   stop: StopReason;
   /** The agent's last words (its report when it finished normally). */
   finalText: string;
+  /** What the API said about a refusal (category and explanation), when it said anything. */
+  stopDetail?: string;
 }
 
 /** Limits that apply to the whole session, across every message sent to it. */

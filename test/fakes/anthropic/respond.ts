@@ -10,7 +10,9 @@ export type ScriptedBlock =
 export type ScriptedTurn =
   | {
       content: ScriptedBlock[];
-      stop_reason?: "end_turn" | "tool_use" | "max_tokens";
+      stop_reason?: "end_turn" | "tool_use" | "max_tokens" | "pause_turn" | "refusal" | "model_context_window_exceeded";
+      /** Sent with a refusal, as the API does: why the model declined. */
+      stop_details?: { category: string | null; explanation: string | null };
       output_tokens?: number;
     }
   | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
@@ -77,7 +79,7 @@ export function buildMessage(
     content,
     stop_reason: turn.stop_reason ?? (hasToolUse ? "tool_use" : "end_turn"),
     stop_sequence: null,
-    stop_details: null,
+    stop_details: turn.stop_details ? { type: "refusal", ...turn.stop_details } : null,
     container: null,
     diagnostics: null,
     usage: usageObject(cache, outputTokens),
@@ -128,7 +130,7 @@ export function writeSse(res: ServerResponse, built: BuiltMessage, headers: Reco
     event("content_block_stop", { index });
   });
   event("message_delta", {
-    delta: { stop_reason: message.stop_reason, stop_sequence: null, stop_details: null },
+    delta: { stop_reason: message.stop_reason, stop_sequence: null, stop_details: message.stop_details },
     usage: {
       output_tokens: outputTokens,
       input_tokens: usage.input_tokens,
