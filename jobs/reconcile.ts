@@ -11,6 +11,8 @@ export interface ReconcileReport {
   labelledWithoutTask: string[];
   missedPrCloses: string[];
   stuckTasks: string[];
+  /** What could not be checked this time (a repository gone, Linear down); the next sweep tries again. */
+  errors: string[];
 }
 
 const LABELLED_ISSUES = /* GraphQL */ `
@@ -43,13 +45,28 @@ interface LabelledIssue {
  * through the same job ids as the webhooks, so a late delivery and a repair collapse into one.
  */
 export function createReconcileProcessor(deps: WorkerDeps) {
-  return async (job: Job<ReconcileJobData>): Promise<ReconcileReport> => {
+  return async (job: Job<ReconcileJobData>, _token?: string, signal?: AbortSignal): Promise<ReconcileReport> => {
     const log = deps.logger.child({ jobId: job.id, queue: job.queueName });
-    const report: ReconcileReport = { labelledWithoutTask: [], missedPrCloses: [], stuckTasks: [] };
+    const report: ReconcileReport = { labelledWithoutTask: [], missedPrCloses: [], stuckTasks: [], errors: [] };
     const now = new Date().toISOString();
     const ctx = { delivery: `reconcile-${job.id}`, receivedAt: now };
+    // One broken item (a deleted repository, a token that lost access) must not stop the sweep:
+    // it is the only backstop for missed webhooks, so it reports the item and repairs the rest.
+    const attempt = async (what: string, step: () => Promise<void>) => {
+      try {
+        await step();
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        report.errors.push(`${what}: ${(err as Error).message}`);
+        log.warn({ err: (err as Error).message, item: what }, "reconciler could not check an item; the next sweep tries again");
+      }
+    };
 
-    for (const issue of await labelledIssues(deps)) {
+    let labelled: LabelledIssue[] = [];
+    await attempt("Linear issues with the agent label", async () => {
+      labelled = await labelledIssues(deps, signal);
+    });
+    for (const issue of labelled) {
       if (await deps.tasks.get(issue.id)) continue;
       await enqueue(deps, {
         kind: "implement",
@@ -72,7 +89,9 @@ export function createReconcileProcessor(deps: WorkerDeps) {
 
     for (const task of await deps.tasks.list(1000)) {
       if ((task.state === "pr-open" || task.state === "revising") && task.repo && task.prNumber) {
-        if (await repairMissedClose(deps, task, ctx)) report.missedPrCloses.push(task.identifier);
+        await attempt(`${task.identifier} (${task.repo.owner}/${task.repo.name}#${task.prNumber})`, async () => {
+          if (await repairMissedClose(deps, task, ctx, signal)) report.missedPrCloses.push(task.identifier);
+        });
       } else if (isActive(task.state) && (await isStuck(deps, task))) {
         await enqueue(deps, {
           kind: "implement",
@@ -95,15 +114,15 @@ export function createReconcileProcessor(deps: WorkerDeps) {
         report.stuckTasks.push(task.identifier);
       }
     }
-    if (report.labelledWithoutTask.length + report.missedPrCloses.length + report.stuckTasks.length > 0) {
+    if (report.labelledWithoutTask.length + report.missedPrCloses.length + report.stuckTasks.length + report.errors.length > 0) {
       log.info(report, "reconciler repaired missed events");
     }
     return report;
   };
 }
 
-async function labelledIssues(deps: WorkerDeps): Promise<LabelledIssue[]> {
-  const linear = deps.clients.linear();
+async function labelledIssues(deps: WorkerDeps, signal?: AbortSignal): Promise<LabelledIssue[]> {
+  const linear = deps.clients.linear(signal);
   const out: LabelledIssue[] = [];
   let after: string | null = null;
   for (let page = 0; page < 20; page++) {
@@ -118,9 +137,19 @@ async function labelledIssues(deps: WorkerDeps): Promise<LabelledIssue[]> {
   return out;
 }
 
-async function repairMissedClose(deps: WorkerDeps, task: Task, ctx: { delivery: string; receivedAt: string }): Promise<boolean> {
+async function repairMissedClose(
+  deps: WorkerDeps,
+  task: Task,
+  ctx: { delivery: string; receivedAt: string },
+  signal?: AbortSignal,
+): Promise<boolean> {
   const repo = task.repo as { owner: string; name: string };
-  const { data: pr } = await deps.clients.github.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: task.prNumber as number });
+  const { data: pr } = await deps.clients.github.rest.pulls.get({
+    owner: repo.owner,
+    repo: repo.name,
+    pull_number: task.prNumber as number,
+    request: { signal },
+  });
   if (pr.state !== "closed") return false;
   await enqueue(deps, {
     kind: "pr-closed",

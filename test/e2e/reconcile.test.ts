@@ -55,6 +55,27 @@ describe("reconciler", () => {
     expect((await reconcile(w, "r2")).missedPrCloses).toEqual([]);
   });
 
+  it("one pull request it cannot read does not stop the sweep", async () => {
+    world = await startWorld({ env: { RECONCILE_INTERVAL_MS: "0" } });
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script(run);
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    // Another agent's PR lives in a repository that has since been deleted.
+    const orphan = w.newIssue({ title: "Orphaned" });
+    await w.deps.tasks.ensure({ issueId: orphan.id, identifier: orphan.identifier, title: orphan.title, issueUrl: orphan.url });
+    await w.deps.tasks.update(orphan.id, () => ({ state: "working" }));
+    await w.deps.tasks.update(orphan.id, () => ({ state: "pr-open", repo: { owner: OWNER, name: "deleted-repo" }, prNumber: 7, branch: "agent/x" }));
+    w.github.mergePull(OWNER, REPO, (await w.deps.tasks.get(issue.id))?.prNumber as number);
+
+    const report = await reconcile(w, "r1");
+    expect(report.missedPrCloses).toEqual([issue.identifier]);
+    expect(report.errors).toEqual([expect.stringMatching(new RegExp(`^${orphan.identifier} \\(${OWNER}/deleted-repo#7\\): `))]);
+    await w.waitFor(async () => (await w.deps.tasks.get(issue.id))?.state === "merged", "the merge to be recorded");
+    expect(w.logs.some((l) => l.includes("reconciler could not check an item") && l.includes("deleted-repo"))).toBe(true);
+  });
+
   it("restarts a task stuck in a running state with no live job, once", async () => {
     world = await startWorld({ env: { RECONCILE_INTERVAL_MS: "0", JOB_LOCK_MS: "1000" } });
     const w = world;
