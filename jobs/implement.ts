@@ -38,6 +38,16 @@ export function createImplementProcessor(deps: WorkerDeps) {
         c.log.info({ eventAt: data.eventAt, startedAt: t.startedAt }, "stale labelling event; an attempt already started after it");
         return { prUrl: t.prUrl };
       }
+      // A merged task is final (its branch is history); labelling it again must say so, not fail
+      // quietly on the state machine.
+      if (t.state === "merged") {
+        await postComment(c.linear, {
+          issueId: data.issueId,
+          body: `🤖 The pull request${t.prUrl ? ` ${t.prUrl}` : ""} for this issue was already merged, so the agent does not start again. Open a new issue for further work and label it \`${deps.config.agentLabel}\`.`,
+        });
+        c.log.info("issue labelled again after its pull request was merged; not running");
+        return { prUrl: t.prUrl };
+      }
       const issueLease = await holdIssue(c, { job, token });
       try {
         return await implement(c, job, token);

@@ -208,7 +208,7 @@ describe("review loop", () => {
     expect(await revisions(w)).toMatchObject({ completed: 1, failed: 1, waiting: 0, delayed: 0, active: 0 });
   });
 
-  it("a merge whose Linear update fails is retried until the issue is Done", async () => {
+  it("a merge whose Linear update fails is retried until the issue is Done; labelling it again starts nothing", async () => {
     world = await startWorld();
     const w = world;
     const { issue, pr } = await implemented(w);
@@ -221,5 +221,13 @@ describe("review loop", () => {
     expect(w.linear.store.workflowStates.get(stored.stateId)).toMatchObject({ type: "completed" });
     expect(w.linear.store.commentsFor(issue.id).filter((c) => c.body.includes("was merged"))).toHaveLength(1);
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "merged" });
+
+    // Labelling the done issue again starts nothing, and says so.
+    const requests = w.anthropic.requests.length;
+    const again = await w.labelIssue(issue);
+    expect(await w.waitForJob(again.body.jobId as string)).toBe("completed");
+    expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("already merged, so the agent does not start again"))).toBe(true);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "merged" });
+    expect(w.anthropic.requests).toHaveLength(requests);
   });
 });
