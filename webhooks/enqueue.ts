@@ -28,7 +28,8 @@ export function planJob(intent: Intent): JobPlan {
         name: "implement",
         jobId: safeJobId("implement", d.issueId, stamp(d.eventAt)),
         // One implement job per issue while one waits or runs, even for distinct labelling events.
-        opts: { deduplication: { id: safeJobId("implement", d.issueId) } },
+        // A label re-added while a run is being stopped is kept as the one run that follows it.
+        opts: { deduplication: { id: safeJobId("implement", d.issueId), keepLastIfActive: true } },
       };
     }
     case "cancel": {

@@ -49,4 +49,33 @@ describe("stopping an agent", () => {
     expect(state, JSON.stringify(await w.deps.tasks.get(issue.id))).toBe("completed");
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", attempts: 2 });
   });
+
+  it("a label removed and added straight back stops the run and starts exactly one new one", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([
+      { content: [{ type: "tool_use", name: "bash", input: { command: "sleep 20" } }] },
+      { content: [{ type: "tool_use", name: "str_replace_based_edit_tool", input: { command: "create", path: "greet.txt", file_text: "hello, world\n" } }] },
+      { content: [{ type: "text", text: "## Summary\nDone on the second try." }] },
+    ]);
+    const res = await w.labelIssue(issue);
+    await w.waitFor(async () => w.anthropic.requests.length >= 1, "the agent to start its long command");
+    await w.unlabelIssue(issue);
+    // Re-added while the first run is still being stopped.
+    await new Promise((r) => setTimeout(r, 5));
+    const again = await w.labelIssue(issue);
+    expect(again.status).toBe(200);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("failed");
+    await w.waitFor(async () => (await w.deps.queues.implement.getJobCounts("completed")).completed === 1, "the follow-up run");
+    expect(await w.deps.queues.implement.getJobCounts("completed", "failed", "active", "waiting", "delayed")).toMatchObject({
+      completed: 1,
+      failed: 1,
+      active: 0,
+      waiting: 0,
+      delayed: 0,
+    });
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", attempts: 2 });
+    expect(await w.remote.show("agent/eng-1", "greet.txt")).toBe("hello, world");
+  });
 });
