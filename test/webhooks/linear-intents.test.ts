@@ -106,7 +106,7 @@ describe("mapLinearEvent", () => {
     expect(plan.queue).toBe("implement");
     expect(plan.jobId).toBe(`implement-${p.data.id}-${Date.parse("2026-11-21T08:00:00.000Z")}`);
     expect(plan.jobId).not.toContain(":");
-    expect(plan.opts.deduplication).toEqual({ id: `implement-${p.data.id}` });
+    expect(plan.opts.deduplication).toEqual({ id: `implement-${p.data.id}`, keepLastIfActive: true });
     // The same event delivered again maps to the same job.
     expect(planJob((map(structuredClone(p)) as { intent: typeof d.intent }).intent).jobId).toBe(plan.jobId);
   });
