@@ -110,6 +110,9 @@ export async function runAgentPass(
         await c.publish();
       },
     });
+    // End the agent's shell (and whatever it left running in the background) before the worker
+    // runs git with the token here: nothing of the agent's may still act during commit and push.
+    await session.close();
     await progress.flush();
     if (gated.outcome.stop === "aborted" || signal.aborted) throw new Error("the run was stopped");
     const interrupted = gated.outcome.stop === "interrupted";

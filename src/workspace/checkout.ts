@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
 
@@ -29,6 +30,7 @@ export async function resolveCommit(git: Git, cwd: string, ref: string): Promise
 }
 
 interface CheckoutParams {
+  /** bound to the mirror (guard.ts mirrorGit) */
   git: Git;
   mirrorPath: string;
   path: string;
@@ -51,6 +53,12 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
   await p.git.run(["worktree", "prune"], { cwd: p.mirrorPath });
   for (const listed of await listRegistered(p.git, p.mirrorPath)) {
     if (listed.path !== p.path && listed.branch !== p.branch) continue;
+    // The path comes from an admin file an agent can rewrite: never delete outside our directory.
+    if (dirname(listed.path) !== dirname(p.path)) {
+      throw new Error(
+        `Branch ${p.branch} is registered as checked out at ${listed.path}, outside ${dirname(p.path)}: remove that worktree by hand`,
+      );
+    }
     if (listed.path !== p.path && p.livePaths.has(listed.path)) {
       throw new Error(
         `Branch ${p.branch} is already checked out by a running job at ${listed.path}: wait for that job to finish before starting another on the same branch`,
@@ -67,7 +75,9 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
  * Creates the worktree at p.path on p.branch, starting from the remote branch when it exists
  * (a retry or a revision) and from origin/<baseBranch> otherwise. Call while holding the repo lock.
  */
-export async function checkoutWorktree(p: CheckoutParams): Promise<{ startSha: string; resumed: boolean }> {
+export async function checkoutWorktree(
+  p: CheckoutParams,
+): Promise<{ startSha: string; resumed: boolean; adminDir: string }> {
   await clearLeftovers(p);
   const remoteBranch = await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.branch}`);
   const startSha =
@@ -86,5 +96,10 @@ export async function checkoutWorktree(p: CheckoutParams): Promise<{ startSha: s
     await rm(p.path, { recursive: true, force: true });
     throw p.git.failure(args, call, outcome, `Could not create the worktree for ${p.branch} at ${p.path}.`);
   }
-  return { startSha, resumed: remoteBranch !== null };
+  // Read now, before the agent runs: from here on the worker names this admin directory itself.
+  const adminDir = (await readFile(join(p.path, ".git"), "utf8")).replace(/^gitdir: /, "").trim();
+  if (dirname(adminDir) !== join(p.mirrorPath, "worktrees")) {
+    throw new Error(`git worktree add wrote an unexpected admin directory ${adminDir} for ${p.path}`);
+  }
+  return { startSha, resumed: remoteBranch !== null, adminDir };
 }

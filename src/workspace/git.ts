@@ -19,9 +19,21 @@ const HARDENING = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false
 const INHERITED_DENYLIST =
   /^GIT_(DIR|WORK_TREE|INDEX_FILE|INDEX_VERSION|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|PREFIX|AUTHOR_\w+|COMMITTER_\w+|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|TRACE\w*|CURL_VERBOSE|REDACT_COOKIES|ASKPASS|TERMINAL_PROMPT|EDITOR|SEQUENCE_EDITOR|QUARANTINE_PATH|REFLOG_ACTION|LITERAL_PATHSPECS|GLOB_PATHSPECS|NOGLOB_PATHSPECS|ICASE_PATHSPECS)$/;
 
+/**
+ * The repository a command runs in, named explicitly: git then never discovers one from a `.git`
+ * file or `commondir` the agent could have rewritten (a worktree's admin files live in the mirror).
+ */
+export interface RepoDirs {
+  gitDir: string;
+  /** for a linked worktree only: set on the mirror itself, git would no longer treat it as bare */
+  commonDir?: string;
+  workTree?: string;
+}
+
 /** Options for one git invocation. */
 export interface GitCall {
   cwd?: string;
+  repo?: RepoDirs;
   baseEnv: Record<string, string>;
   token?: string;
   /**
@@ -80,10 +92,20 @@ export function gitEnv(
   baseEnv: Record<string, string>,
   token?: string,
   tokenUrl?: string,
+  repo?: RepoDirs,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(baseEnv)) {
     if (!INHERITED_DENYLIST.test(key)) env[key] = value;
+  }
+  // The agent runs as the same user and could write ~/.gitconfig (or $XDG_CONFIG_HOME/git/config):
+  // our git reads only the repository config, which we rewrite before each command (guard.ts).
+  env.GIT_CONFIG_NOSYSTEM = "1";
+  env.GIT_CONFIG_GLOBAL = "/dev/null";
+  if (repo) {
+    env.GIT_DIR = repo.gitDir;
+    if (repo.commonDir) env.GIT_COMMON_DIR = repo.commonDir;
+    if (repo.workTree) env.GIT_WORK_TREE = repo.workTree;
   }
   // A prompt would hang a headless worker until the timeout; fail fast instead.
   env.GIT_TERMINAL_PROMPT = "0";
@@ -140,7 +162,7 @@ export async function execGit(args: string[], call: GitCall): Promise<GitOutcome
   try {
     const { stdout, stderr } = await execFileAsync("git", fullArgs, {
       cwd: call.cwd,
-      env: gitEnv(call.baseEnv, call.token, call.tokenUrl),
+      env: gitEnv(call.baseEnv, call.token, call.tokenUrl, call.repo),
       signal: call.signal,
       timeout: timeoutMs,
       maxBuffer: call.maxBuffer ?? DEFAULT_MAX_BUFFER,
@@ -198,21 +220,12 @@ export function gitFailure(args: string[], call: GitCall, outcome: GitOutcome, h
 }
 
 /** Runs git with the token in a per-command http header; exported for reuse */
-export async function runGit(
-  args: string[],
-  p: {
-    cwd?: string;
-    baseEnv: Record<string, string>;
-    token?: string;
-    signal?: AbortSignal;
-    timeoutMs?: number;
-  },
-): Promise<{ stdout: string; stderr: string }> {
+export async function runGit(args: string[], p: GitCall): Promise<{ stdout: string; stderr: string }> {
   const outcome = await execGit(args, p);
   if (outcome.exitCode !== 0) throw gitFailure(args, p, outcome);
   if (outcome.truncated) {
     throw new Error(
-      `git ${describe(args, p.token)} printed more than ${DEFAULT_MAX_BUFFER} bytes; narrow the command`,
+      `git ${describe(args, p.token)} printed more than ${p.maxBuffer ?? DEFAULT_MAX_BUFFER} bytes; narrow the command`,
     );
   }
   return { stdout: outcome.stdout, stderr: outcome.stderr };
@@ -231,14 +244,28 @@ export interface Git {
     outcome: GitOutcome,
     hint?: string,
   ): Error;
+  /** a runner for one repository that awaits `before` (e.g. restoring its config) ahead of every command */
+  at(repo: RepoDirs, before?: () => Promise<void>): Git;
 }
 
-/** Binds runGit-style calls to a base environment and timeout. */
-export function createGit(baseEnv: Record<string, string>, timeoutMs: number): Git {
-  const full = (o: Omit<GitCall, "baseEnv" | "timeoutMs">): GitCall => ({ ...o, baseEnv, timeoutMs });
+/** Binds runGit-style calls to a base environment and timeout, and optionally a repository. */
+export function createGit(
+  baseEnv: Record<string, string>,
+  timeoutMs: number,
+  repo?: RepoDirs,
+  before?: () => Promise<void>,
+): Git {
+  const full = (o: Omit<GitCall, "baseEnv" | "timeoutMs">): GitCall => ({ repo, ...o, baseEnv, timeoutMs });
   return {
-    run: async (args, o) => (await runGit(args, full(o))).stdout,
-    probe: (args, o) => execGit(args, full(o)),
+    run: async (args, o) => {
+      await before?.();
+      return (await runGit(args, full(o))).stdout;
+    },
+    probe: async (args, o) => {
+      await before?.();
+      return execGit(args, full(o));
+    },
     failure: (args, o, outcome, hint) => gitFailure(args, full(o), outcome, hint),
+    at: (dirs, hook) => createGit(baseEnv, timeoutMs, dirs, hook),
   };
 }

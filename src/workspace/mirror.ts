@@ -3,20 +3,8 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
+import { mirrorGit, restoreMirror } from "./guard.js";
 import type { RepoRef } from "./types.js";
-
-/**
- * The agent works in worktrees of the mirror and can run `git push origin` with its own bash
- * tool. It has no token, but pushing through a credential helper or an ambient credential must
- * not be possible either, so origin's push URL points at a scheme no git transport understands.
- * Our own push names the real URL explicitly.
- */
-export const DISABLED_PUSH_URL = "agent-workforce-no-push://disabled";
-
-// Not `--mirror`: mirror refspecs (+refs/*:refs/*) would overwrite or prune the local agent
-// branches that worktrees have checked out. Tags are force-updated so a moved upstream tag
-// cannot make every fetch fail.
-const FETCH_REFSPECS = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
 
 /** Where the shared bare clone of a repository lives. */
 export function mirrorPathFor(dataDir: string, repo: RepoRef): string {
@@ -41,28 +29,22 @@ async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null)) !== null;
 }
 
-async function isBareRepo(git: Git, path: string): Promise<boolean> {
-  if (!(await exists(join(path, "HEAD")))) return false;
-  // --git-dir stops git from discovering an enclosing repository when the mirror is broken.
-  const out = await git.probe([`--git-dir=${path}`, "rev-parse", "--is-bare-repository"], { cwd: path });
+async function isBareRepo(p: SyncParams): Promise<boolean> {
+  if (!(await exists(join(p.mirrorPath, "HEAD")))) return false;
+  // Config restored first: an agent's `core.bare=false` must not get the shared mirror re-cloned.
+  const git = mirrorGit(p.git, p.mirrorPath, p.cloneUrl);
+  const out = await git.probe(["rev-parse", "--is-bare-repository"], { cwd: p.mirrorPath });
   return out.exitCode === 0 && out.stdout.trim() === "true";
-}
-
-/** Writes our remote settings; rewritten on every sync so tampering by an agent does not stick. */
-async function configure(git: Git, dir: string, cloneUrl: string): Promise<void> {
-  const set = (args: string[]) => git.run(["config", ...args], { cwd: dir });
-  await set(["remote.origin.url", cloneUrl]);
-  await set(["remote.origin.pushurl", DISABLED_PUSH_URL]);
-  await set(["--replace-all", "remote.origin.fetch", FETCH_REFSPECS[0]!]);
-  for (const refspec of FETCH_REFSPECS.slice(1)) await set(["--add", "remote.origin.fetch", refspec]);
 }
 
 async function fetchOrigin(p: SyncParams): Promise<void> {
   const args = ["fetch", "--prune", "--quiet", "origin"];
   const call = { cwd: p.mirrorPath, token: p.token, tokenUrl: p.cloneUrl, signal: p.signal };
-  const outcome = await p.git.probe(args, call);
+  // Restores the mirror's config first: the agent may have rewritten it since the last job.
+  const git = mirrorGit(p.git, p.mirrorPath, p.cloneUrl);
+  const outcome = await git.probe(args, call);
   if (outcome.exitCode !== 0) {
-    throw p.git.failure(
+    throw git.failure(
       args,
       call,
       outcome,
@@ -98,7 +80,7 @@ async function cloneMirror(p: SyncParams): Promise<void> {
         `Cloning ${p.cloneUrl} failed: check the URL and that the GitHub token has read access to the repository.`,
       );
     }
-    await configure(p.git, tmp, p.cloneUrl);
+    await restoreMirror(tmp, p.cloneUrl);
     await rename(tmp, p.mirrorPath);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -109,9 +91,7 @@ async function cloneMirror(p: SyncParams): Promise<void> {
 /** Clones the mirror on first use, otherwise refreshes it; call only while holding the repo lock. */
 export async function syncMirror(p: SyncParams): Promise<{ cloned: boolean }> {
   let cloned = false;
-  if (await isBareRepo(p.git, p.mirrorPath)) {
-    await configure(p.git, p.mirrorPath, p.cloneUrl);
-  } else {
+  if (!(await isBareRepo(p))) {
     if (await exists(p.mirrorPath)) {
       p.logger?.warn({ mirror: p.mirrorPath }, "replacing a directory that is not a valid bare mirror");
       await rm(p.mirrorPath, { recursive: true, force: true });

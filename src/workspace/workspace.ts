@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { checkoutWorktree } from "./checkout.js";
 import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
+import { mirrorGit } from "./guard.js";
 import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
@@ -108,7 +109,7 @@ export class Workspace {
       const started = await this.lock(mirrorPath, p.signal, async () => {
         await this.syncLocked(p, mirrorPath);
         return checkoutWorktree({
-          git: this.git,
+          git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
           mirrorPath,
           path,
           branch: p.branch,

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
+import { dropNestedRepos, mirrorGit, restoreMirror, restoreWorktree } from "./guard.js";
 import { type Identity, identityArgs, pushBranch } from "./push.js";
 import type { Worktree } from "./types.js";
 
@@ -10,6 +11,8 @@ export interface WorktreeContext {
   mirrorPath: string;
   cloneUrl: string;
   path: string;
+  /** the mirror's worktrees/<name> that `git worktree add` made, read before the agent ran */
+  adminDir: string;
   branch: string;
   baseBranch: string;
   resumed: boolean;
@@ -31,6 +34,8 @@ export class GitWorktree implements Worktree {
   readonly resumed: boolean;
   readonly startSha: string;
   private readonly ctx: WorktreeContext;
+  /** runs every command in this worktree, after putting back what the agent may have changed */
+  private readonly g: Git;
   private readonly baseRef: string;
   private lastAuthor: Identity | undefined;
   private removal: Promise<void> | undefined;
@@ -44,23 +49,32 @@ export class GitWorktree implements Worktree {
     this.startSha = ctx.startSha;
     // Fully qualified so a local branch literally named "origin/<base>" cannot shadow it.
     this.baseRef = `refs/remotes/origin/${ctx.baseBranch}`;
+    // Explicit dirs: the worktree's `.git` file and the admin dir's `commondir` are the agent's to
+    // edit, so git must not go by them. Every command here runs after the agent did, hence the guard.
+    const repo = { gitDir: ctx.adminDir, commonDir: ctx.mirrorPath, workTree: ctx.path };
+    const unguarded = ctx.git.at(repo);
+    this.g = ctx.git.at(repo, async () => {
+      await restoreMirror(ctx.mirrorPath, ctx.cloneUrl);
+      await restoreWorktree(ctx);
+      await dropNestedRepos(unguarded, ctx.path);
+    });
   }
 
   private git(args: string[], signal?: AbortSignal): Promise<string> {
-    return this.ctx.git.run(args, { cwd: this.path, signal });
+    return this.g.run(args, { cwd: this.path, signal });
   }
 
   /** Stages everything and commits as the given identity; null when there is nothing to commit. */
   async commitAll(p: { message: string; author: Identity; signal?: AbortSignal }): Promise<string | null> {
     if (!p.message.trim()) throw new Error("Cannot commit with an empty message: pass a commit message");
     await this.git(["add", "-A"], p.signal);
-    const staged = await this.ctx.git.probe(["diff", "--cached", "--quiet", "--no-ext-diff"], {
+    const staged = await this.g.probe(["diff", "--cached", "--quiet", "--no-ext-diff"], {
       cwd: this.path,
       signal: p.signal,
     });
     if (staged.exitCode === 0) return null;
     if (staged.exitCode !== 1)
-      throw this.ctx.git.failure(
+      throw this.g.failure(
         ["diff", "--cached", "--quiet", "--no-ext-diff"],
         { cwd: this.path },
         staged,
@@ -76,7 +90,7 @@ export class GitWorktree implements Worktree {
   /** Pushes HEAD to the branch, merging (never force-pushing) commits others added to it. */
   push(p: { token?: string; signal?: AbortSignal }): Promise<{ sha: string; pushed: boolean }> {
     return pushBranch({
-      git: this.ctx.git,
+      git: this.g,
       cwd: this.path,
       cloneUrl: this.ctx.cloneUrl,
       branch: this.branch,
@@ -104,8 +118,8 @@ export class GitWorktree implements Worktree {
     if (max === undefined) return this.git(args);
     // A UTF-8 character is at most 4 bytes, so this buffer always holds maxChars characters.
     const call = { cwd: this.path, maxBuffer: max * 4 + 1024 };
-    const outcome = await this.ctx.git.probe(args, call);
-    if (outcome.exitCode !== 0) throw this.ctx.git.failure(args, call, outcome);
+    const outcome = await this.g.probe(args, call);
+    if (outcome.exitCode !== 0) throw this.g.failure(args, call, outcome);
     const text = outcome.stdout;
     if (text.length <= max && !outcome.truncated) return text;
     if (max <= TRUNCATION_NOTE.length) return text.slice(0, max);
@@ -146,8 +160,11 @@ export class GitWorktree implements Worktree {
   private async doRemove(): Promise<void> {
     const log = this.ctx.logger;
     const where = { cwd: this.ctx.mirrorPath };
+    const mirror = mirrorGit(this.ctx.git, this.ctx.mirrorPath, this.ctx.cloneUrl);
     try {
-      const out = await this.ctx.git.probe(["worktree", "remove", "--force", "--force", this.path], where);
+      // `worktree remove` deletes the directory the admin dir's `gitdir` names: restore it first.
+      await restoreWorktree(this.ctx);
+      const out = await mirror.probe(["worktree", "remove", "--force", "--force", this.path], where);
       if (out.exitCode !== 0)
         log?.debug({ worktree: this.path, stderr: out.stderr }, "git worktree remove failed");
     } catch (err) {
@@ -160,7 +177,7 @@ export class GitWorktree implements Worktree {
     }
     try {
       // Drops the registration when `worktree remove` failed but the directory is now gone.
-      await this.ctx.git.probe(["worktree", "prune"], where);
+      await mirror.probe(["worktree", "prune"], where);
     } catch (err) {
       log?.warn({ err, worktree: this.path }, "git worktree prune could not run");
     }

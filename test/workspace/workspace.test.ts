@@ -312,8 +312,16 @@ describe("runGit against an HTTP remote", () => {
       seen.length = 0;
       await expect(ws.ensureMirror(remote)).rejects.toThrow(/token has read access/);
       expect(seen).toContain(`Basic ${SECRETS[1]}`);
-      await git(root, "config", "--global", `url.http://127.0.0.1:${evilPort}/.insteadOf`, `${base}/`);
-      await expect(ws.ensureMirror(remote)).rejects.toThrow();
+      // Global config (which the agent, as the same user, could write) is not read at all...
+      const rewrite = `url.http://127.0.0.1:${evilPort}/.insteadOf`;
+      await git(root, "config", "--global", rewrite, `${base}/`);
+      seen.length = 0;
+      await expect(ws.ensureMirror(remote)).rejects.toThrow(/token has read access/);
+      expect(seen).toContain(`Basic ${SECRETS[1]}`);
+      expect(evilSeen).toEqual([]);
+      // ...and a rewrite that does apply still does not take the header along.
+      const call = { baseEnv: env, token: TOKEN, tokenUrl: remote.cloneUrl };
+      await expect(runGit(["-c", `${rewrite}=${base}/`, "ls-remote", remote.cloneUrl], call)).rejects.toThrow();
       expect(evilSeen.length).toBeGreaterThan(0);
       expect(evilSeen.join()).not.toContain("Basic");
     } finally {
