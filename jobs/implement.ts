@@ -167,7 +167,8 @@ async function implementWithGates(
     });
     if (signal.aborted) throw new Error("the run was stopped");
     const pr = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: baseBranch, title: prTitle(issue), body, draft, signal });
-    log.info({ pr: pr.number, created: pr.created, draft }, "pull request ready");
+    log.info({ pr: pr.number, created: pr.created, draft: pr.draft }, "pull request ready");
+    if (pr.notReady) log.warn(pr.notReady);
     await setCommitStatus(gh, {
       owner: repo.owner,
       repo: repo.name,
@@ -183,7 +184,7 @@ async function implementWithGates(
       prNumber: pr.number,
       prUrl: pr.url,
       prOpenedAt: c.task().prOpenedAt ?? new Date().toISOString(),
-      error: gated.limitNote,
+      error: gated.limitNote ?? pr.notReady ?? null,
       finishedAt: new Date().toISOString(),
     });
     await attachPullRequest(linear, { issueId: issue.id, url: pr.url, title: `PR #${pr.number}: ${prTitle(issue)}`, subtitle: full });

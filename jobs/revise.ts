@@ -141,7 +141,8 @@ async function revise(
     limitNote: result.gated.limitNote,
     checksOutput: checksFailed ? (result.gated.checks?.output.slice(-4000) ?? null) : null,
   });
-  await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });
+  const updated = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });
+  if (updated.notReady) c.log.warn(updated.notReady);
   await setCommitStatus(gh, {
     owner: repo.owner,
     repo: repo.name,

@@ -44,7 +44,7 @@ export async function openOrUpdatePullRequest(
     draft: boolean;
     signal?: AbortSignal;
   },
-): Promise<PullRequestRef & { created: boolean }> {
+): Promise<PullRequestRef & { created: boolean; notReady?: string }> {
   const request = { signal: p.signal };
   const existing = await findOpenPullRequest(octokit, p);
   if (existing) {
@@ -56,14 +56,15 @@ export async function openOrUpdatePullRequest(
       body: p.body,
       request,
     });
-    if (existing.draft && !p.draft) await markReady(octokit, { ...p, number: existing.number });
+    const notReady = existing.draft && !p.draft ? await markReady(octokit, { ...p, number: existing.number }) : null;
     return {
       number: data.number,
       url: data.html_url,
       headSha: data.head.sha,
-      draft: existing.draft && p.draft,
+      draft: existing.draft && (p.draft || notReady !== null),
       state: data.state,
       created: false,
+      ...(notReady ? { notReady } : {}),
     };
   }
   const { data } = await octokit.rest.pulls.create({
@@ -86,24 +87,32 @@ export async function openOrUpdatePullRequest(
   };
 }
 
-// REST cannot flip a draft to ready; GraphQL's markPullRequestReadyForReview can.
+/**
+ * REST cannot flip a draft to ready; GraphQL's markPullRequestReadyForReview can. A refusal does
+ * not fail the job (the PR and its body are right), but the PR stays a draft and the caller
+ * gets the reason to pass on.
+ */
 async function markReady(
   octokit: GitHub,
   p: { owner: string; repo: string; number: number; signal?: AbortSignal },
-) {
+): Promise<string | null> {
   const { data } = await octokit.rest.pulls.get({
     owner: p.owner,
     repo: p.repo,
     pull_number: p.number,
     request: { signal: p.signal },
   });
-  await octokit
-    .graphql(
+  try {
+    await octokit.graphql(
       `mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { clientMutationId } }`,
-      {
-        id: data.node_id,
-        request: { signal: p.signal },
-      },
-    )
-    .catch(() => undefined);
+      { id: data.node_id, request: { signal: p.signal } },
+    );
+    return null;
+  } catch (err) {
+    if (p.signal?.aborted) throw err;
+    // GraphQL refusals come as a list of errors; their messages say more than the wrapper's.
+    const errors = (err as { errors?: Array<{ message?: string }> }).errors;
+    const why = errors?.map((e) => e.message).join("; ") || (err as Error).message;
+    return `GitHub would not mark pull request #${p.number} ready for review (${why}); give GITHUB_TOKEN write access to pull requests, or mark it ready by hand`;
+  }
 }

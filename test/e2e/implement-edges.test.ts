@@ -74,6 +74,32 @@ describe("implement: edges", () => {
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", checks: { passed: false } });
   });
 
+  it("a draft whose checks pass on a later run is marked ready, and a token that may not do it is named", async () => {
+    world = await startWorld({ env: { AGENT_CHECK_ROUNDS: "0" } });
+    const w = world;
+    const issue = w.newIssue();
+    const run = async (turns: ScriptedTurn[]) => {
+      w.anthropic.script(turns);
+      await new Promise((r) => setTimeout(r, 5));
+      const res = await w.labelIssue(issue);
+      expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    };
+    await run([edit({ command: "create", path: "greet.txt", file_text: "goodbye\n" }), done()]);
+    expect((await pulls(w))[0]?.draft).toBe(true);
+
+    // The checks pass now, but the token only reads pull requests: the PR stays a draft and says why.
+    w.github.setPermission(OWNER, REPO, w.github.botLogin, "read");
+    await run([edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }), done()]);
+    expect((await pulls(w))[0]?.draft).toBe(true);
+    expect((await w.deps.tasks.get(issue.id))?.error).toMatch(/would not mark pull request #\d+ ready for review \(Resource not accessible by integration\); give GITHUB_TOKEN write access/);
+    expect(w.logs.some((l) => l.includes("would not mark pull request"))).toBe(true);
+
+    w.github.setPermission(OWNER, REPO, w.github.botLogin, "write");
+    await run([done()]);
+    expect((await pulls(w))[0]?.draft).toBe(false);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", error: null, checks: { passed: true } });
+  });
+
   it("stops at the budget with a clear note and opens a draft with what it has", async () => {
     world = await startWorld({ env: { AGENT_BUDGET_USD: "0.000001" } });
     const w = world;

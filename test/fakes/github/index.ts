@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { gitDirFromCloneUrl } from "./git.js";
 import { ApiError, type Ctx, matchRoute, notFound, type RouteResult } from "./http.js";
+import { graphqlRoutes } from "./routes-graphql.js";
 import { markMerged, pullRoutes } from "./routes-pulls.js";
 import { insertIssueComment, repoRoutes } from "./routes-repos.js";
 import { insertReview, insertReviewComment, reviewRoutes } from "./routes-reviews.js";
@@ -68,7 +69,7 @@ export interface GitHubFake {
   close(): Promise<void>;
 }
 
-const ROUTES = [...reviewRoutes(), ...pullRoutes(), ...repoRoutes()];
+const ROUTES = [...reviewRoutes(), ...pullRoutes(), ...repoRoutes(), ...graphqlRoutes()];
 const RATE_LIMIT = 5000;
 
 function requestId(): string {

@@ -14,7 +14,7 @@ import { repoKey, userId } from "./state.js";
 
 const WEB = "https://github.com";
 
-function nodeId(prefix: string, id: number): string {
+export function nodeId(prefix: string, id: number): string {
   return `${prefix}_${Buffer.from(String(id)).toString("base64url")}`;
 }
 
