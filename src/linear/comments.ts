@@ -21,7 +21,9 @@ export async function postComment(linear: LinearClient, p: { issueId: string; bo
   await linear.createComment({ issueId: p.issueId, body: p.body, ...(p.id ? { id: p.id } : {}) });
 }
 
+// Linear answers an unknown id with INVALID_INPUT "Entity not found: Comment". Other invalid
+// input (a body over the size limit, say) must surface as itself, not as a second create.
 function isNotFound(err: unknown): boolean {
-  const e = err as { type?: string; message?: string };
-  return e?.type === "InvalidInput" || /not found|could not find/i.test(e?.message ?? "");
+  const e = err as { message?: string };
+  return /entity not found|could not find/i.test(e?.message ?? "");
 }
