@@ -1,6 +1,7 @@
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import path from "node:path";
+import { stat } from "node:fs/promises";
+import { type Opened, openInside, overwrite } from "./editor-fs.js";
 import {
+  directoryError,
   joinLines,
   lineOfOffset,
   numberLines,
@@ -14,11 +15,23 @@ import { fail, ok, type ToolResult } from "./result.js";
 const REVIEW = "Review the changes and make sure they are as expected. Edit the file again if necessary.";
 
 /** Implements `create`: writes file_text, creating parent directories and overwriting any existing file. */
-export async function createFile(target: string, shown: string, fileText: string): Promise<ToolResult> {
+export async function createFile(
+  rootReal: string,
+  target: string,
+  shown: string,
+  fileText: string,
+): Promise<ToolResult> {
+  // Only for the wording of the reply; what is written is decided by openInside.
   const existing = await stat(target).catch(() => undefined);
-  if (existing?.isDirectory()) return fail(`The path ${shown} is a directory; cannot create a file there.`);
-  await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, fileText);
+  const isDirectory = `The path ${shown} is a directory; cannot create a file there.`;
+  if (existing?.isDirectory()) return fail(isDirectory);
+  const file = await openInside(rootReal, target, shown, "create").catch(onDirectory(isDirectory));
+  if ("content" in file) return file;
+  try {
+    await overwrite(file, fileText);
+  } finally {
+    await file.handle.close();
+  }
   return ok(
     existing ? `File overwritten successfully at: ${shown}` : `File created successfully at: ${shown}`,
   );
@@ -26,12 +39,24 @@ export async function createFile(target: string, shown: string, fileText: string
 
 /** Implements `str_replace`: replaces the single verbatim occurrence of oldStr with newStr. */
 export async function replaceInFile(
+  rootReal: string,
   target: string,
   shown: string,
   oldStr: string,
   newStr: string,
 ): Promise<ToolResult> {
-  const text = await readTextFile(target, shown);
+  const file = await openInside(rootReal, target, shown, "update").catch(onDirectory(directoryError(shown)));
+  if ("content" in file) return file;
+  try {
+    return await replaceThrough(file, shown, oldStr, newStr);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+// Reads and writes through one descriptor, so the file edited is the file that was read.
+async function replaceThrough(file: Opened, shown: string, oldStr: string, newStr: string): Promise<ToolResult> {
+  const text = await readTextFile(file.handle, shown);
   if (typeof text !== "string") return fail(text.error);
   let needle = oldStr;
   let replacement = newStr;
@@ -56,7 +81,7 @@ export async function replaceInFile(
   }
   // Slicing rather than String.replace keeps `$&`-style sequences in new_str literal.
   const updated = text.slice(0, first) + replacement + text.slice(first + needle.length);
-  await writeFile(target, updated);
+  await overwrite(file, updated);
   const from = lineOfOffset(updated, first);
   const to = from + (replacement.match(/\n/g)?.length ?? 0);
   return ok(
@@ -66,26 +91,34 @@ export async function replaceInFile(
 
 /** Implements `insert`: adds newStr after line insertLine (0 inserts at the beginning). */
 export async function insertIntoFile(
+  rootReal: string,
   target: string,
   shown: string,
   insertLine: number,
   newStr: string,
 ): Promise<ToolResult> {
-  const text = await readTextFile(target, shown);
+  const file = await openInside(rootReal, target, shown, "update").catch(onDirectory(directoryError(shown)));
+  if ("content" in file) return file;
+  try {
+    return await insertThrough(file, shown, insertLine, newStr);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+async function insertThrough(out: Opened, shown: string, insertLine: number, newStr: string): Promise<ToolResult> {
+  const text = await readTextFile(out.handle, shown);
   if (typeof text !== "string") return fail(text.error);
-  const file = splitLines(text);
-  if (insertLine < 0 || insertLine > file.lines.length) {
+  const current = splitLines(text);
+  if (insertLine < 0 || insertLine > current.lines.length) {
     return fail(
-      `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${file.lines.length}]`,
+      `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${current.lines.length}]`,
     );
   }
   // A trailing newline in new_str terminates its last line rather than adding a blank one.
   const added = newStr === "" ? [""] : splitLines(newStr).lines;
-  const lines = [...file.lines.slice(0, insertLine), ...added, ...file.lines.slice(insertLine)];
-  await writeFile(
-    target,
-    joinLines({ lines, trailingNewline: file.trailingNewline || file.lines.length === 0 }),
-  );
+  const lines = [...current.lines.slice(0, insertLine), ...added, ...current.lines.slice(insertLine)];
+  await overwrite(out, joinLines({ lines, trailingNewline: current.trailingNewline || current.lines.length === 0 }));
   const start = Math.max(1, insertLine - SNIPPET_LINES + 1);
   const end = Math.min(lines.length, insertLine + added.length + SNIPPET_LINES);
   return ok(
@@ -102,4 +135,12 @@ function occurrences(text: string, needle: string): number[] {
 
 function toCrlf(s: string): string {
   return s.replace(/\r?\n/g, "\r\n");
+}
+
+// Text commands on a directory fail at the open (EISDIR); the model gets the usual explanation.
+function onDirectory(message: string) {
+  return (err: unknown): ToolResult => {
+    if ((err as NodeJS.ErrnoException).code === "EISDIR") return fail(message);
+    throw err;
+  };
 }

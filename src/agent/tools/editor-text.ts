@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 
 /** Largest file the editor will load; bigger files are better explored with grep/head in bash. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -12,20 +12,28 @@ export interface TextLines {
   trailingNewline: boolean;
 }
 
-/** Reads a UTF-8 text file, or returns a model-readable reason it cannot be edited as text. */
-export async function readTextFile(file: string, shown: string): Promise<string | { error: string }> {
-  const info = await stat(file);
-  if (info.isDirectory()) {
-    return {
-      error: `The path ${shown} is a directory; only the \`view\` command can be used on directories.`,
-    };
+/** The error for a text command (not `view`) aimed at a directory. */
+export function directoryError(shown: string): string {
+  return `The path ${shown} is a directory; only the \`view\` command can be used on directories.`;
+}
+
+/**
+ * Reads a UTF-8 text file through a descriptor openInside proved to be inside the repository (a
+ * path could be swapped for a symlink after the check), or returns a model-readable reason it
+ * cannot be edited as text.
+ */
+export async function readTextFile(file: FileHandle, shown: string): Promise<string | { error: string }> {
+  const info = await file.stat();
+  if (info.isDirectory()) return { error: directoryError(shown) };
+  if (!info.isFile()) {
+    return { error: `The path ${shown} is not a regular file (a FIFO, socket or device); it cannot be edited as text.` };
   }
   if (info.size > MAX_FILE_BYTES) {
     return {
       error: `The file ${shown} is ${info.size} bytes, over the ${MAX_FILE_BYTES}-byte limit; use bash (grep -n, head, sed -n) to inspect it.`,
     };
   }
-  const buffer = await readFile(file);
+  const buffer = await file.readFile();
   if (buffer.includes(0)) {
     return {
       error: `The file ${shown} appears to be binary (it contains NUL bytes) and cannot be shown as text.`,

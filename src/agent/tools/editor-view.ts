@@ -1,6 +1,6 @@
 import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { type Opened, openInside, openSubdirectory, readDirectory } from "./editor-fs.js";
 import { numberLinesCapped, readTextFile, splitLines } from "./editor-text.js";
 import { displayPath } from "./paths.js";
 import { fail, ok, type ToolResult } from "./result.js";
@@ -16,13 +16,29 @@ export async function viewPath(
   maxCharacters: number,
 ): Promise<ToolResult> {
   const shown = displayPath(rootReal, target);
-  if ((await stat(target)).isDirectory()) {
+  // Everything is read through a descriptor proven to be inside the repository, never by path.
+  const opened = await openInside(rootReal, target, shown, "read");
+  try {
+    return await viewOpened(rootReal, opened, shown, viewRange, maxCharacters);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+async function viewOpened(
+  rootReal: string,
+  opened: Opened,
+  shown: string,
+  viewRange: unknown,
+  maxCharacters: number,
+): Promise<ToolResult> {
+  if ((await opened.handle.stat()).isDirectory()) {
     if (viewRange !== undefined && viewRange !== null) {
       return fail("The `view_range` parameter is not allowed when `path` points to a directory.");
     }
-    return ok(await listDirectory(rootReal, target, shown, maxCharacters));
+    return ok(await listDirectory(rootReal, opened, shown, maxCharacters));
   }
-  const text = await readTextFile(target, shown);
+  const text = await readTextFile(opened.handle, shown);
   if (typeof text !== "string") return fail(text.error);
   const { lines } = splitLines(text);
   const range = parseRange(viewRange, lines.length);
@@ -52,17 +68,24 @@ function parseRange(raw: unknown, lineCount: number): [number, number] | undefin
   return [first, last === -1 ? lineCount : Math.min(last, lineCount)];
 }
 
-async function listDirectory(rootReal: string, dir: string, shown: string, maxCharacters: number) {
+async function listDirectory(rootReal: string, dir: Opened, shown: string, maxCharacters: number) {
   const entries: string[] = [shown];
   for (const child of await visibleEntries(dir)) {
-    const childPath = path.join(dir, child.name);
+    const childPath = path.join(dir.path, child.name);
     entries.push(
       child.isDirectory() ? `${displayPath(rootReal, childPath)}/` : displayPath(rootReal, childPath),
     );
     if (!child.isDirectory()) continue;
-    for (const grandchild of await visibleEntries(childPath)) {
-      const p = displayPath(rootReal, path.join(childPath, grandchild.name));
-      entries.push(grandchild.isDirectory() ? `${p}/` : p);
+    // Opened like any other path: a subdirectory swapped for a symlink is not followed out.
+    const sub = await openSubdirectory(rootReal, dir, child.name);
+    if (!sub) continue;
+    try {
+      for (const grandchild of await visibleEntries(sub)) {
+        const p = displayPath(rootReal, path.join(childPath, grandchild.name));
+        entries.push(grandchild.isDirectory() ? `${p}/` : p);
+      }
+    } finally {
+      await sub.handle.close();
     }
   }
   const header = `Here's the files and directories up to 2 levels deep in ${shown}, excluding hidden items and node_modules:\n`;
@@ -76,10 +99,10 @@ async function listDirectory(rootReal: string, dir: string, shown: string, maxCh
   return `${header}${body}\n`;
 }
 
-async function visibleEntries(dir: string): Promise<Dirent[]> {
+async function visibleEntries(dir: Opened): Promise<Dirent[]> {
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readDirectory(dir);
   } catch {
     // An unreadable subdirectory should not sink the whole listing.
     return [];

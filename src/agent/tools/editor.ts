@@ -20,7 +20,11 @@ const COMMANDS = ["view", "create", "str_replace", "insert"] as const;
 
 type Input = Record<string, unknown>;
 
-/** Creates the editor tool; every path it touches is confined to `root` via resolveInside. */
+/**
+ * Creates the editor tool; every path it touches is confined to `root`: resolveInside checks the
+ * request, and editor-fs opens it without following symlinks and proves the opened descriptor is
+ * inside, since the agent's background processes can swap paths between the check and the use.
+ */
 export function createEditorTool(opts: { root: string; maxCharacters?: number }): EditorTool {
   const maxCharacters = opts.maxCharacters ?? DEFAULT_MAX_CHARACTERS;
   const touched = new Set<string>();
@@ -44,14 +48,14 @@ export function createEditorTool(opts: { root: string; maxCharacters?: number })
         return viewPath(base, target, input.view_range, maxCharacters);
       case "create": {
         if (typeof input.file_text !== "string") return missing("file_text", command);
-        result = await createFile(target, shown, input.file_text);
+        result = await createFile(base, target, shown, input.file_text);
         break;
       }
       case "str_replace": {
         if (typeof input.old_str !== "string" || input.old_str === "") return missing("old_str", command);
         const newStr = input.new_str ?? "";
         if (typeof newStr !== "string") return fail("Parameter `new_str` must be a string.");
-        result = await replaceInFile(target, shown, input.old_str, newStr);
+        result = await replaceInFile(base, target, shown, input.old_str, newStr);
         break;
       }
       case "insert": {
@@ -61,7 +65,7 @@ export function createEditorTool(opts: { root: string; maxCharacters?: number })
         // Older tool versions called this field insert_text; models trained on them still send it.
         const newStr = input.new_str ?? input.insert_text;
         if (typeof newStr !== "string") return missing("new_str", command);
-        result = await insertIntoFile(target, shown, line, newStr);
+        result = await insertIntoFile(base, target, shown, line, newStr);
         break;
       }
       default:
