@@ -1,6 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { addUsage, type Usage, ZERO_USAGE } from "../tasks/task.js";
-import { withCacheBreakpoints } from "./cache-breakpoints.js";
+import { CacheBreakpoints } from "./cache-breakpoints.js";
 import { costOf } from "./pricing.js";
 import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals } from "./runner.js";
 import { createBashTool, createEditorTool, type ToolResult } from "./tools/index.js";
@@ -31,6 +31,7 @@ export class AnthropicRunner implements AgentRunner {
 
 class AnthropicSession implements AgentSession {
   private readonly messages: Message[] = [];
+  private readonly breakpoints = new CacheBreakpoints();
   private readonly editor;
   private readonly bash;
   private turns = 0;
@@ -80,7 +81,7 @@ class AnthropicSession implements AgentSession {
             max_tokens: this.o.maxTokens,
             system: [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }],
             tools: [this.editor.definition, this.bash.definition],
-            messages: withCacheBreakpoints(this.messages),
+            messages: this.breakpoints.mark(this.messages),
           },
           { signal: this.s.signal },
         );
