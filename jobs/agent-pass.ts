@@ -100,6 +100,7 @@ export async function runAgentPass(
       env,
       checkTimeoutMs: config.agent.checkTimeoutMs,
       signal,
+      drain: deps.draining.signal,
       sandbox: deps.sandbox,
       onChecks: async (phase, result) => {
         if (phase === "start") await c.save({ step: `running \`${p.repo.checkCommand}\`` });

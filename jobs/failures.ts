@@ -3,6 +3,7 @@ import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearErro
 import { RequestError } from "@octokit/request-error";
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { isSpendLimit } from "../src/agent/anthropic-client.js";
+import { LeaseLostError } from "../src/tasks/locks.js";
 import type { TaskContext } from "./job-context.js";
 
 /** How a job failure is handled and what humans are told. */
@@ -25,6 +26,13 @@ export function classifyFailure(
 ): Failure {
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const permanent = (message: string): Failure => ({ message, retry: false, cancelled: false, cause: err });
+  // A lost lease aborts the run's signal too, but nobody asked it to stop: it is retried like
+  // any other failure, not recorded as "stopped".
+  if (signal.aborted && signal.reason instanceof LeaseLostError) {
+    const message = `The run stopped because ${signal.reason.message}; another worker may have taken over`;
+    if (lastAttempt) return permanent(`${message} (gave up after ${job.attemptsMade + 1} attempts)`);
+    return { message, retry: true, cancelled: false, cause: err };
+  }
   if (signal.aborted) {
     const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "");
     return { message: `Stopped${reason ? `: ${reason}` : ""}.`, retry: false, cancelled: true, cause: err };

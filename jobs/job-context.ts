@@ -12,8 +12,13 @@ export interface TaskContext {
   deps: WorkerDeps;
   log: Logger;
   linear: LinearClient;
-  /** Aborted by BullMQ's signal or by a cancel from any process. */
+  /** Aborted by BullMQ's signal, by a cancel from any process, or by `abort`. */
   signal: AbortSignal;
+  /**
+   * Stops the job's run from inside the process (e.g. a lease it needs ran out): everything bound
+   * to `signal` stops. The reason decides how the failure is classified (see classifyFailure).
+   */
+  abort(reason: Error): void;
   issueId: string;
   task(): Task;
   save(patch: Partial<Task>): Promise<Task>;
@@ -43,6 +48,9 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
     log: deps.logger.child({ jobId: job.id, queue: job.queueName, issue: initial.identifier }),
     linear,
     signal: ctrl.signal,
+    abort(reason) {
+      if (!ctrl.signal.aborted) ctrl.abort(reason);
+    },
     issueId,
     task: () => task,
     async save(patch) {

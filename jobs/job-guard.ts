@@ -1,6 +1,6 @@
 import { DelayedError, type Job, WaitingError } from "bullmq";
 import type { Deps } from "../src/deps.js";
-import type { Lease } from "../src/tasks/locks.js";
+import type { Lease, LeaseLostError } from "../src/tasks/locks.js";
 import type { TaskContext } from "./job-context.js";
 
 /** How long a job that must wait sleeps before it looks again. */
@@ -23,9 +23,20 @@ async function noteWaiting(c: TaskContext, step: string): Promise<void> {
   await c.publish().catch((err: unknown) => c.log.warn({ err }, "could not show the waiting reason on Linear"));
 }
 
+/**
+ * A lease that ran out mid-run (e.g. a Redis outage longer than its lifetime) may already be
+ * another worker's: the run stops before it pushes anything more, and the job is retried.
+ */
+function stopOnLoss(c: TaskContext): (err: LeaseLostError) => void {
+  return (err) => {
+    c.log.warn({ err }, "lost a lease while running; stopping the run to retry it later");
+    c.abort(err);
+  };
+}
+
 /** One agent per issue, across processes: takes the lock or delays the job. */
 export async function holdIssue(c: TaskContext, p: { job: Job; token: string | undefined }): Promise<Lease> {
-  const lease = await c.deps.limits.lockIssue(c.issueId, String(p.job.id));
+  const lease = await c.deps.limits.lockIssue(c.issueId, String(p.job.id), stopOnLoss(c));
   if (lease) return lease;
   await noteWaiting(c, "waiting: another agent run for this issue is in progress");
   return waitAndRetry(p.job, p.token);
@@ -37,7 +48,7 @@ export async function holdRepoSlot(
   p: { job: Job; token: string | undefined; repo: string; maxAgents: number },
 ): Promise<Lease> {
   const { deps } = c;
-  const lease = await deps.limits.acquireRepoSlot(p.repo, String(p.job.id), p.maxAgents);
+  const lease = await deps.limits.acquireRepoSlot(p.repo, String(p.job.id), p.maxAgents, stopOnLoss(c));
   if (lease) return lease;
   const waiting = (await deps.tasks.list(500))
     .filter((t) => t.state === "queued" && t.repo && `${t.repo.owner}/${t.repo.name}`.toLowerCase() === p.repo.toLowerCase())

@@ -1,6 +1,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { addUsage, type Usage, ZERO_USAGE } from "../tasks/task.js";
 import { CacheBreakpoints } from "./cache-breakpoints.js";
+import { commandStop } from "./checks.js";
 import { costOf } from "./pricing.js";
 import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals } from "./runner.js";
 import { createBashTool, createEditorTool, type ToolResult } from "./tools/index.js";
@@ -138,12 +139,29 @@ class AnthropicSession implements AgentSession {
 
   private async runTools(calls: Anthropic.Messages.ToolUseBlock[]): Promise<ToolResultBlock[]> {
     const results: ToolResultBlock[] = [];
+    // Set once a worker shutdown killed a command of this turn: the turn's later commands are
+    // not started, so the drain waits for one grace period at most.
+    let drained = false;
     for (const call of calls) {
       let r: ToolResult;
+      // Every call gets a result, even one not run, so each tool_use stays answered.
       if (this.s.signal.aborted) r = { content: "The run was stopped.", isError: true };
       else if (call.name === "str_replace_based_edit_tool") r = await this.editor.run(call.input);
-      else if (call.name === "bash") r = await this.bash.run(call.input, this.s.signal);
-      else r = { content: `Unknown tool "${call.name}".`, isError: true };
+      else if (call.name === "bash" && drained) r = { content: DRAINED, isError: true };
+      else if (call.name === "bash") {
+        // A command may run for minutes (its timeout), so a worker shutdown kills it after a
+        // short grace instead of waiting for it as it waits for a model call.
+        const stop = commandStop(this.s.signal, this.s.drain);
+        try {
+          r = await this.bash.run(call.input, stop.signal);
+        } finally {
+          stop.dispose();
+        }
+        if (stop.signal.aborted && !this.s.signal.aborted) {
+          drained = true;
+          r = { content: DRAINED, isError: true };
+        }
+      } else r = { content: `Unknown tool "${call.name}".`, isError: true };
       results.push({
         type: "tool_result",
         tool_use_id: call.id,
@@ -170,6 +188,9 @@ const CUT_OFF =
   "Not run: your reply hit the output limit (max_tokens) while writing this tool call, so its input " +
   "may be incomplete. Send the call again in smaller pieces (for example, create a large file in parts " +
   "with several smaller edits).";
+
+const DRAINED =
+  "Interrupted: the worker is shutting down, so this command was killed (or not started); the work resumes in a new session.";
 
 type ContentBlock = Anthropic.Messages.ContentBlock;
 

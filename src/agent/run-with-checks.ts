@@ -1,5 +1,5 @@
 import { UnrecoverableError } from "bullmq";
-import { type CheckResult, runChecks } from "./checks.js";
+import { type CheckResult, commandStop, runChecks } from "./checks.js";
 import { checksFailedPrompt } from "./prompts.js";
 import type { AgentSession, RunOutcome } from "./runner.js";
 
@@ -37,7 +37,10 @@ export async function runWithChecks(p: {
   cwd: string;
   env: Record<string, string>;
   checkTimeoutMs: number;
+  /** The job's signal (a cancel): a running check is killed and the run ends as "aborted". */
   signal: AbortSignal;
+  /** Worker shutdown: a running check is killed after a short grace and the run ends as "interrupted" (handed over). */
+  drain?: AbortSignal;
   sandbox?: readonly string[] | null;
   onChecks?: (phase: "start" | "done", result?: CheckResult) => void | Promise<void>;
 }): Promise<GatedOutcome> {
@@ -45,16 +48,32 @@ export async function runWithChecks(p: {
   let checks: CheckResult | null = null;
   if (p.checkCommand) {
     for (let round = 0; outcome.stop === "done"; round++) {
+      // A check is no part of the agent's turn, so a draining worker does not start one.
+      if (p.drain?.aborted && !p.signal.aborted) {
+        outcome = { ...outcome, stop: "interrupted" };
+        break;
+      }
       await p.onChecks?.("start");
-      checks = await runChecks({
+      // A check may run for up to its timeout (minutes): a shutdown must not wait it out.
+      const stop = commandStop(p.signal, p.drain);
+      const result = await runChecks({
         cwd: p.cwd,
         command: p.checkCommand,
         env: p.env,
         timeoutMs: p.checkTimeoutMs,
-        signal: p.signal,
+        signal: stop.signal,
         sandbox: p.sandbox ?? undefined,
-      });
+      }).finally(() => stop.dispose());
+      if (result.interrupted) {
+        // A killed check says nothing about the code, so it is not reported as a result; a
+        // cancel wins over the drain, as a stopped run must push nothing.
+        outcome = { ...outcome, stop: p.signal.aborted ? "aborted" : "interrupted" };
+        break;
+      }
+      checks = result;
       await p.onChecks?.("done", checks);
+      // A drain that came after a finished check needs no test here: the next send() ends at
+      // once as "interrupted".
       if (checks.passed || round >= p.rounds || p.signal.aborted) break;
       outcome = await p.session.send(
         checksFailedPrompt({
