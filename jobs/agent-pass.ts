@@ -62,6 +62,10 @@ export async function runAgentPass(
   const before = c.task();
   const base = { turns: before.turns, usage: before.usage, costUsd: before.costUsd };
   const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
+  // AGENT_BUDGET_USD is per job: a retry or a hand-over to another worker gets what is left of it,
+  // not a fresh budget (p.key is the job's id).
+  const spent = await deps.spend.job(p.key);
+  if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
     system: systemPrompt({
@@ -72,13 +76,13 @@ export async function runAgentPass(
     }),
     env,
     sandbox: deps.sandbox,
-    limits: { maxTurns: config.agent.maxTurns, budgetUsd: config.agent.budgetUsd },
+    limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
     signal,
     drain: deps.draining.signal,
     onTurn: async (t) => {
       const s = session.totals();
       log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
-      await deps.spend.add(t.costUsd);
+      await deps.spend.add(t.costUsd, new Date(), p.key);
       await recordTurn(deps.redis, config.redisPrefix, t.usage, t.costUsd);
       await c.save({
         turns: base.turns + s.turns,

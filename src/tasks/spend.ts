@@ -16,11 +16,23 @@ export class SpendLedger {
     return `${this.prefix}:spend:${day}`;
   }
 
-  /** Adds the cost of one model turn to today's spend. */
-  async add(usd: number, at = new Date()): Promise<void> {
+  private jobKey(jobId: string) {
+    return `${this.prefix}:spend:job:${jobId}`;
+  }
+
+  /** Adds the cost of one model turn to today's spend and, given its job, to that job's. */
+  async add(usd: number, at = new Date(), jobId?: string): Promise<void> {
     if (!(usd > 0)) return;
     const key = this.key(dayOf(at));
-    await this.redis.multi().incrbyfloat(key, usd).expire(key, 90 * 24 * 3600).exec();
+    const tx = this.redis.multi().incrbyfloat(key, usd).expire(key, 90 * 24 * 3600);
+    // Kept as long as failed jobs are: a retry long after still sees what its attempts spent.
+    if (jobId) tx.incrbyfloat(this.jobKey(jobId), usd).expire(this.jobKey(jobId), 31 * 24 * 3600);
+    await tx.exec();
+  }
+
+  /** What one job has spent over all its attempts and hand-overs so far. */
+  async job(jobId: string): Promise<number> {
+    return Number((await this.redis.get(this.jobKey(jobId))) ?? 0);
   }
 
   /** Spend of one UTC day (today by default). */
