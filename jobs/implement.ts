@@ -1,13 +1,15 @@
 import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
 import type { Job } from "bullmq";
 import type { Lease } from "../src/tasks/locks.js";
+import type { Landed } from "../src/tasks/task.js";
+import type { RepoSettings } from "../src/routing/routing-config.js";
 import { issuePrompt } from "../src/agent/prompts.js";
 import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
 import { getRepository } from "../src/github/repos.js";
 import { setCommitStatus } from "../src/github/statuses.js";
 import { attachPullRequest } from "../src/linear/attachments.js";
 import { postComment } from "../src/linear/comments.js";
-import { fetchIssueContext } from "../src/linear/issues.js";
+import { fetchIssueContext, type IssueContext } from "../src/linear/issues.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
@@ -141,29 +143,15 @@ async function implementWithGates(
     const baseBranch = repo.baseBranch ?? remote.defaultBranch;
     await c.save({ baseBranch, step: "agent working" });
 
-    const resumeNote = c.task().handoff?.startsWith("Interrupted") ? c.task().handoff : null;
-    const result = await runAgentPass(c, {
-      repo,
-      cloneUrl: remote.cloneUrl,
-      branch,
-      baseBranch,
-      key: String(job.id),
-      firstMessage: async () => issuePrompt(issue, resumeNote),
-      commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
-    });
-    const { gated } = result;
-    await c.save({ handoff: gated.outcome.finalText || null });
-    if (!result.pushedSha) {
-      throw unrecoverable(`${gated.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
-    }
-    const checksFailed = gated.checks !== null && !gated.checks.passed;
-    const draft = Boolean(gated.limitNote) || checksFailed;
+    const landed = await agentPassOnce(c, job, { issue, repo, cloneUrl: remote.cloneUrl, branch, baseBranch });
+    const checksFailed = landed.checks !== null && !landed.checks.passed;
+    const draft = Boolean(landed.limitNote) || checksFailed;
     const body = renderPrBody(c.task(), {
-      summary: gated.outcome.finalText,
+      summary: landed.summary,
       model: config.agent.model,
       agentHandle: config.agent.handle,
-      limitNote: gated.limitNote,
-      checksOutput: checksFailed ? (gated.checks?.output.slice(-4000) ?? null) : null,
+      limitNote: landed.limitNote,
+      checksOutput: checksFailed ? (landed.checks?.output ?? null) : null,
     });
     if (signal.aborted) throw new Error("the run was stopped");
     const pr = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: baseBranch, title: prTitle(issue), body, draft, signal });
@@ -172,7 +160,7 @@ async function implementWithGates(
     await setCommitStatus(gh, {
       owner: repo.owner,
       repo: repo.name,
-      sha: result.pushedSha,
+      sha: landed.sha,
       state: checksFailed ? "failure" : "success",
       description: checksFailed ? "Agent finished; checks still fail" : "Agent finished; awaiting review",
       targetUrl: issue.url,
@@ -184,7 +172,7 @@ async function implementWithGates(
       prNumber: pr.number,
       prUrl: pr.url,
       prOpenedAt: c.task().prOpenedAt ?? new Date().toISOString(),
-      error: gated.limitNote ?? pr.notReady ?? null,
+      error: landed.limitNote ?? pr.notReady ?? null,
       finishedAt: new Date().toISOString(),
     });
     await attachPullRequest(linear, { issueId: issue.id, url: pr.url, title: `PR #${pr.number}: ${prTitle(issue)}`, subtitle: full });
@@ -194,6 +182,48 @@ async function implementWithGates(
   } finally {
     await gates?.release();
   }
+}
+
+/**
+ * Runs the agent pass for this job, or picks up what an earlier attempt of the same job pushed:
+ * a retry after a failed GitHub or Linear call must not pay for the agent (and push) again.
+ */
+async function agentPassOnce(
+  c: TaskContext,
+  job: Job<ImplementJobData>,
+  p: { issue: IssueContext; repo: RepoSettings; cloneUrl: string; branch: string; baseBranch: string },
+): Promise<Landed> {
+  const jobId = String(job.id);
+  const earlier = c.task().landed;
+  if (earlier?.jobId === jobId) {
+    c.log.info({ sha: earlier.sha }, "this job already pushed its work; finishing the pull request");
+    return earlier;
+  }
+  const resumeNote = c.task().handoff?.startsWith("Interrupted") ? c.task().handoff : null;
+  const result = await runAgentPass(c, {
+    repo: p.repo,
+    cloneUrl: p.cloneUrl,
+    branch: p.branch,
+    baseBranch: p.baseBranch,
+    key: jobId,
+    firstMessage: async () => issuePrompt(p.issue, resumeNote),
+    commitMessage: `${p.issue.identifier}: ${p.issue.title}\n\nImplemented by agent-workforce for ${p.issue.url}`,
+  });
+  const { gated } = result;
+  await c.save({ handoff: gated.outcome.finalText || null });
+  if (!result.pushedSha) {
+    throw unrecoverable(`${gated.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
+  }
+  const checks = gated.checks;
+  const landed: Landed = {
+    jobId,
+    sha: result.pushedSha,
+    summary: gated.outcome.finalText,
+    limitNote: gated.limitNote,
+    checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
+  };
+  await c.save({ landed });
+  return landed;
 }
 
 /** Errors with which Linear refuses the request itself (bad key, no access, no such issue). */

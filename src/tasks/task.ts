@@ -56,6 +56,11 @@ export interface Task {
   /** Compact note for the next run, instead of replaying the transcript. */
   handoff: string | null;
   checks: { command: string; passed: boolean; summary: string } | null;
+  /**
+   * What a job's agent pass pushed, saved right after the push: a retry of that job (a GitHub or
+   * Linear call failed after it) picks up from here instead of paying for the agent again.
+   */
+  landed?: Landed | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
@@ -64,6 +69,17 @@ export interface Task {
   startedAt: string | null;
   prOpenedAt: string | null;
   finishedAt: string | null;
+}
+
+/** A job's pushed result, enough to finish its PR and Linear steps without rerunning the agent. */
+export interface Landed {
+  jobId: string;
+  sha: string;
+  /** The agent's report. */
+  summary: string;
+  limitNote: string | null;
+  /** The last check run; output only when it failed (for the PR body). */
+  checks: { command: string; passed: boolean; output: string | null } | null;
 }
 
 const ACTIVE: TaskState[] = ["queued", "working", "checking", "revising"];

@@ -74,4 +74,21 @@ describe("SIGTERM during a long check or command", () => {
     expect(w.anthropic.requests[2]?.body.messages[0].content[0].text as string).toContain("A previous run on this issue was interrupted");
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open" });
   });
+
+  it("the worker that takes over a handed-back job gets only what is left of its budget", async () => {
+    world = await startWorld({ startWorkers: false, env: { ...FAST_STALLS, AGENT_BUDGET_USD: "0.000001" } });
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([bash("sleep 60"), create("greet.txt", "hello, world\n"), say("## Summary\nDone.")]);
+    children = await startChildWorkers(1, w.env);
+    const res = await w.labelIssue(issue);
+    // The first turn alone spends the whole budget; its command is still running at the SIGTERM.
+    await w.waitFor(async () => (await w.deps.tasks.get(issue.id))?.step === "turn 1: bash", "the long command");
+    expect((await sigtermAndTime(children)).code).toBe(0);
+
+    await children.add();
+    expect(await w.waitForJob(res.body.jobId as string, "implement", 30_000)).toBe("failed");
+    expect(w.anthropic.requests).toHaveLength(1);
+    expect((await w.deps.tasks.get(issue.id))?.error).toMatch(/AGENT_BUDGET_USD.*No pull request was opened/);
+  });
 });
