@@ -11,6 +11,7 @@ import { InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
 import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
+import type { Landed } from "../src/tasks/task.js";
 import type { FeedbackJobData, ReviseJobData } from "./queues.js";
 
 /** Processor for `revise` jobs: collected review feedback → new commits on the PR branch → answers. */
@@ -78,68 +79,61 @@ async function revise(
   await setCommitStatus(gh, { owner: repo.owner, repo: repo.name, sha: pr.head.sha, state: "pending", description: "Agent is revising this pull request", signal });
   await c.publish();
 
-  const remote = await getRepository(gh, { owner: repo.owner, repo: repo.name, signal });
   const before = { turns: task.turns, usage: task.usage, costUsd: task.costUsd };
-  const result = await runAgentPass(c, {
-    repo: { ...repo },
-    cloneUrl: remote.cloneUrl,
-    branch,
-    baseBranch: pr.base.ref,
-    key: String(job.id),
-    firstMessage: async (worktree) =>
-      revisionPrompt({
-        identifier: task.identifier,
-        prNumber,
-        handoff: task.handoff,
-        diff: await worktree.diffAgainstBase({ maxChars: 60_000 }),
-        feedback: items,
-      }),
-    commitMessage: `${task.identifier}: address review feedback\n\nRevised by agent-workforce for ${pr.html_url}`,
-  });
-  const report = result.gated.outcome.finalText;
+  const landed = await revisionPassOnce(c, job, { repo, pr, items });
+  const revision = landed.revision as NonNullable<Landed["revision"]>;
+  const report = landed.summary;
   const replies = parseReplies(report);
   const summary = withoutReplies(report);
-  const head = result.pushedSha ?? pr.head.sha;
-  const checksFailed = result.gated.checks !== null && !result.gated.checks.passed;
+  const head = landed.sha;
+  const checksFailed = landed.checks !== null && !landed.checks.passed;
+  // Each answer is recorded as it is posted, so a retry after a failed post does not repeat it.
+  const note = async (patch: Partial<typeof revision>) => {
+    Object.assign(revision, patch);
+    await c.save({ landed: { ...landed, revision: { ...revision } } });
+  };
 
-  for (const item of items.filter((i) => i.kind === "inline")) {
+  for (const item of items.filter((i) => i.kind === "inline" && !revision.replied.includes(i.id))) {
     const answer = replies.get(item.id) ?? `Addressed in ${head.slice(0, 7)}.`;
     const root = taken.find((t) => t.commentId === item.id)?.location?.inReplyToId ?? item.id;
     await replyToReviewComment(gh, { owner: repo.owner, repo: repo.name, pullNumber: prNumber, commentId: root, body: answer, signal });
+    await note({ replied: [...revision.replied, item.id] });
   }
-  const cost = { ...result.pass, turns: result.pass.turns };
   const general = items.filter((i) => i.kind !== "inline").map((i) => (replies.get(i.id) ? `- ${replies.get(i.id)}` : null));
-  await postPullRequestComment(gh, {
-    owner: repo.owner,
-    repo: repo.name,
-    pullNumber: prNumber,
-    body: [
-      result.committed ? `🤖 Revision pushed in ${head.slice(0, 7)}.` : "🤖 No code changes were needed for this feedback.",
-      "",
-      summary || "_The agent did not write a summary._",
-      ...(general.some(Boolean) ? ["", ...general.filter((g): g is string => g !== null)] : []),
-      "",
-      result.gated.checks ? `Checks: \`${result.gated.checks.command}\` ${checksFailed ? "still fail" : "passed"}.` : "",
-      `This revision: ${usageLine(cost)}. Total so far: ${formatUsd(c.task().costUsd)}.`,
-    ]
-      .filter((l, i, all) => l !== "" || all[i - 1] !== "")
-      .join("\n"),
-    signal,
-  });
+  if (!revision.summaryPosted) {
+    await postPullRequestComment(gh, {
+      owner: repo.owner,
+      repo: repo.name,
+      pullNumber: prNumber,
+      body: [
+        revision.committed ? `🤖 Revision pushed in ${head.slice(0, 7)}.` : "🤖 No code changes were needed for this feedback.",
+        "",
+        summary || "_The agent did not write a summary._",
+        ...(general.some(Boolean) ? ["", ...general.filter((g): g is string => g !== null)] : []),
+        "",
+        landed.checks ? `Checks: \`${landed.checks.command}\` ${checksFailed ? "still fail" : "passed"}.` : "",
+        `This revision: ${usageLine(revision.pass)}. Total so far: ${formatUsd(c.task().costUsd)}.`,
+      ]
+        .filter((l, i, all) => l !== "" || all[i - 1] !== "")
+        .join("\n"),
+      signal,
+    });
+    await note({ summaryPosted: true });
+  }
   await c.save({
     handoff: report || task.handoff,
     state: "pr-open",
     step: null,
     revisions: (c.task().revisions ?? 0) + 1,
     finishedAt: new Date().toISOString(),
-    error: result.gated.limitNote,
+    error: landed.limitNote,
   });
   const body = renderPrBody(c.task(), {
     summary,
     model: config.agent.model,
     agentHandle: config.agent.handle,
-    limitNote: result.gated.limitNote,
-    checksOutput: checksFailed ? (result.gated.checks?.output.slice(-4000) ?? null) : null,
+    limitNote: landed.limitNote,
+    checksOutput: checksFailed ? (landed.checks?.output ?? null) : null,
   });
   const updated = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });
   if (updated.notReady) c.log.warn(updated.notReady);
@@ -153,6 +147,56 @@ async function revise(
   });
   await c.publish();
   log.info({ before, after: { turns: c.task().turns, costUsd: c.task().costUsd }, sha: head }, "revision done");
+}
+
+/**
+ * Runs the revision's agent pass, or picks up what an earlier attempt of this job pushed: a retry
+ * after a failed GitHub call answers the feedback without paying for the agent again.
+ */
+async function revisionPassOnce(
+  c: TaskContext,
+  job: Job<ReviseJobData>,
+  p: {
+    repo: { owner: string; name: string; baseBranch: string | undefined; checkCommand: string | undefined; maxAgents: number };
+    pr: { html_url: string; base: { ref: string }; head: { sha: string } };
+    items: FeedbackItem[];
+  },
+): Promise<Landed> {
+  const jobId = String(job.id);
+  const task = c.task();
+  if (task.landed?.jobId === jobId && task.landed.revision) {
+    c.log.info({ sha: task.landed.sha }, "this revision already pushed its work; finishing its answers");
+    return task.landed;
+  }
+  const gh = c.deps.clients.github;
+  const remote = await getRepository(gh, { owner: p.repo.owner, repo: p.repo.name, signal: c.signal });
+  const result = await runAgentPass(c, {
+    repo: { ...p.repo },
+    cloneUrl: remote.cloneUrl,
+    branch: task.branch as string,
+    baseBranch: p.pr.base.ref,
+    key: jobId,
+    firstMessage: async (worktree) =>
+      revisionPrompt({
+        identifier: task.identifier,
+        prNumber: task.prNumber as number,
+        handoff: task.handoff,
+        diff: await worktree.diffAgainstBase({ maxChars: 60_000 }),
+        feedback: p.items,
+      }),
+    commitMessage: `${task.identifier}: address review feedback\n\nRevised by agent-workforce for ${p.pr.html_url}`,
+  });
+  const checks = result.gated.checks;
+  const landed: Landed = {
+    jobId,
+    sha: result.pushedSha ?? p.pr.head.sha,
+    summary: result.gated.outcome.finalText,
+    limitNote: result.gated.limitNote,
+    checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
+    revision: { committed: result.committed, pass: result.pass, replied: [], summaryPosted: false },
+  };
+  await c.save({ landed });
+  return landed;
 }
 
 /**

@@ -80,6 +80,13 @@ export interface Landed {
   limitNote: string | null;
   /** The last check run; output only when it failed (for the PR body). */
   checks: { command: string; passed: boolean; output: string | null } | null;
+  /** Revisions: whether the pass committed, what it cost, and which answers are already posted. */
+  revision?: {
+    committed: boolean;
+    pass: { turns: number; usage: Usage; costUsd: number };
+    replied: number[];
+    summaryPosted: boolean;
+  };
 }
 
 const ACTIVE: TaskState[] = ["queued", "working", "checking", "revising"];

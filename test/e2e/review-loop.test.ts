@@ -230,4 +230,23 @@ describe("review loop", () => {
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "merged" });
     expect(w.anthropic.requests).toHaveLength(requests);
   });
+
+  it("a revision whose summary comment fails is finished on retry without running the agent again", async () => {
+    world = await startWorld({ env: { REVISION_DEBOUNCE_MS: "50" } });
+    const w = world;
+    const { issue, pr } = await implemented(w);
+    const before = w.anthropic.requests.length;
+    w.anthropic.script([create("hello.txt", "hi\n"), say("## Summary\nAdded hello.txt."), say("## Summary\nA second run.")]);
+    // GitHub keeps refusing the summary comment until the throttling plugin gives up: the job fails after its push.
+    w.github.failNext(4, "secondary-rate-limit", { retryAfterSeconds: 1, route: `POST /repos/${OWNER}/${REPO}/issues/${pr}/comments` });
+    await w.sendGitHub("issue_comment", prCommentCreated({ owner: OWNER, repo: REPO, pr, id: 7201, body: "@agent add hello.txt", by: REVIEWER }));
+    await w.waitFor(async () => (await revisions(w)).completed === 1, "the revision", 30_000);
+    const [job] = await w.deps.queues.revise.getJobs(["completed"]);
+    expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
+    expect(w.anthropic.requests.length - before).toBe(2);
+    expect((await w.remote.log("agent/eng-1")).filter((c) => c.subject.includes("address review feedback"))).toHaveLength(1);
+    const summaries = w.github.state.issueComments.filter((c) => c.issueNumber === pr && c.body.includes("Revision pushed"));
+    expect(summaries).toHaveLength(1);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", revisions: 1 });
+  });
 });

@@ -65,7 +65,8 @@ export interface GitHubFake {
   /** Registers another token so a second Octokit can act as a different user (e.g. a human reviewer). */
   addToken(token: string, login: string): void;
   mergePull(owner: string, repo: string, number: number): void;
-  failNext(n: number, kind: FailureKind, opts?: { retryAfterSeconds?: number; status?: 403 | 429 }): void;
+  /** The next `n` requests fail; with `opts.route` ("POST /repos/o/r/issues/1/comments") only requests to it. */
+  failNext(n: number, kind: FailureKind, opts?: { retryAfterSeconds?: number; status?: 403 | 429; route?: string }): void;
   close(): Promise<void>;
 }
 
@@ -92,7 +93,7 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
   const state = createState();
   state.tokens.set(token, botLogin);
   const requests: RecordedRequest[] = [];
-  const failures: Array<{ kind: FailureKind; retryAfterSeconds: number; status: 403 | 429 }> = [];
+  const failures: Array<{ kind: FailureKind; retryAfterSeconds: number; status: 403 | 429; route?: string }> = [];
   const resetAt = Math.floor(Date.now() / 1000) + 3600;
   let used = 0;
   let url = "";
@@ -116,8 +117,9 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
     res.writeHead(result.status, headers).end(JSON.stringify(result.body));
   }
 
-  function failure(reqId: string): { result: RouteResult; remaining?: number } | null {
-    const f = failures.shift();
+  function failure(reqId: string, route: string): { result: RouteResult; remaining?: number } | null {
+    const at = failures.findIndex((x) => x.route === undefined || x.route === route);
+    const f = at === -1 ? undefined : failures.splice(at, 1)[0];
     if (!f) return null;
     if (f.kind === "server-error") return { result: { status: 502, body: { message: "Server Error" } } };
     if (f.kind === "secondary-rate-limit") {
@@ -184,7 +186,7 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
       return;
     }
     used += 1;
-    const failed = failure(reqId);
+    const failed = failure(reqId, `${method} ${parsed.pathname}`);
     if (failed) {
       send(res, reqId, failed.result, failed.remaining);
       return;
@@ -281,7 +283,7 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
     },
     failNext(n, kind, o = {}) {
       for (let i = 0; i < n; i++) {
-        failures.push({ kind, retryAfterSeconds: o.retryAfterSeconds ?? 1, status: o.status ?? 403 });
+        failures.push({ kind, retryAfterSeconds: o.retryAfterSeconds ?? 1, status: o.status ?? 403, route: o.route });
       }
     },
     close() {
