@@ -110,57 +110,64 @@ async function freshRun(address: string, path?: string, opts: Partial<autocannon
   return r;
 }
 
-// Warm every path (JIT, Redis scripts) before measuring.
-await freshRun(appAddress, undefined, { duration: 2 }, true);
-await freshRun(floorAddress, "/floor", { duration: 2 }, true);
-await freshRun(floorAddress, "/floor-verified", { duration: 2 }, true);
-await load(bareAddress, { duration: 2, requests: [{ setupRequest: toBare }] });
-
-// The sides alternate, so a disturbance on the shared machine hits one round, not one side.
-type Round = { bare: Result; floor: Result; verified: Result; ingest: Result; ratio: number };
-const measured: Round[] = [];
-for (let i = 0; i < rounds; i++) {
-  const bare = await load(bareAddress, { requests: [{ setupRequest: toBare }] });
-  const floor = await freshRun(floorAddress, "/floor");
-  const verified = await freshRun(floorAddress, "/floor-verified");
-  const ingest = await freshRun(appAddress);
-  measured.push({ bare, floor, verified, ingest, ratio: ingest.requests.average / bare.requests.average });
-}
-const median = [...measured].sort((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)] as Round;
-const halfRate = Math.max(1, Math.floor(median.ingest.requests.average / 2));
-const paced = await freshRun(appAddress, undefined, { connections: 16, overallRate: halfRate });
-
-function row(name: string, r: Result) {
-  const perReq = (us: number) => (us / Math.max(1, r.requests.total)).toFixed(0);
-  return `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   2xx ${r["2xx"]}/${r.requests.total}   non2xx ${r.non2xx}   errors ${r.errors}   server CPU/req ${perReq(r.serverCpu.user)} µs user + ${perReq(r.serverCpu.system)} µs system`;
+/** Takes the servers down and deletes every key this run wrote, however the run ended. */
+async function shutDown(): Promise<void> {
+  child.send("close");
+  await once(child, "exit");
+  const redis = new Redis();
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 5000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== "0");
+  redis.disconnect();
 }
 
-const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const rel = (r: Result, m: Round) => (r.requests.average / m.bare.requests.average).toFixed(2);
-const lines = [
-  `agent-workforce ingest benchmark (${rounds} rounds of ${seconds}s per side, ${connections} connections, Node ${process.version})`,
-  ...measured.flatMap((m, i) => [
-    row(`round ${i + 1} bare Fastify hello-world`, m.bare),
-    row(`round ${i + 1} floor: map + claim + add`, m.floor),
-    row(`round ${i + 1} floor + octokit verify`, m.verified),
-    row(`round ${i + 1} signed webhook ingest`, m.ingest),
-    `round ${i + 1} ratios to bare: floor ${rel(m.floor, m)}x, floor + verify ${rel(m.verified, m)}x, ingest ${m.ratio.toFixed(2)}x`,
-  ]),
-  row(`signed webhook ingest @ ${halfRate} req/s`, paced),
-  `ratio ingest/bare throughput (median of ${rounds} rounds): ${median.ratio.toFixed(2)}x (goal >= 0.50x)  ${median.ratio >= 0.5 ? "OK" : "BELOW GOAL"}`,
-  `p99 at half the max ingest rate: ${paced.latency.p99} ms (goal <= 20 ms)  ${paced.latency.p99 <= 20 ? "OK" : "ABOVE GOAL"}`,
-  // What the service itself adds on top of the stack the issue names (BullMQ + @octokit/webhooks).
-  `ratio ingest/(floor + verify) (median of ${rounds} rounds): ${medianOf(measured.map((m) => m.ingest.requests.average / m.verified.requests.average)).toFixed(2)}x`,
-];
-process.stdout.write(`${lines.join("\n")}\n`);
+try {
+  // Warm every path (JIT, Redis scripts) before measuring.
+  await freshRun(appAddress, undefined, { duration: 2 }, true);
+  await freshRun(floorAddress, "/floor", { duration: 2 }, true);
+  await freshRun(floorAddress, "/floor-verified", { duration: 2 }, true);
+  await load(bareAddress, { duration: 2, requests: [{ setupRequest: toBare }] });
 
-child.send("close");
-await once(child, "exit");
-const redis = new Redis();
-let cursor = "0";
-do {
-  const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 5000);
-  cursor = next;
-  if (keys.length) await redis.del(...keys);
-} while (cursor !== "0");
-redis.disconnect();
+  // The sides alternate, so a disturbance on the shared machine hits one round, not one side.
+  type Round = { bare: Result; floor: Result; verified: Result; ingest: Result; ratio: number };
+  const measured: Round[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const bare = await load(bareAddress, { requests: [{ setupRequest: toBare }] });
+    const floor = await freshRun(floorAddress, "/floor");
+    const verified = await freshRun(floorAddress, "/floor-verified");
+    const ingest = await freshRun(appAddress);
+    measured.push({ bare, floor, verified, ingest, ratio: ingest.requests.average / bare.requests.average });
+  }
+  const median = [...measured].sort((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)] as Round;
+  const halfRate = Math.max(1, Math.floor(median.ingest.requests.average / 2));
+  const paced = await freshRun(appAddress, undefined, { connections: 16, overallRate: halfRate });
+
+  function row(name: string, r: Result) {
+    const perReq = (us: number) => (us / Math.max(1, r.requests.total)).toFixed(0);
+    return `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   2xx ${r["2xx"]}/${r.requests.total}   non2xx ${r.non2xx}   errors ${r.errors}   server CPU/req ${perReq(r.serverCpu.user)} µs user + ${perReq(r.serverCpu.system)} µs system`;
+  }
+
+  const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const rel = (r: Result, m: Round) => (r.requests.average / m.bare.requests.average).toFixed(2);
+  const lines = [
+    `agent-workforce ingest benchmark (${rounds} rounds of ${seconds}s per side, ${connections} connections, Node ${process.version})`,
+    ...measured.flatMap((m, i) => [
+      row(`round ${i + 1} bare Fastify hello-world`, m.bare),
+      row(`round ${i + 1} floor: map + claim + add`, m.floor),
+      row(`round ${i + 1} floor + octokit verify`, m.verified),
+      row(`round ${i + 1} signed webhook ingest`, m.ingest),
+      `round ${i + 1} ratios to bare: floor ${rel(m.floor, m)}x, floor + verify ${rel(m.verified, m)}x, ingest ${m.ratio.toFixed(2)}x`,
+    ]),
+    row(`signed webhook ingest @ ${halfRate} req/s`, paced),
+    `ratio ingest/bare throughput (median of ${rounds} rounds): ${median.ratio.toFixed(2)}x (goal >= 0.50x)  ${median.ratio >= 0.5 ? "OK" : "BELOW GOAL"}`,
+    `p99 at half the max ingest rate: ${paced.latency.p99} ms (goal <= 20 ms)  ${paced.latency.p99 <= 20 ? "OK" : "ABOVE GOAL"}`,
+    // What the service itself adds on top of the stack the issue names (BullMQ + @octokit/webhooks).
+    `ratio ingest/(floor + verify) (median of ${rounds} rounds): ${medianOf(measured.map((m) => m.ingest.requests.average / m.verified.requests.average)).toFixed(2)}x`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+  await shutDown();
+}
