@@ -14,9 +14,10 @@ export interface TestApp {
 
 /** buildApp over real Redis under a fresh prefix; close() also deletes every key it wrote. */
 export async function startTestApp(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestApp> {
-  const prefix = uniquePrefix();
+  // A caller's own prefix is the one to clean up afterwards.
+  const prefix = env.REDIS_PREFIX ?? uniquePrefix();
   const redisUrl = env.REDIS_URL ?? REDIS_URL;
-  const deps = await createDeps(testConfig({ REDIS_PREFIX: prefix, ...env }), opts);
+  const deps = await createDeps(testConfig({ ...env, REDIS_PREFIX: prefix }), opts);
   const app = await buildApp(deps);
   await app.ready();
   return {
