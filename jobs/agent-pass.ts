@@ -5,7 +5,7 @@ import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
 import { recordTurn } from "../src/metrics/cluster-counters.js";
 import { throttle } from "../src/status/publish.js";
-import { addUsage, type Usage } from "../src/tasks/task.js";
+import { addUsage, type Landed, type Usage } from "../src/tasks/task.js";
 import type { Worktree } from "../src/workspace/index.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { TaskContext } from "./job-context.js";
@@ -155,4 +155,20 @@ export async function runAgentPass(
     await worktree.remove();
     await rm(home, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The checkpoint a pass leaves on the task once its work is on the remote (`sha`): a retry of the
+ * same job resumes from it instead of running the agent again (see Task.landed).
+ */
+export function checkpointOf(jobId: string, result: PassResult, sha: string): Landed {
+  const { gated } = result;
+  const checks = gated.checks;
+  return {
+    jobId,
+    sha,
+    summary: gated.outcome.finalText,
+    limitNote: gated.limitNote,
+    checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
+  };
 }

@@ -70,6 +70,16 @@ export function classifyFailure(
   return { message, retry: true, cancelled: false, cause: err };
 }
 
+/** Errors with which Linear refuses the request itself (bad key, no access, no such issue): final. */
+export function isLinearRefusal(err: unknown): boolean {
+  return (
+    err instanceof AuthenticationLinearError ||
+    err instanceof ForbiddenLinearError ||
+    err instanceof InvalidInputLinearError ||
+    (err instanceof Error && /^Linear returned no issue/.test(err.message))
+  );
+}
+
 /**
  * Tells the task and the Linear comment what went wrong (retrying, failed or stopped); a failure
  * to report is logged, never thrown over the original error. Returns the error to throw: the

@@ -1,4 +1,3 @@
-import { AuthenticationLinearError, ForbiddenLinearError, InvalidInputLinearError } from "@linear/sdk";
 import type { Job } from "bullmq";
 import type { Lease } from "../src/tasks/locks.js";
 import type { Landed } from "../src/tasks/task.js";
@@ -14,8 +13,8 @@ import { moveIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
 import { branchForIssue } from "../src/workspace/index.js";
-import { InterruptedError, runAgentPass } from "./agent-pass.js";
-import { recordFailure, unrecoverable } from "./failures.js";
+import { checkpointOf, InterruptedError, runAgentPass } from "./agent-pass.js";
+import { isLinearRefusal, recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
 import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
 import type { ImplementJobData } from "./queues.js";
@@ -214,24 +213,7 @@ async function agentPassOnce(
   if (!result.pushedSha) {
     throw unrecoverable(`${gated.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
   }
-  const checks = gated.checks;
-  const landed: Landed = {
-    jobId,
-    sha: result.pushedSha,
-    summary: gated.outcome.finalText,
-    limitNote: gated.limitNote,
-    checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
-  };
+  const landed = checkpointOf(jobId, result, result.pushedSha);
   await c.save({ landed });
   return landed;
-}
-
-/** Errors with which Linear refuses the request itself (bad key, no access, no such issue). */
-function isLinearRefusal(err: unknown): boolean {
-  return (
-    err instanceof AuthenticationLinearError ||
-    err instanceof ForbiddenLinearError ||
-    err instanceof InvalidInputLinearError ||
-    (err instanceof Error && /^Linear returned no issue/.test(err.message))
-  );
 }

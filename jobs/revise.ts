@@ -7,7 +7,7 @@ import { getRepository } from "../src/github/repos.js";
 import { setCommitStatus } from "../src/github/statuses.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
 import { usageLine } from "../src/status/format.js";
-import { InterruptedError, runAgentPass } from "./agent-pass.js";
+import { checkpointOf, InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
 import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
@@ -186,13 +186,8 @@ async function revisionPassOnce(
       }),
     commitMessage: `${task.identifier}: address review feedback\n\nRevised by agent-workforce for ${p.pr.html_url}`,
   });
-  const checks = result.gated.checks;
   const landed: Landed = {
-    jobId,
-    sha: result.pushedSha ?? p.pr.head.sha,
-    summary: result.gated.outcome.finalText,
-    limitNote: result.gated.limitNote,
-    checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
+    ...checkpointOf(jobId, result, result.pushedSha ?? p.pr.head.sha),
     revision: { committed: result.committed, pass: result.pass, replied: [], summaryPosted: false },
   };
   await c.save({ landed });

@@ -13,7 +13,7 @@ export function isSpendLimit(err: unknown): boolean {
  * `retry-after`; this fetch wrapper marks spend-limit 429s with `x-should-retry: false`, which
  * the SDK obeys, so they fail at once with a message the job can pass on.
  *
- * Every option the SDK would otherwise take from process.env is passed explicitly: config.ts is
+ * Every option the SDK would otherwise take from the environment is passed explicitly: config.ts is
  * the one place that reads the environment, so a stray ANTHROPIC_* variable on a worker cannot
  * change credentials, endpoint, logging or tracing behind its back.
  */
