@@ -20,14 +20,54 @@ const routing = parseRouting(
 describe("routeIssue", () => {
   it("a repo: label wins over project, team and default", () => {
     const r = routeIssue(
-      { teamKey: "ENG", projectName: "Billing revamp", labelNames: ["agent", "repo:acme/web"] },
+      { teamKey: "ENG", projectName: "Billing revamp", labelNames: ["agent", "repo:acme/billing"] },
       routing,
     );
     expect(r).toMatchObject({
       ok: true,
-      via: 'label "repo:acme/web"',
-      repo: { owner: "acme", name: "web", maxAgents: 1 },
+      via: 'label "repo:acme/billing"',
+      repo: { owner: "acme", name: "billing", maxAgents: 1 },
     });
+  });
+
+  it("a repo: label may name any repository of the routing file or DEFAULT_REPO, in any case", () => {
+    const targets = ["repo:ACME/Api", "repo: acme/fallback", "repo:acme/billing"].map((label) =>
+      routeIssue({ teamKey: "OPS", projectName: null, labelNames: [label] }, routing),
+    );
+    // The configured spelling is used, so one repository never gets two mirrors or slot keys.
+    expect(targets.map((r) => r.ok && `${r.repo.owner}/${r.repo.name}`)).toEqual([
+      "acme/api",
+      "acme/fallback",
+      "acme/billing",
+    ]);
+    expect(targets[0]).toMatchObject({ repo: { baseBranch: "develop", maxAgents: 3 } });
+  });
+
+  it("refuses a repo: label naming a repository the routing file does not list, saying how to add it", () => {
+    const r = routeIssue(
+      { teamKey: "ENG", projectName: "Billing revamp", labelNames: ["agent", "repo:evil/secrets"] },
+      routing,
+    );
+    expect(r.ok).toBe(false);
+    const reason = r.ok ? "" : r.reason;
+    expect(reason).toContain("evil/secrets");
+    expect(reason).toContain("acme/api, acme/billing, acme/fallback");
+    expect(reason).toMatch(/AGENT_WORKFORCE_CONFIG/);
+    expect(reason).toMatch(/repos:/);
+    expect(reason).toMatch(/re-add the agent label/);
+
+    const onlyDefault = routeIssue(
+      { teamKey: null, projectName: null, labelNames: ["repo:acme/api"] },
+      parseRouting({}, "acme/fallback"),
+    );
+    expect(onlyDefault.ok).toBe(false);
+    expect(!onlyDefault.ok && onlyDefault.reason).toContain("allowed: acme/fallback");
+
+    const nothing = routeIssue(
+      { teamKey: null, projectName: null, labelNames: ["repo:acme/api"] },
+      parseRouting({}, undefined),
+    );
+    expect(!nothing.ok && nothing.reason).toMatch(/No repository is allowed yet/);
   });
 
   it("a project route wins over the team route", () => {
