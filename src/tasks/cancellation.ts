@@ -3,11 +3,14 @@ import type { Logger } from "../logger.js";
 
 /**
  * Stops running agents across every worker process: a cancel is published on a Redis channel
- * and each process aborts the AbortController of its job for that issue. A stop marker also
+ * and each process aborts the AbortControllers of its jobs for that issue. A stop marker also
  * makes a job that starts later (it was waiting) refuse to run.
  */
 export class Cancellation {
-  private readonly running = new Map<string, AbortController>();
+  // Several jobs of one issue can be in a processor at once (a revision polling for the issue
+  // lock while the implement job holds it), so each issue keeps a set: one job leaving must not
+  // take the running agent's registration with it.
+  private readonly running = new Map<string, Set<AbortController>>();
   private subscriber: Redis | undefined;
 
   constructor(
@@ -34,11 +37,9 @@ export class Cancellation {
       if (channel !== this.channel) return;
       try {
         const { issueId, reason } = JSON.parse(message) as { issueId: string; reason: string };
-        const ctrl = this.running.get(issueId);
-        if (ctrl && !ctrl.signal.aborted) {
-          this.logger.info({ issueId, reason }, "stopping the running agent");
-          ctrl.abort(new Error(reason));
-        }
+        const live = [...(this.running.get(issueId) ?? [])].filter((ctrl) => !ctrl.signal.aborted);
+        if (live.length > 0) this.logger.info({ issueId, reason, jobs: live.length }, "stopping the running agent");
+        for (const ctrl of live) ctrl.abort(new Error(reason));
       } catch (err) {
         this.logger.warn({ err }, "ignoring a malformed cancel message");
       }
@@ -52,11 +53,18 @@ export class Cancellation {
     this.subscriber = undefined;
   }
 
-  /** Links a job's controller to its issue until the returned function is called. */
+  /** Links a job's controller to its issue until the returned function is called; other jobs of the issue stay linked. */
   register(issueId: string, ctrl: AbortController): () => void {
-    this.running.set(issueId, ctrl);
+    let set = this.running.get(issueId);
+    if (!set) {
+      set = new Set();
+      this.running.set(issueId, set);
+    }
+    set.add(ctrl);
     return () => {
-      if (this.running.get(issueId) === ctrl) this.running.delete(issueId);
+      const current = this.running.get(issueId);
+      if (!current?.delete(ctrl)) return;
+      if (current.size === 0) this.running.delete(issueId);
     };
   }
 
