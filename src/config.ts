@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { KNOWN_MODELS, type ModelPrices, Pricing, type Rates, standardRates } from "./agent/pricing.js";
 
 /** The roles a process can play; each needs a different set of settings. */
 export type Role = "server" | "worker";
@@ -17,6 +18,57 @@ const url = (fallback: string) =>
     .trim()
     .default(fallback)
     .refine((v) => URL.canParse(v), { message: "must be an absolute URL" });
+
+const usdPerMTok = z.number().finite().min(0);
+const configuredRates = {
+  input: usdPerMTok,
+  output: usdPerMTok,
+  cacheWrite: usdPerMTok.optional(),
+  cacheRead: usdPerMTok.optional(),
+};
+const configuredModel = z
+  .object({
+    ...configuredRates,
+    longPrompt: z.object({ aboveTokens: z.number().int().positive(), ...configuredRates }).strict().optional(),
+  })
+  .strict();
+const PRICES_EXAMPLE =
+  '{"my-model":{"input":3,"output":15,"cacheWrite":3.75,"cacheRead":0.3}} (USD per million tokens)';
+
+type ConfiguredRates = { input: number; output: number; cacheWrite?: number | undefined; cacheRead?: number | undefined };
+
+const toRates = (r: ConfiguredRates): Rates => ({
+  ...standardRates(r.input, r.output, r.cacheRead),
+  ...(r.cacheWrite === undefined ? {} : { cacheWrite: r.cacheWrite }),
+});
+
+// Parsed here rather than piped into a schema so each problem names the model and field it is about.
+function modelPrices(value: string | undefined, ctx: z.RefinementCtx): Record<string, ModelPrices> {
+  if (!value) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch (err) {
+    const message = `not valid JSON (${(err as Error).message}); expected e.g. ${PRICES_EXAMPLE}`;
+    ctx.addIssue({ code: "custom", message });
+    return {};
+  }
+  const parsed = z.record(z.string().min(1), configuredModel).safeParse(doc);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const where = i.path.length ? i.path.join(".") : `(top level, expected e.g. ${PRICES_EXAMPLE})`;
+      ctx.addIssue({ code: "custom", message: `${where}: ${i.message}` });
+    }
+    return {};
+  }
+  return Object.fromEntries(
+    Object.entries(parsed.data).map(([id, p]) => {
+      const { longPrompt: long } = p;
+      const tier = long ? { longPrompt: { aboveTokens: long.aboveTokens, rates: toRates(long) } } : {};
+      return [id, { rates: toRates(p), ...tier }];
+    }),
+  );
+}
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -56,6 +108,8 @@ const schema = z.object({
     .optional(),
   AGENT_WORKFORCE_CONFIG: z.string().trim().min(1).optional(),
   AGENT_MODEL: z.string().trim().min(1).default("claude-sonnet-4-6"),
+  // Prices of models the built-in table lacks (or overrides), as JSON keyed by model id.
+  AGENT_MODEL_PRICES: z.string().trim().optional().transform(modelPrices),
   AGENT_MAX_TURNS: positiveInt(60),
   // The agent calls messages.create without streaming, and @anthropic-ai/sdk refuses such a
   // request client-side when max_tokens could take over 10 minutes (3,600 s × tokens / 128,000).
@@ -130,6 +184,8 @@ export interface Config {
   };
   readonly agent: {
     readonly model: string;
+    /** AGENT_MODEL_PRICES: per model id, prices that extend or override the built-in table. */
+    readonly modelPrices: Readonly<Record<string, ModelPrices>>;
     readonly maxTurns: number;
     readonly maxTokens: number;
     readonly budgetUsd: number;
@@ -205,6 +261,10 @@ export function loadConfig(
       if (!env[name]?.trim()) problems.push(`${name} is required to run the ${role}: ${why}`);
     }
   }
+  if (parsed.success) {
+    const unpriced = unpricedModelProblem(parsed.data);
+    if (unpriced) problems.push(unpriced);
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(toConfig(parsed.data));
 }
@@ -236,6 +296,7 @@ function toConfig(e: Env): Config {
     routing: { defaultRepo: e.DEFAULT_REPO, configFile: e.AGENT_WORKFORCE_CONFIG },
     agent: {
       model: e.AGENT_MODEL,
+      modelPrices: e.AGENT_MODEL_PRICES,
       maxTurns: e.AGENT_MAX_TURNS,
       maxTokens: e.AGENT_MAX_TOKENS,
       budgetUsd: e.AGENT_BUDGET_USD,
@@ -257,6 +318,18 @@ function toConfig(e: Env): Config {
       stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
     },
   };
+}
+
+// Costs and budgets are only as right as the model's prices, so a model without any is refused
+// rather than priced as some other model.
+function unpricedModelProblem(e: Env): string | undefined {
+  if (new Pricing(e.AGENT_MODEL_PRICES).pricesOf(e.AGENT_MODEL)) return undefined;
+  return (
+    `AGENT_MODEL: unknown model id ${e.AGENT_MODEL}: known models are ${KNOWN_MODELS.join(", ")} ` +
+    `(or a dated snapshot of one); set AGENT_MODEL_PRICES to price it, e.g. ` +
+    `AGENT_MODEL_PRICES='{"${e.AGENT_MODEL}":{"input":3,"output":15,"cacheWrite":3.75,"cacheRead":0.3}}' ` +
+    "(USD per million tokens)"
+  );
 }
 
 function freeze<T>(value: T): T {

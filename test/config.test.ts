@@ -53,6 +53,51 @@ describe("loadConfig", () => {
     expect((error as ConfigError).problems).toHaveLength(8);
   });
 
+  it("refuses an AGENT_MODEL it cannot price, naming the known models and AGENT_MODEL_PRICES", () => {
+    const error = (() => {
+      try {
+        loadConfig({ AGENT_MODEL: "claude-opus-6" });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const [problem] = (error as ConfigError).problems;
+    expect(problem).toMatch(/^AGENT_MODEL: unknown model id claude-opus-6: known models are .*claude-sonnet-4-6/);
+    expect(problem).toMatch(/claude-haiku-5-5/);
+    expect(problem).toMatch(/set AGENT_MODEL_PRICES to price it/);
+
+    expect(loadConfig({ AGENT_MODEL: "claude-haiku-4-5-20251001" }).agent.model).toBe("claude-haiku-4-5-20251001");
+    const priced = loadConfig({
+      AGENT_MODEL: "claude-opus-6",
+      AGENT_MODEL_PRICES: '{"claude-opus-6":{"input":5,"output":25,"cacheWrite":6.25,"cacheRead":0.5}}',
+    });
+    expect(priced.agent.modelPrices["claude-opus-6"]).toEqual({
+      rates: { input: 5, output: 25, cacheWrite: 6.25, cacheRead: 0.5 },
+    });
+    expect(Object.isFrozen(priced.agent.modelPrices)).toBe(true);
+    expect(loadConfig({}).agent.modelPrices).toEqual({});
+  });
+
+  it("says what is wrong with AGENT_MODEL_PRICES and what it should look like", () => {
+    const problemsOf = (value: string) => {
+      try {
+        loadConfig({ AGENT_MODEL_PRICES: value });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problemsOf("{not json")).toEqual([
+      expect.stringMatching(/^AGENT_MODEL_PRICES: not valid JSON .*\{"my-model":\{"input":3,"output":15/),
+    ]);
+    const problems = problemsOf('{"m":{"input":-1,"output":"15"},"n":{"input":1,"output":2,"extra":3},"o":[]}');
+    expect(problems.join("\n")).toMatch(/AGENT_MODEL_PRICES: m\.input: .*>=0/);
+    expect(problems.join("\n")).toMatch(/AGENT_MODEL_PRICES: m\.output: .*number/);
+    expect(problems.join("\n")).toMatch(/AGENT_MODEL_PRICES: n: .*extra/);
+    expect(problems.join("\n")).toMatch(/AGENT_MODEL_PRICES: o: /);
+  });
+
   it("treats blank secrets as missing", () => {
     expect(() => loadConfig({ GITHUB_WEBHOOK_SECRET: "  ", LINEAR_WEBHOOK_SECRET: "x" }, ["server"])).toThrow(
       /GITHUB_WEBHOOK_SECRET is required to run the server/,
