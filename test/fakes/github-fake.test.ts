@@ -193,6 +193,45 @@ describe("GitHub REST fake with the real Octokit", () => {
     expect(stranger.data.permission).toBe("read");
   });
 
+  it("on a private repository a stranger has none; an organisation member reads and is a MEMBER", async () => {
+    fake.addRepo({ owner, name: "vault", cloneUrl: pathToFileURL(bare).href, private: true });
+    const stranger = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo: "vault", username: "mallory" });
+    expect(stranger.data).toMatchObject({ permission: "none", role_name: "" });
+    fake.addOrgMember(owner, "ruth");
+    const member = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo: "vault", username: "ruth" });
+    expect(member.data).toMatchObject({ permission: "read", role_name: "read", user: { login: "ruth", permissions: { pull: true, push: false } } });
+    fake.setPermission(owner, "vault", "ruth", "maintain");
+    const raised = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo: "vault", username: "ruth" });
+    expect(raised.data).toMatchObject({ permission: "write", role_name: "maintain" });
+    const { data: pr } = await octokit.rest.pulls.create({ owner, repo: "vault", title: "t", head: "feature/login", base: "main" });
+    const { id } = fake.addIssueComment(owner, "vault", pr.number, { user: "ruth", body: "hi" });
+    const { data: comment } = await octokit.rest.issues.getComment({ owner, repo: "vault", comment_id: id });
+    expect(comment.author_association).toBe("MEMBER");
+  });
+
+  it("refuses a draft with GitHub's own 422 where the plan has no drafts, and takes the same PR as a normal one", async () => {
+    fake.addRepo({ owner, name: "free-private", cloneUrl: pathToFileURL(bare).href, private: true, draftPullRequests: false });
+    const draft = octokit.rest.pulls.create({ owner, repo: "free-private", title: "t", head: "feature/login", base: "main", draft: true });
+    await expect(draft).rejects.toMatchObject({
+      status: 422,
+      response: {
+        data: {
+          message: "Draft pull requests are not supported in this repository.",
+          documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+        },
+      },
+    });
+    await draft.catch((err: { response: { data: object } }) => expect(err.response.data).not.toHaveProperty("errors"));
+    expect((await octokit.rest.pulls.list({ owner, repo: "free-private" })).data).toEqual([]);
+    const { data: pr, status } = await octokit.rest.pulls.create({ owner, repo: "free-private", title: "t", head: "feature/login", base: "main" });
+    expect(status).toBe(201);
+    expect(pr.draft).toBe(false);
+    fake.setDraftsSupported(owner, "free-private", true);
+    await octokit.rest.pulls.update({ owner, repo: "free-private", pull_number: pr.number, state: "closed" });
+    const { data: later } = await octokit.rest.pulls.create({ owner, repo: "free-private", title: "t", head: "feature/login", base: "main", draft: true });
+    expect(later.draft).toBe(true);
+  });
+
   it("lists review comments and threads replies", async () => {
     const { id } = fake.addReviewComment(owner, repo, 1, {
       user: "alice",

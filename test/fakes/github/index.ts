@@ -34,6 +34,10 @@ export interface GitHubFake {
   requests: RecordedRequest[];
   addRepo(repo: FakeRepo): void;
   setPermission(owner: string, repo: string, login: string, permission: Permission): void;
+  /** Makes `login` a member of organisation `org`: webhooks and comments call them MEMBER, and they read its repositories (base permission "read"). */
+  addOrgMember(org: string, login: string): void;
+  /** `false` refuses draft pull requests with GitHub's 422, as a GitHub Free private repository does. */
+  setDraftsSupported(owner: string, repo: string, supported: boolean): void;
   /** Simulates an inline comment a human left; a COMMENTED review is created unless `pull_request_review_id` is given. */
   addReviewComment(
     owner: string,
@@ -241,6 +245,7 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
         cloneUrl: repo.cloneUrl,
         defaultBranch: repo.defaultBranch ?? "main",
         private: repo.private ?? false,
+        draftsSupported: repo.draftPullRequests ?? true,
         gitDir: gitDirFromCloneUrl(repo.cloneUrl),
         nextNumber: 1,
       });
@@ -253,6 +258,16 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
       const perms = state.collaborators.get(key) ?? new Map<string, Permission>();
       perms.set(login.toLowerCase(), permission);
       state.collaborators.set(key, perms);
+    },
+    addOrgMember(org, login) {
+      const members = state.orgMembers.get(org.toLowerCase()) ?? new Set<string>();
+      members.add(login.toLowerCase());
+      state.orgMembers.set(org.toLowerCase(), members);
+    },
+    setDraftsSupported(owner, repo, supported) {
+      const record = state.repos.get(repoKey(owner, repo));
+      if (!record) throw new Error(`GitHub fake: no repository ${owner}/${repo}; call addRepo first`);
+      record.draftsSupported = supported;
     },
     addReviewComment(owner, repo, pullNumber, c) {
       const pull = requirePullRecord(owner, repo, pullNumber);

@@ -87,6 +87,11 @@ async function create(ctx: Ctx) {
     ...(base ? [] : [{ resource: "PullRequest", code: "missing_field", field: "base" }]),
   ];
   if (!title || !head || !base) throw validationFailed(missing, CREATE_DOCS);
+  // GitHub's exact refusal where the plan has no drafts (GitHub Free private repositories): a bare
+  // message, no `errors` list.
+  if (ctx.body.draft === true && !repo.draftsSupported) {
+    throw new ApiError(422, "Draft pull requests are not supported in this repository.", undefined, CREATE_DOCS);
+  }
   const { owner: headOwner, ref: headRef } = parseHead(repo, head);
   const sameOwner = headOwner.toLowerCase() === repo.owner.toLowerCase();
   const headSha = sameOwner ? await branchSha(repo.gitDir, key, headRef) : null;

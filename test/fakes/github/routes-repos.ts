@@ -24,8 +24,9 @@ function getRepository(ctx: Ctx) {
 }
 
 /**
- * Mirrors GitHub: `permission` is the legacy value (maintain→write, triage→read); a user without access
- * gets "read" on a public repository and "none" on a private one.
+ * Mirrors GitHub: `permission` is the legacy value (maintain→write, triage→read) and `role_name` the
+ * role itself; a user without access gets "read" on a public repository and "none" with an empty
+ * `role_name` on a private one (200, not 404: 404 means no such user or repository).
  */
 function collaboratorPermission(ctx: Ctx) {
   const repo = getRepo(ctx);
@@ -33,8 +34,9 @@ function collaboratorPermission(ctx: Ctx) {
   let role = permissionOf(ctx.state, repo, login);
   if (role === "none" && !repo.private) role = "read";
   const legacy = role === "maintain" ? "write" : role === "triage" ? "read" : role;
-  const user = { ...userObject(login, ctx.apiUrl), permissions: permissionsObject(role), role_name: role };
-  return { status: 200, body: { permission: legacy, role_name: role, user } };
+  const roleName = role === "none" ? "" : role;
+  const user = { ...userObject(login, ctx.apiUrl), permissions: permissionsObject(role), role_name: roleName };
+  return { status: 200, body: { permission: legacy, role_name: roleName, user } };
 }
 
 async function resolveOr404(repo: RepoRecord, ref: string): Promise<string> {

@@ -32,17 +32,29 @@ export function userObject(login: string, apiUrl: string): Record<string, unknow
   };
 }
 
+const RANK: Permission[] = ["none", "read", "triage", "write", "maintain", "admin"];
+
+/** Whether `login` belongs to the organisation that owns `repo`. */
+export function isOrgMember(state: GitHubState, repo: RepoRecord, login: string): boolean {
+  return state.orgMembers.get(repo.owner.toLowerCase())?.has(login.toLowerCase()) ?? false;
+}
+
+/** The highest of a direct grant and, for members of the owning organisation, its base permission ("read", GitHub's default). */
 export function permissionOf(state: GitHubState, repo: RepoRecord, login: string): Permission {
-  return state.collaborators.get(repoKey(repo.owner, repo.name))?.get(login.toLowerCase()) ?? "none";
+  const direct = state.collaborators.get(repoKey(repo.owner, repo.name))?.get(login.toLowerCase()) ?? "none";
+  const base: Permission = isOrgMember(state, repo, login) ? "read" : "none";
+  return RANK.indexOf(direct) >= RANK.indexOf(base) ? direct : base;
 }
 
 export function permissionsObject(perm: Permission): Record<string, boolean> {
-  const rank = ["none", "read", "triage", "write", "maintain", "admin"].indexOf(perm);
+  const rank = RANK.indexOf(perm);
   return { admin: rank >= 5, maintain: rank >= 4, push: rank >= 3, triage: rank >= 2, pull: rank >= 1 };
 }
 
 export function authorAssociation(state: GitHubState, repo: RepoRecord, login: string): string {
   if (login.toLowerCase() === repo.owner.toLowerCase()) return "OWNER";
+  // MEMBER says nothing about the member's permission: a read-only member is a MEMBER too.
+  if (isOrgMember(state, repo, login)) return "MEMBER";
   const perm = permissionOf(state, repo, login);
   return perm === "none" || perm === "read" ? "NONE" : "COLLABORATOR";
 }

@@ -9,6 +9,8 @@ export interface FakeRepo {
   cloneUrl: string;
   defaultBranch?: string;
   private?: boolean;
+  /** False answers a draft pull request with GitHub's 422, as on GitHub Free private repositories. */
+  draftPullRequests?: boolean;
 }
 
 export interface RepoRecord {
@@ -18,6 +20,7 @@ export interface RepoRecord {
   cloneUrl: string;
   defaultBranch: string;
   private: boolean;
+  draftsSupported: boolean;
   /** Local git dir derived from cloneUrl, or null when the clone URL is not local. */
   gitDir: string | null;
   nextNumber: number;
@@ -111,6 +114,8 @@ export interface GitHubState {
   statuses: StatusRecord[];
   /** repoKey → (lower-cased login → permission). */
   collaborators: Map<string, Map<string, Permission>>;
+  /** Lower-cased organisation login → lower-cased member logins; members get the base permission "read". */
+  orgMembers: Map<string, Set<string>>;
   /** token → login; the configured token maps to botLogin. */
   tokens: Map<string, string>;
   nextId: number;
@@ -125,6 +130,7 @@ export function createState(): GitHubState {
     reviews: [],
     statuses: [],
     collaborators: new Map(),
+    orgMembers: new Map(),
     tokens: new Map(),
     nextId: 1000,
   };
