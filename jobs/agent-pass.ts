@@ -57,8 +57,11 @@ export async function runAgentPass(
     signal,
   });
   const home = path.join(config.dataDir, "homes", p.key.replace(/[^A-Za-z0-9._-]/g, "_"));
-  await mkdir(home, { recursive: true });
-  const env = { ...config.childEnv, HOME: home, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
+  const tmp = path.join(home, ".tmp");
+  await mkdir(tmp, { recursive: true });
+  const env = { ...config.childEnv, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
+  // Every command of this job (the agent's shell and the checks) runs in this one jail.
+  const jail = deps.sandbox.jail({ worktree: worktree.path, home, tmp, git: worktree.gitPaths }, env);
   const before = c.task();
   const base = { turns: before.turns, usage: before.usage, costUsd: before.costUsd };
   const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
@@ -75,7 +78,7 @@ export async function runAgentPass(
       conventions: await readConventions(worktree.path),
     }),
     env,
-    sandbox: deps.sandbox,
+    jail,
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
     signal,
     drain: deps.draining.signal,
@@ -105,7 +108,7 @@ export async function runAgentPass(
       checkTimeoutMs: config.agent.checkTimeoutMs,
       signal,
       drain: deps.draining.signal,
-      sandbox: deps.sandbox,
+      jail,
       onChecks: async (phase, result) => {
         if (phase === "start") await c.save({ step: `running \`${p.repo.checkCommand}\`` });
         else if (result) {

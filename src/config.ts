@@ -19,6 +19,25 @@ const url = (fallback: string) =>
     .default(fallback)
     .refine((v) => URL.canParse(v), { message: "must be an absolute URL" });
 
+/** The package registries agents may reach by default: npm, PyPI, crates, Go modules, Maven Central, RubyGems. */
+export const DEFAULT_ALLOWED_DOMAINS = [
+  "registry.npmjs.org",
+  "registry.yarnpkg.com",
+  "pypi.org",
+  "files.pythonhosted.org",
+  "crates.io",
+  "index.crates.io",
+  "static.crates.io",
+  "proxy.golang.org",
+  "sum.golang.org",
+  "repo.maven.apache.org",
+  "repo1.maven.org",
+  "rubygems.org",
+  "index.rubygems.org",
+] as const;
+
+const ALLOWED_DOMAIN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[?[0-9a-f:.]+\]?$/;
+
 const usdPerMTok = z.number().finite().min(0);
 const configuredRates = {
   input: usdPerMTok,
@@ -128,7 +147,22 @@ const schema = z.object({
   AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
   AGENT_CONCURRENCY: positiveInt(2),
   AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
-  AGENT_SANDBOX: z.enum(["auto", "unshare", "none"]).default("auto"),
+  AGENT_SANDBOX: z
+    .string()
+    .trim()
+    .default("bubblewrap")
+    .pipe(
+      z.enum(["bubblewrap", "none"], {
+        error: (i) =>
+          `must be bubblewrap (the default: agent commands run in a bubblewrap sandbox, and workers refuse to start without one) or none (no isolation), not ${JSON.stringify(i.input)}; auto and unshare are gone because they fell back to no isolation`,
+      }),
+    ),
+  // Hosts the agent's commands may reach through the sandbox's allowlisting proxy; empty: no network.
+  AGENT_ALLOWED_DOMAINS: z
+    .string()
+    .default(DEFAULT_ALLOWED_DOMAINS.join(","))
+    .transform((v) => v.split(",").map((d) => d.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(ALLOWED_DOMAIN, "each entry must be a host name, *.domain or an IP address"))),
   CHECK_TIMEOUT_SECONDS: positiveInt(1200),
   AGENT_HANDLE: z
     .string()
@@ -194,8 +228,10 @@ export interface Config {
     readonly checkRounds: number;
     readonly concurrency: number;
     readonly commandTimeoutMs: number;
-    /** How agent commands are isolated from the worker: auto (unshare when it works), unshare, none. */
-    readonly sandbox: "auto" | "unshare" | "none";
+    /** How agent commands and checks are isolated: bubblewrap (required to start), or none. */
+    readonly sandbox: "bubblewrap" | "none";
+    /** Hosts (or *.domains) the sandbox's proxy lets agent commands reach; empty means no network. */
+    readonly allowedDomains: readonly string[];
     readonly checkTimeoutMs: number;
     readonly gitName: string;
     readonly gitEmail: string;
@@ -305,6 +341,7 @@ function toConfig(e: Env): Config {
       concurrency: e.AGENT_CONCURRENCY,
       commandTimeoutMs: e.AGENT_COMMAND_TIMEOUT_SECONDS * 1000,
       sandbox: e.AGENT_SANDBOX,
+      allowedDomains: e.AGENT_ALLOWED_DOMAINS,
       checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
       gitName: e.AGENT_GIT_NAME,
       gitEmail: e.AGENT_GIT_EMAIL,

@@ -1,12 +1,11 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { createAnthropic } from "./agent/anthropic-client.js";
-import { resolveSandbox } from "./agent/sandbox.js";
 import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
 import { AnthropicRunner } from "./agent/anthropic-runner.js";
 import type { AgentRunner } from "./agent/runner.js";
-import type { Config } from "./config.js";
+import type { Config, Role } from "./config.js";
 import { createOctokit, type GitHub } from "./github/octokit.js";
 import { createLinearClient } from "./linear/client.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -19,6 +18,7 @@ import { LocalSlots } from "./tasks/local-slots.js";
 import { Limits } from "./tasks/locks.js";
 import { EditBudget } from "./status/publish.js";
 import { SpendLedger } from "./tasks/spend.js";
+import { type Sandbox, startSandbox } from "./sandbox/sandbox.js";
 import { TaskStore } from "./tasks/task-store.js";
 import { Workspace } from "./workspace/index.js";
 
@@ -50,8 +50,8 @@ export interface Deps {
   readonly routing: Routing;
   readonly workspace: Workspace;
   readonly clients: Clients | null;
-  /** Prefix isolating agent commands from this process, or null when none could be set up. */
-  readonly sandbox: readonly string[] | null;
+  /** Where agent commands and checks run: started (fail-closed) only in processes that run workers. */
+  readonly sandbox: Sandbox;
   /** Aborted when the process shuts down: agents finish their current turn, save and hand over. */
   readonly draining: AbortController;
   close(): Promise<void>;
@@ -62,6 +62,8 @@ export interface DepsOverrides {
   logger?: Logger;
   redisTimeoutMs?: number;
   runner?: AgentRunner;
+  /** The roles this process plays; a process without workers starts no sandbox. Default: both. */
+  roles?: readonly Role[];
 }
 
 /**
@@ -75,6 +77,14 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
   const clients = createClients(config, logger, opts.runner);
+  const runsAgents = clients !== null && (opts.roles ?? ["server", "worker"]).includes("worker");
+  let sandbox: Sandbox;
+  try {
+    sandbox = runsAgents ? await startSandbox(sandboxSettings(config, logger)) : NO_WORKERS;
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   const cancellation = new Cancellation(redis, () => createRedis(config.redisUrl, "worker"), config.redisPrefix, logger);
   return {
     config,
@@ -91,13 +101,34 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     routing,
     workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
     clients,
-    sandbox: clients ? await resolveSandbox(config.agent.sandbox, { ...config.childEnv }, logger) : null,
+    sandbox,
     draining: new AbortController(),
     async close() {
       await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
+      await sandbox.close();
       redis.disconnect();
     },
+  };
+}
+
+/** The sandbox of a process that runs no workers: it has no agent to run. */
+const NO_WORKERS: Sandbox = {
+  kind: "none",
+  jail() {
+    throw new Error("this process runs no workers, so it has no agent sandbox: start it with the worker role");
+  },
+  close: async () => undefined,
+};
+
+function sandboxSettings(config: Config, logger: Logger) {
+  return {
+    mode: config.agent.sandbox,
+    allowedDomains: config.agent.allowedDomains,
+    path: config.childEnv.PATH ?? "",
+    // The service's own files (its code, its .env) and every job's data stay out of sight.
+    hidden: [config.dataDir, process.cwd()],
+    logger,
   };
 }
 

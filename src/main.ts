@@ -18,7 +18,7 @@ export async function run(
   roles: readonly Role[],
   overrides: DepsOverrides = {},
 ): Promise<Running> {
-  const deps = await createDeps(config, overrides);
+  const deps = await createDeps(config, { roles, ...overrides });
   const log = deps.logger;
   let app: FastifyInstance | undefined;
   let address: string | undefined;

@@ -49,7 +49,7 @@ class AnthropicSession implements AgentSession {
       env: { ...o.commandEnv, ...s.env },
       timeoutMs: o.commandTimeoutMs,
       maxOutputChars: o.maxOutputChars ?? 30_000,
-      ...(s.sandbox ? { sandbox: s.sandbox } : {}),
+      jail: s.jail,
     });
   }
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { Jail } from "../sandbox/sandbox.js";
 
 export interface CheckResult {
   command: string;
@@ -62,7 +63,8 @@ export async function runChecks(p: {
   timeoutMs: number;
   signal?: AbortSignal;
   maxOutputChars?: number;
-  sandbox?: readonly string[];
+  /** The job's sandbox: checks run model-written code too. Without one, `env` is the whole environment. */
+  jail?: Jail;
 }): Promise<CheckResult> {
   const max = p.maxOutputChars ?? 12_000;
   const started = Date.now();
@@ -71,10 +73,11 @@ export async function runChecks(p: {
   if (p.signal?.aborted) {
     return { command: p.command, passed: false, exitCode: null, timedOut: false, interrupted: true, output: "", durationMs: 0 };
   }
-  const [command, ...args] = [...(p.sandbox ?? []), "bash", "-c", p.command] as unknown as [string, ...string[]];
-  const child = spawn(command, args, {
+  const argv = ["/bin/bash", "-c", p.command];
+  const spec = p.jail ? p.jail.spawnSpec(argv) : { command: "bash", args: argv.slice(1), env: p.env };
+  const child = spawn(spec.command, spec.args, {
     cwd: p.cwd,
-    env: p.env,
+    env: spec.env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

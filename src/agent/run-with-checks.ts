@@ -1,4 +1,5 @@
 import { UnrecoverableError } from "bullmq";
+import type { Jail } from "../sandbox/sandbox.js";
 import { type CheckResult, commandStop, runChecks } from "./checks.js";
 import { checksFailedPrompt } from "./prompts.js";
 import type { AgentSession, RunOutcome } from "./runner.js";
@@ -41,7 +42,8 @@ export async function runWithChecks(p: {
   signal: AbortSignal;
   /** Worker shutdown: a running check is killed after a short grace and the run ends as "interrupted" (handed over). */
   drain?: AbortSignal;
-  sandbox?: readonly string[] | null;
+  /** The job's sandbox, the same the agent's shell runs in. */
+  jail: Jail;
   onChecks?: (phase: "start" | "done", result?: CheckResult) => void | Promise<void>;
 }): Promise<GatedOutcome> {
   let outcome = await p.session.send(p.firstMessage);
@@ -62,7 +64,7 @@ export async function runWithChecks(p: {
         env: p.env,
         timeoutMs: p.checkTimeoutMs,
         signal: stop.signal,
-        sandbox: p.sandbox ?? undefined,
+        jail: p.jail,
       }).finally(() => stop.dispose());
       if (result.interrupted) {
         // A killed check says nothing about the code, so it is not reported as a result; a

@@ -1,3 +1,4 @@
+import type { Jail } from "../sandbox/sandbox.js";
 import type { Usage } from "../tasks/task.js";
 
 /**
@@ -49,8 +50,8 @@ export interface SessionOptions {
   system: string;
   /** Extra environment for the agent's commands (HOME of this job); never secrets. */
   env?: Record<string, string>;
-  /** Command prefix isolating the agent's shell from the worker (see src/agent/sandbox.ts). */
-  sandbox?: readonly string[] | null;
+  /** The job's sandbox: every command the agent runs goes through it (see src/sandbox/). */
+  jail: Jail;
   limits: SessionLimits;
   /** Aborts at once (cancel): in-flight calls and commands stop. */
   signal: AbortSignal;

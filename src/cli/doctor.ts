@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createAnthropic } from "../agent/anthropic-client.js";
-import { resolveSandbox } from "../agent/sandbox.js";
+import { probeBubblewrap } from "../sandbox/probe.js";
+import { pathDirs } from "../sandbox/sandbox.js";
 import { type Config, ConfigError, type Role } from "../config.js";
 import { createOctokit } from "../github/octokit.js";
 import { createLinearClient } from "../linear/client.js";
@@ -91,10 +92,21 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
   } catch {
     add(false, "git", "git is not on PATH; install git");
   }
-  const sandbox = await resolveSandbox(config.agent.sandbox === "unshare" ? "auto" : config.agent.sandbox, { ...config.childEnv }, silent).catch(() => null);
-  add(sandbox !== null || config.agent.sandbox === "none", "agent sandbox", sandbox ? "agent commands run in their own user/PID/mount namespaces" : "user namespaces unavailable: agent commands can see the worker's processes");
+  add(...(await sandboxCheck(config)));
   print(checks, out);
   return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+async function sandboxCheck(config: Config): Promise<[boolean, string, string]> {
+  if (config.agent.sandbox === "none") return [true, "agent sandbox", "AGENT_SANDBOX=none: agents run WITHOUT isolation"];
+  const domains = config.agent.allowedDomains;
+  try {
+    const path = config.childEnv.PATH ?? "";
+    await probeBubblewrap({ needSocat: domains.length > 0, path, readOnly: pathDirs(path, [config.dataDir, process.cwd()]) });
+    return [true, "agent sandbox", `bubblewrap; network: ${domains.length ? domains.join(", ") : "none"}`];
+  } catch (err) {
+    return [false, "agent sandbox", (err as Error).message];
+  }
 }
 
 function print(checks: Check[], out: (line: string) => void): void {

@@ -19,6 +19,8 @@ export interface PageModel {
   now: number;
   /** CSP nonce of the inline script. */
   nonce: string;
+  /** AGENT_SANDBOX=none: agents run without isolation, which the page must not let anyone miss. */
+  unsandboxed?: boolean;
 }
 
 // An inline icon, so the browser does not ask the server for /favicon.ico.
@@ -161,6 +163,7 @@ export function renderPage(m: PageModel): string {
 <header class="top"><h1>agent-workforce</h1>
 <span class="sub">${f.tasks} task${f.tasks === 1 ? "" : "s"} · ${f.active} at work · ${f.queued} queued · ${esc(usd(f.totalCostUsd))} spent in all</span>
 <div class="right"><a href="/admin/queues">Queues</a><span id="live-status" class="live">connecting…</span></div></header>
+${m.unsandboxed ? `<div class="unsandboxed" role="alert">AGENT_SANDBOX=none: agents run without isolation and can read this machine's files and reach its network.</div>` : ""}
 <div id="live">${renderFigures(f)}${renderNeeds(m.needs, m.now)}${renderTable(m)}</div>
 </div><script nonce="${esc(m.nonce)}">${CLIENT_SCRIPT}</script></body></html>`;
 }

@@ -55,7 +55,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
       .header("referrer-policy", "no-referrer")
       .header("cache-control", "no-store")
       .type("text/html; charset=utf-8")
-      .send(renderPage({ ...view, now: Date.now(), nonce }));
+      .send(renderPage({ ...view, now: Date.now(), nonce, unsandboxed: deps.config.agent.sandbox === "none" }));
   });
 
   app.get("/api/tasks", async (req, reply) => {

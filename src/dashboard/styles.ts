@@ -27,6 +27,7 @@ header.top .right { margin-left: auto; display: flex; gap: 16px; align-items: ce
 .bar { height: 5px; background: var(--grey-bg); border-radius: 3px; margin-top: 6px; overflow: hidden; }
 .bar > span { display: block; height: 100%; background: var(--green); }
 .bar.warn > span { background: var(--amber); } .bar.over > span { background: var(--red); }
+.unsandboxed { margin: 8px 0; padding: 8px 12px; border-radius: 6px; background: var(--red); color: #fff; font-weight: 600; }
 section { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; margin-bottom: 18px; }
 section > h2 { font-size: 15px; margin: 0; padding: 12px 16px; border-bottom: 1px solid var(--line);
   display: flex; align-items: center; gap: 8px; }

@@ -9,6 +9,7 @@ import { startGitHubFake } from "../../test/fakes/github/index.js";
 import { type Config, loadConfig } from "../config.js";
 import { run } from "../main.js";
 import { deleteByPrefix } from "../redis.js";
+import { probeBubblewrap } from "../sandbox/probe.js";
 import type { Task } from "../tasks/task.js";
 import { changesRequested, inlineComment, labelAdded, merged } from "./events.js";
 import { startLinearStandIn } from "./linear-stand-in.js";
@@ -33,6 +34,8 @@ export interface Demo {
  */
 export async function runDemo(p: { base: Config; say: (line: string) => void; timeoutMs?: number }): Promise<Demo> {
   const { say } = p;
+  const sandbox = await demoSandbox(p.base.childEnv.PATH ?? "");
+  if (sandbox.note) say(sandbox.note);
   const dir = await mkdtemp(path.join(tmpdir(), "agent-workforce-demo-"));
   const secrets = { github: hex(), linear: hex() };
   const remote = await createSampleRepo(dir);
@@ -66,6 +69,9 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       DEFAULT_REPO: `${OWNER}/${REPO}`,
       REVISION_DEBOUNCE_MS: "1500",
       RECONCILE_INTERVAL_MS: "0",
+      AGENT_SANDBOX: sandbox.mode,
+      // The demo's agent is a local script that needs no network.
+      AGENT_ALLOWED_DOMAINS: "",
       PATH: p.base.childEnv.PATH,
       LANG: p.base.childEnv.LANG,
     },
@@ -167,4 +173,22 @@ function hex(): string {
 
 function sign(secret: string, body: string): string {
   return createHmac("sha256", secret).update(body).digest("hex");
+}
+
+/**
+ * The demo's agent is our own scripted stand-in, not a model, so where bubblewrap cannot start
+ * (a laptop without it) it may run unsandboxed; the note says so first. A real worker never falls
+ * back like this: it refuses to start.
+ */
+async function demoSandbox(pathVar: string): Promise<{ mode: "bubblewrap" | "none"; note: string | null }> {
+  try {
+    await probeBubblewrap({ needSocat: false, path: pathVar, readOnly: [] });
+    return { mode: "bubblewrap", note: null };
+  } catch (err) {
+    const why = (err as Error).message.split(", so ")[0]?.replace(/^AGENT_SANDBOX=bubblewrap: /, "") ?? "bubblewrap is unavailable";
+    return {
+      mode: "none",
+      note: `Note: ${why}, so the demo's scripted agent runs without a sandbox (AGENT_SANDBOX=none). Real workers refuse to start without one: install bubblewrap (apt-get install bubblewrap socat ripgrep).`,
+    };
+  }
 }

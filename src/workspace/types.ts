@@ -25,6 +25,8 @@ export interface Worktree {
   readonly resumed: boolean;
   /** commit the worktree started from */
   readonly startSha: string;
+  /** The mirror and this worktree's admin directory in it: what git inside the worktree reads. */
+  readonly gitPaths: { readonly mirror: string; readonly adminDir: string };
   /** stages everything and commits as the given identity; null when there is nothing to commit */
   commitAll(p: {
     message: string;

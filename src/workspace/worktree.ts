@@ -33,6 +33,7 @@ export class GitWorktree implements Worktree {
   readonly baseBranch: string;
   readonly resumed: boolean;
   readonly startSha: string;
+  readonly gitPaths: { readonly mirror: string; readonly adminDir: string };
   private readonly ctx: WorktreeContext;
   /** runs every command in this worktree, after putting back what the agent may have changed */
   private readonly g: Git;
@@ -47,6 +48,7 @@ export class GitWorktree implements Worktree {
     this.baseBranch = ctx.baseBranch;
     this.resumed = ctx.resumed;
     this.startSha = ctx.startSha;
+    this.gitPaths = { mirror: ctx.mirrorPath, adminDir: ctx.adminDir };
     // Fully qualified so a local branch literally named "origin/<base>" cannot shadow it.
     this.baseRef = `refs/remotes/origin/${ctx.baseBranch}`;
     // Explicit dirs: the worktree's `.git` file and the admin dir's `commondir` are the agent's to

@@ -11,6 +11,7 @@ import { AgentStopError, runWithChecks } from "../../src/agent/run-with-checks.j
 import type { AgentSession } from "../../src/agent/runner.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { bash, create, say } from "../helpers/turns.js";
+import { plainJail } from "../helpers/jail.js";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 let fake: AnthropicFake;
@@ -39,7 +40,7 @@ function start(): AgentSession {
   session = runner.startSession({
     worktree: tmp,
     system: "You are a coding agent.",
-    sandbox: null,
+    jail: plainJail(tmp),
     limits: { maxTurns: 10, budgetUsd: 5 },
     signal: new AbortController().signal,
   });
@@ -123,7 +124,7 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
       firstMessage: "Do it.",
       checkCommand: "touch checked",
       rounds: 2,
-      cwd: tmp,
+      cwd: tmp, jail: plainJail(tmp),
       env: { PATH },
       checkTimeoutMs: 10_000,
       signal,
@@ -148,7 +149,7 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
       firstMessage: "Do it.",
       checkCommand: undefined,
       rounds: 0,
-      cwd: tmp,
+      cwd: tmp, jail: plainJail(tmp),
       env: { PATH },
       checkTimeoutMs: 10_000,
       signal: new AbortController().signal,

@@ -9,6 +9,7 @@ import { CacheBreakpoints, MESSAGE_BREAKPOINTS, withCacheBreakpoints } from "../
 import type { AgentSession } from "../../src/agent/runner.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { say } from "../helpers/turns.js";
+import { plainJail } from "../helpers/jail.js";
 
 type Message = Anthropic.Messages.MessageParam;
 
@@ -114,7 +115,7 @@ describe("prompt caching across a turn with many parallel tool calls (fake Messa
       worktree: tmp,
       // Over the 1,024-token minimum, so every prefix is cacheable.
       system: `You are a coding agent. ${"Follow the repository conventions. ".repeat(200)}`,
-      sandbox: null,
+      jail: plainJail(tmp),
       limits: { maxTurns: 10, budgetUsd: 5 },
       signal: new AbortController().signal,
     });

@@ -11,6 +11,7 @@ import type { AgentSession, RunOutcome } from "../../src/agent/runner.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { validateRequest } from "../fakes/anthropic/validate.js";
 import { bash, say } from "../helpers/turns.js";
+import { plainJail } from "../helpers/jail.js";
 
 // A worker shutdown (the drain) must not wait out a long check or command: the container's stop
 // grace period is far shorter than their timeouts. They get DRAIN_GRACE_MS (3 s), then are killed.
@@ -39,7 +40,7 @@ function start(signal: AbortSignal, drain: AbortSignal): AgentSession {
     commandEnv: { PATH },
     commandTimeoutMs: LONG,
   });
-  session = runner.startSession({ worktree: tmp, system: "You are a coding agent.", sandbox: null, limits: { maxTurns: 10, budgetUsd: 5 }, signal, drain });
+  session = runner.startSession({ worktree: tmp, system: "You are a coding agent.", jail: plainJail(tmp), limits: { maxTurns: 10, budgetUsd: 5 }, signal, drain });
   return session;
 }
 
@@ -120,7 +121,7 @@ describe("the drain reaches running commands and checks", () => {
       firstMessage: "Do it.",
       checkCommand: "touch started && sleep 60",
       rounds: 2,
-      cwd: tmp,
+      cwd: tmp, jail: plainJail(tmp),
       env: { PATH },
       checkTimeoutMs: LONG,
       signal: new AbortController().signal,
@@ -142,7 +143,7 @@ describe("the drain reaches running commands and checks", () => {
       firstMessage: "Do it.",
       checkCommand: "touch started && sleep 60",
       rounds: 2,
-      cwd: tmp,
+      cwd: tmp, jail: plainJail(tmp),
       env: { PATH },
       checkTimeoutMs: LONG,
       signal: cancel.signal,
@@ -159,7 +160,7 @@ describe("the drain reaches running commands and checks", () => {
       firstMessage: "Do it.",
       checkCommand: "touch started",
       rounds: 2,
-      cwd: tmp,
+      cwd: tmp, jail: plainJail(tmp),
       env: { PATH },
       checkTimeoutMs: LONG,
       signal: new AbortController().signal,

@@ -59,6 +59,19 @@ describe("dashboard page and JSON", () => {
     expect(html).toMatch(/data-figure="merge-rate"[^>]*>.*?<div class="v">100%</);
   });
 
+  it("warns on every page while agents run unsandboxed, and only then", async () => {
+    t = await startTestApp({ AGENT_SANDBOX: "none" });
+    const page = await t.app.inject({ method: "GET", url: "/", headers: HTML });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('role="alert">AGENT_SANDBOX=none: agents run without isolation');
+    await t.close();
+    t = await startTestApp();
+    const safe = await t.app.inject({ method: "GET", url: "/", headers: HTML });
+    expect(safe.statusCode).toBe(200);
+    expect(safe.body).toContain("<h1>agent-workforce</h1>");
+    expect(safe.body).not.toContain("AGENT_SANDBOX=none");
+  });
+
   it("filters the table and the JSON by state and repository", async () => {
     t = await startTestApp();
     await seedWorkforce(t.deps.tasks);

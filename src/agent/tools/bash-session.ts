@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import type { Jail } from "../../sandbox/sandbox.js";
 import { OutputCollector } from "./output-cap.js";
 
 /** How one command in the session ended. */
@@ -14,9 +15,10 @@ export type RunOutcome =
 /** Options for starting a session. */
 export interface SessionOptions {
   cwd: string;
+  /** The shell's whole environment when no jail is given. */
   env: Record<string, string>;
-  /** Command prefix that isolates the shell (e.g. unshare into new user, PID and mount namespaces). */
-  sandbox?: readonly string[];
+  /** The job's sandbox: the shell runs inside it, with the jail's environment. */
+  jail?: Jail;
 }
 
 // An absolute path avoids depending on the caller's PATH just to find the shell.
@@ -42,10 +44,11 @@ export class BashSession {
   constructor(opts: SessionOptions) {
     // detached puts bash in a new session and process group, so one kill reaches everything it started
     // and no command can grab a controlling terminal and block on a prompt.
-    const [command, ...args] = [...(opts.sandbox ?? []), BASH, "--noprofile", "--norc"] as unknown as [string, ...string[]];
-    this.child = spawn(command, args, {
+    const argv = [BASH, "--noprofile", "--norc"];
+    const spec = opts.jail ? opts.jail.spawnSpec(argv) : { command: BASH, args: argv.slice(1), env: { ...opts.env } };
+    this.child = spawn(spec.command, spec.args, {
       cwd: opts.cwd,
-      env: { ...opts.env },
+      env: spec.env,
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
     });

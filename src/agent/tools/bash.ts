@@ -1,3 +1,4 @@
+import type { Jail } from "../../sandbox/sandbox.js";
 import { BashSession, type RunOutcome } from "./bash-session.js";
 import { fail, ok, type ToolResult } from "./result.js";
 
@@ -14,8 +15,8 @@ export interface BashToolOptions {
   env: Record<string, string>;
   timeoutMs: number;
   maxOutputChars: number;
-  /** Command prefix that isolates the shell from the worker process; none by default. */
-  sandbox?: readonly string[];
+  /** The job's sandbox; without one the shell runs unisolated with `env` (tests only). */
+  jail?: Jail;
 }
 
 /** Creates the bash tool; the shell starts lazily on the first command and is replaced after a timeout. */
