@@ -11,10 +11,12 @@ COPY webhooks ./webhooks
 COPY jobs ./jobs
 RUN npm run build && npm prune --omit=dev
 
-# Run: non-root, git for the agent's workspaces, tini to reap the agent's child processes.
+# Run: non-root, git for the agent's workspaces, tini to reap the agent's child processes, and the
+# agent's sandbox: bubblewrap (unprivileged, in user namespaces; it needs the security options in
+# docker-compose.yml), socat for its allowlisting egress proxy, ripgrep for the agent's searches.
 FROM node:20-bookworm-slim
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git ca-certificates tini util-linux \
+  && apt-get install -y --no-install-recommends git ca-certificates tini bubblewrap socat ripgrep \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production DATA_DIR=/data PORT=3000
 WORKDIR /app
