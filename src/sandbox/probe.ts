@@ -50,7 +50,8 @@ function unavailableMessage(detail: string): string {
     `AGENT_SANDBOX=bubblewrap: bubblewrap could not start a sandbox here (${detail}), so no agent will run. ` +
     "Namespaces are refused by the kernel or the container: on a host, allow unprivileged user namespaces " +
     "(sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0); " +
-    "in Docker, run the worker with the shipped docker/seccomp-bubblewrap.json profile as docker-compose.yml does (README § Docker). " +
+    "in Docker, run the worker with the security options docker-compose.yml sets (the shipped docker/seccomp-bubblewrap.json seccomp profile, " +
+    "apparmor=unconfined and systempaths=unconfined; README § Container says why each is needed). " +
     "AGENT_SANDBOX=none runs agents without isolation (not recommended)."
   );
 }
