@@ -108,14 +108,11 @@ async function implementWithGates(
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
-  // The label is the switch: a job that outlived it (a late redelivery, a re-add merged into a job
-  // being cancelled) must not start an agent nobody asked for any more.
-  const wanted = config.agentLabel.toLowerCase();
-  if (!issue.labelNames.some((name) => name.toLowerCase() === wanted)) {
-    const reason = `Not started: the \`${config.agentLabel}\` label is no longer on the issue.`;
-    await c.save({ state: "stopped", step: null, error: reason, finishedAt: new Date().toISOString() });
+  const unwanted = notWanted(issue, config.agentLabel);
+  if (unwanted) {
+    await c.save({ state: "stopped", step: null, error: unwanted, finishedAt: new Date().toISOString() });
     await c.publish();
-    log.info("agent label gone before the agent started; not starting");
+    log.info({ reason: unwanted, issueState: issue.state }, "the issue no longer wants an agent; not starting");
     return { prUrl: null };
   }
 
@@ -181,6 +178,23 @@ async function implementWithGates(
   } finally {
     await gates?.release();
   }
+}
+
+/**
+ * Why the issue no longer wants an agent, or null. The label is the switch, and a Done or
+ * Canceled issue is finished work: a job that outlived either (it waited in the queue, a late
+ * redelivery, a re-add merged into a job being cancelled) must not start an agent nobody wants.
+ */
+function notWanted(issue: IssueContext, agentLabel: string): string | null {
+  const wanted = agentLabel.toLowerCase();
+  if (!issue.labelNames.some((name) => name.toLowerCase() === wanted)) {
+    return `Not started: the \`${agentLabel}\` label is no longer on the issue.`;
+  }
+  if (issue.state.type === "completed" || issue.state.type === "canceled") {
+    const what = issue.state.type === "completed" ? "completed" : "cancelled";
+    return `Not started: the issue is ${what} in Linear (${issue.state.name}). Reopen it before adding the label again.`;
+  }
+  return null;
 }
 
 /**

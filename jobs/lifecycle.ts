@@ -24,22 +24,15 @@ export function createLifecycleProcessor(deps: WorkerDeps) {
 
 async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   const log = deps.logger.child({ issue: data.identifier, lifecycle: "cancel" });
-  const task = await deps.tasks.get(data.issueId);
-  if (!task) return "no agent works on this issue";
   const reason = CANCEL_REASON[data.reason];
-  // Stops a running agent in whichever process runs it, and marks queued jobs as stopped.
+  // Before anything else, and whether or not a task exists yet: a job that has not started has no
+  // task, and must neither run later nor keep its place in the queue. The marker stops a job that
+  // slips into a worker before it is removed; a running agent is aborted in whichever process runs it.
   await deps.cancellation.cancel(data.issueId, reason);
-  for (const [queue, id] of [
-    [deps.queues.implement, safeJobId("implement", data.issueId)],
-    [deps.queues.revise, safeJobId("revise", data.issueId)],
-  ] as const) {
-    const jobId = await queue.getDeduplicationJobId(id);
-    const waiting = jobId ? await queue.getJob(jobId) : undefined;
-    if (waiting && ["waiting", "delayed", "prioritized"].includes(await waiting.getState())) {
-      await waiting.remove().catch(() => undefined);
-      await queue.removeDeduplicationKey(id);
-    }
-  }
+  const removed = await removeWaitingJobs(deps, data.issueId);
+  if (removed.length > 0) log.info({ reason, removed }, "waiting agent jobs removed from their queues");
+  const task = await deps.tasks.get(data.issueId);
+  if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
   // An open PR with no agent running still stops: review feedback must not wake the agent again
   // until someone labels the issue again.
   const idle = task.state === "pr-open";
@@ -57,6 +50,35 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
+}
+
+/**
+ * Removes the issue's implement and revise jobs that wait (or are delayed) in their queues; only
+ * one of each can wait per issue (deduplication), so the dedup key finds it. An active job
+ * cannot be removed: the abort reaches it instead. Returns the removed job ids.
+ */
+async function removeWaitingJobs(deps: WorkerDeps, issueId: string): Promise<string[]> {
+  const removed: string[] = [];
+  const queues = [
+    [deps.queues.implement, safeJobId("implement", issueId)],
+    [deps.queues.revise, safeJobId("revise", issueId)],
+  ] as const;
+  for (const [queue, dedupId] of queues) {
+    const jobId = await queue.getDeduplicationJobId(dedupId);
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    if (!job || !["waiting", "delayed", "prioritized"].includes(await job.getState())) continue;
+    // Removing deletes the dedup key with the job; a job that a worker took meanwhile is locked
+    // and stays (the stop marker keeps it from running), and so does its key.
+    const gone = await job.remove().then(
+      () => true,
+      (err: unknown) => {
+        deps.logger.debug({ err, jobId }, "a waiting job started before it could be removed");
+        return false;
+      },
+    );
+    if (gone) removed.push(`${queue.name}/${jobId}`);
+  }
+  return removed;
 }
 
 async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortSignal): Promise<string> {
