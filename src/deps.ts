@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { createAnthropic } from "./agent/anthropic-client.js";
+import { Pricing } from "./agent/pricing.js";
 import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
@@ -149,6 +150,7 @@ function createClients(config: Config, logger: Logger, runner?: AgentRunner): Cl
         maxTokens: config.agent.maxTokens,
         commandEnv: { ...config.childEnv },
         commandTimeoutMs: config.agent.commandTimeoutMs,
+        pricing: new Pricing(config.agent.modelPrices),
       }),
   };
 }

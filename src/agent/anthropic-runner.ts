@@ -2,7 +2,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { addUsage, type Usage, ZERO_USAGE } from "../tasks/task.js";
 import { CacheBreakpoints } from "./cache-breakpoints.js";
 import { commandStop } from "./checks.js";
-import { costOf } from "./pricing.js";
+import { costOf, type Pricing } from "./pricing.js";
 import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals } from "./runner.js";
 import { createBashTool, createEditorTool, type ToolResult } from "./tools/index.js";
 
@@ -17,6 +17,8 @@ export interface AnthropicRunnerOptions {
   commandEnv: Record<string, string>;
   commandTimeoutMs: number;
   maxOutputChars?: number;
+  /** Prices from the config (AGENT_MODEL_PRICES); the built-in table when left out. */
+  pricing?: Pricing;
 }
 
 /** The Messages API tool-use loop with Anthropic's trained client tools (text editor and bash). */
@@ -91,7 +93,7 @@ class AnthropicSession implements AgentSession {
         throw err;
       }
       const turnUsage = usageOf(response.usage);
-      const turnCost = costOf(this.o.model, turnUsage);
+      const turnCost = costOf(this.o.model, turnUsage, this.o.pricing);
       this.turns += 1;
       this.usage = addUsage(this.usage, turnUsage);
       this.cost += turnCost;
