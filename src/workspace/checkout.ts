@@ -23,6 +23,15 @@ export async function listRegistered(git: Git, mirrorPath: string): Promise<List
   return result;
 }
 
+/**
+ * Where commits a job made but could not push are kept (a rejected push, a crash before it): a
+ * ref outside refs/heads and refs/remotes, so neither `worktree add -B` nor `fetch --prune`
+ * orphans them, and the next job on the branch starts from them.
+ */
+export function unpushedRef(branch: string): string {
+  return `refs/agent-workforce/unpushed/${branch}`;
+}
+
 /** The commit a ref points at, or null when it does not exist. */
 export async function resolveCommit(git: Git, cwd: string, ref: string): Promise<string | null> {
   const out = await git.probe(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd });
@@ -72,16 +81,18 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
 }
 
 /**
- * Creates the worktree at p.path on p.branch, starting from the remote branch when it exists
- * (a retry or a revision) and from origin/<baseBranch> otherwise. Call while holding the repo lock.
+ * Creates the worktree at p.path on p.branch, starting from commits an earlier job kept but could
+ * not push, else from the remote branch when it exists (a retry or a revision), else from
+ * origin/<baseBranch>. Call while holding the repo lock.
  */
 export async function checkoutWorktree(
   p: CheckoutParams,
-): Promise<{ startSha: string; resumed: boolean; adminDir: string }> {
+): Promise<{ startSha: string; resumed: boolean; unpushed: boolean; adminDir: string }> {
   await clearLeftovers(p);
+  const kept = await resolveCommit(p.git, p.mirrorPath, unpushedRef(p.branch));
   const remoteBranch = await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.branch}`);
   const startSha =
-    remoteBranch ?? (await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.baseBranch}`));
+    kept ?? remoteBranch ?? (await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.baseBranch}`));
   if (!startSha) {
     throw new Error(
       `Base branch ${p.baseBranch} does not exist on ${p.cloneUrl}: check the repository's default branch or the configured base branch`,
@@ -101,5 +112,6 @@ export async function checkoutWorktree(
   if (dirname(adminDir) !== join(p.mirrorPath, "worktrees")) {
     throw new Error(`git worktree add wrote an unexpected admin directory ${adminDir} for ${p.path}`);
   }
-  return { startSha, resumed: remoteBranch !== null, adminDir };
+  if (kept) p.logger?.info({ branch: p.branch, sha: kept }, "starting from commits an earlier job could not push");
+  return { startSha, resumed: remoteBranch !== null || kept !== null, unpushed: kept !== null, adminDir };
 }

@@ -25,9 +25,11 @@ export interface Worktree {
   readonly resumed: boolean;
   /** commit the worktree started from */
   readonly startSha: string;
+  /** true when it started from commits an earlier job kept but could not push */
+  readonly unpushed: boolean;
   /** The mirror and this worktree's admin directory in it: what git inside the worktree reads. */
   readonly gitPaths: { readonly mirror: string; readonly adminDir: string };
-  /** stages everything and commits as the given identity; null when there is nothing to commit */
+  /** stages everything and commits as the given identity (kept in the mirror until pushed); null when there is nothing to commit */
   commitAll(p: {
     message: string;
     author: { name: string; email: string };

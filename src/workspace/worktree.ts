@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
+import { unpushedRef } from "./checkout.js";
 import { dropNestedRepos, mirrorGit, restoreMirror, restoreWorktree } from "./guard.js";
 import { type Identity, identityArgs, pushBranch } from "./push.js";
 import type { Worktree } from "./types.js";
@@ -16,6 +17,7 @@ export interface WorktreeContext {
   branch: string;
   baseBranch: string;
   resumed: boolean;
+  unpushed: boolean;
   startSha: string;
   logger?: Logger;
   /** runs fn holding the repository lock */
@@ -32,6 +34,7 @@ export class GitWorktree implements Worktree {
   readonly branch: string;
   readonly baseBranch: string;
   readonly resumed: boolean;
+  readonly unpushed: boolean;
   readonly startSha: string;
   readonly gitPaths: { readonly mirror: string; readonly adminDir: string };
   private readonly ctx: WorktreeContext;
@@ -47,6 +50,7 @@ export class GitWorktree implements Worktree {
     this.branch = ctx.branch;
     this.baseBranch = ctx.baseBranch;
     this.resumed = ctx.resumed;
+    this.unpushed = ctx.unpushed;
     this.startSha = ctx.startSha;
     this.gitPaths = { mirror: ctx.mirrorPath, adminDir: ctx.adminDir };
     // Fully qualified so a local branch literally named "origin/<base>" cannot shadow it.
@@ -86,12 +90,15 @@ export class GitWorktree implements Worktree {
       p.signal,
     );
     this.lastAuthor = p.author;
-    return (await this.git(["rev-parse", "HEAD"], p.signal)).trim();
+    const sha = (await this.git(["rev-parse", "HEAD"], p.signal)).trim();
+    // Kept until a push lands: a failed push, a crash or a removed worktree must not lose it.
+    await this.git(["update-ref", unpushedRef(this.branch), sha], p.signal);
+    return sha;
   }
 
   /** Pushes HEAD to the branch, merging (never force-pushing) commits others added to it. */
-  push(p: { token?: string; signal?: AbortSignal }): Promise<{ sha: string; pushed: boolean }> {
-    return pushBranch({
+  async push(p: { token?: string; signal?: AbortSignal }): Promise<{ sha: string; pushed: boolean }> {
+    const result = await pushBranch({
       git: this.g,
       cwd: this.path,
       cloneUrl: this.ctx.cloneUrl,
@@ -102,6 +109,8 @@ export class GitWorktree implements Worktree {
       mergeIdentity: () => this.mergeIdentity(),
       withLock: (fn) => this.ctx.withLock(p.signal, fn),
     });
+    await this.git(["update-ref", "-d", unpushedRef(this.branch)]);
+    return result;
   }
 
   /** The bot identity of the last commitAll, else the committer of HEAD. */

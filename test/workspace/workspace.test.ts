@@ -95,6 +95,31 @@ describe("Workspace", () => {
     expect(await ws.ensureMirror({ repo, cloneUrl })).toBe(mirror());
   });
 
+  it("keeps commits whose push was rejected, and the next job on the branch starts from them and pushes them", async () => {
+    // A pre-receive hook stands in for a protected-file rule or a signed-commit requirement.
+    const hook = join(root, "remote.git", "hooks", "pre-receive");
+    await writeFile(hook, "#!/bin/sh\necho 'refusing to allow a GitHub App to create or update workflow' >&2\nexit 1\n", { mode: 0o755 });
+    const first = await ws.createWorktree(job("job-1"));
+    await writeFile(join(first.path, "work.txt"), "an hour of agent work\n");
+    const sha = await first.commitAll({ message: "WIP: the agent's work", author: BOT });
+    await expect(first.push({})).rejects.toThrow(/refusing to allow/);
+    await first.remove();
+
+    const retry = await ws.createWorktree(job("job-1-retry"));
+    expect(retry.unpushed).toBe(true);
+    expect(retry.startSha).toBe(sha);
+    expect(await readFile(join(retry.path, "work.txt"), "utf8")).toBe("an hour of agent work\n");
+    await rm(hook);
+    expect((await retry.push({})).sha).toBe(sha);
+    expect(await git(root, "--git-dir=remote.git", "rev-parse", "agent/eng-42")).toBe(sha);
+    await retry.remove();
+
+    // Once pushed, nothing is kept: the next job starts from the remote branch as usual.
+    const next = await ws.createWorktree(job("job-2"));
+    expect(next.unpushed).toBe(false);
+    expect(next.startSha).toBe(sha);
+  });
+
   it("checks out agent/eng-42 from main, commits as the bot and pushes", async () => {
     const main = await git(root, "--git-dir=remote.git", "rev-parse", "main");
     const wt = await ws.createWorktree(job("job-1", branchForIssue("ENG-42")));
