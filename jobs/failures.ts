@@ -4,6 +4,7 @@ import { RequestError } from "@octokit/request-error";
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { isSpendLimit } from "../src/agent/anthropic-client.js";
 import { LeaseLostError } from "../src/tasks/locks.js";
+import { TransitionError } from "../src/tasks/task-store.js";
 import type { TaskContext } from "./job-context.js";
 
 /** How a job failure is handled and what humans are told. */
@@ -101,7 +102,14 @@ export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade
     }
     await c.publish(true);
   } catch (reportErr) {
-    c.log.warn({ err: reportErr }, "could not record the failure on the task or Linear");
+    // A refused move means the state machine and this job disagree about where the task is: an
+    // operator must see that the failure went unrecorded, not find it among transient warnings.
+    if (reportErr instanceof TransitionError) {
+      c.log.error(
+        { err: reportErr, failure: failure.message, taskState: c.task().state },
+        `the failure was not recorded on the task (${reportErr.message}): ${failure.message}`,
+      );
+    } else c.log.warn({ err: reportErr }, "could not record the failure on the task or Linear");
   }
   if (failure.retry || err instanceof UnrecoverableError) return err;
   return unrecoverable(failure.message, err);

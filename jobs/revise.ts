@@ -1,4 +1,4 @@
-import type { Job } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import { type FeedbackItem, parseReplies, revisionPrompt, withoutReplies } from "../src/agent/prompts.js";
 import { formatUsd } from "../src/agent/pricing.js";
 import { listReviewComments, postPullRequestComment, replyToReviewComment } from "../src/github/comments.js";
@@ -51,11 +51,35 @@ export function createReviseProcessor(deps: WorkerDeps) {
       // Feedback a failed or interrupted revision took goes back, so the next run still sees it.
       if (claimed) await deps.feedback.release(c.issueId, jobId).catch(() => undefined);
       if (err instanceof InterruptedError) await handOver(c, job, token);
-      throw await recordFailure(c, job, err);
+      const revising = c.task().state === "revising";
+      const thrown = await recordFailure(c, job, err);
+      if (thrown instanceof UnrecoverableError) await showEndInCommitStatus(c, revising);
+      throw thrown;
     } finally {
       c.done();
     }
   };
+}
+
+/**
+ * Shows on the PR head that the revision ended without a result: a failure is shown where reviewers
+ * look, and the pending status a revision sets when it starts must not stay pending after a stop.
+ * Best effort: the failure is already recorded on the task and in Linear.
+ */
+async function showEndInCommitStatus(c: TaskContext, wasRevising: boolean): Promise<void> {
+  const task = c.task();
+  const failed = task.state === "failed";
+  if (!task.repo || !task.prNumber || !(failed || (task.state === "stopped" && wasRevising))) return;
+  const gh = c.deps.clients.github;
+  const where = { owner: task.repo.owner, repo: task.repo.name };
+  try {
+    // Not bound to the job's signal: a stopped job must still be able to say so.
+    const { data: pr } = await gh.rest.pulls.get({ ...where, pull_number: task.prNumber });
+    const what = failed ? "Agent revision failed" : "Agent revision stopped";
+    await setCommitStatus(gh, { ...where, sha: pr.head.sha, state: "error", description: `${what}: ${task.error ?? "see the Linear issue"}`, targetUrl: task.issueUrl });
+  } catch (err) {
+    c.log.warn({ err }, "could not show the end of the revision in the pull request's commit status");
+  }
 }
 
 async function revise(

@@ -98,11 +98,13 @@ export function isActive(state: TaskState): boolean {
 
 // A new attempt (the label added again) may start from any state but merged. A failed task whose
 // PR is open takes review feedback like any other: a failed revision must not end the review loop.
+// A revision can fail before it reaches `revising` (the PR cannot be read, say), so `pr-open` may
+// fail too.
 const ALLOWED: Record<TaskState, TaskState[]> = {
   queued: ["working", "failed", "stopped"],
   working: ["checking", "pr-open", "failed", "stopped", "queued"],
   checking: ["working", "pr-open", "failed", "stopped", "queued"],
-  "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped"],
+  "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped", "failed"],
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
   merged: [],
   closed: ["queued", "working"],
