@@ -33,10 +33,10 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   if (removed.length > 0) log.info({ reason, removed }, "waiting agent jobs removed from their queues");
   const task = await deps.tasks.get(data.issueId);
   if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
-  // An open PR with no agent running still stops: review feedback must not wake the agent again
-  // until someone labels the issue again.
-  const idle = task.state === "pr-open";
-  if (!isActive(task.state) && !idle) return `nothing running (task is ${task.state})`;
+  // An open PR with no agent running still stops (a failed revision leaves the PR open too):
+  // review feedback must not wake the agent again until someone labels the issue again.
+  const idle = task.state === "pr-open" || (task.state === "failed" && task.prNumber !== null);
+  if (!isActive(task.state) && !idle) return removed.length > 0 ? "waiting job removed" : `nothing running (task is ${task.state})`;
   // A job holding the issue lock records the stop itself when its signal fires; otherwise we do.
   if (await deps.limits.issueHolder(data.issueId)) return "running agent signalled to stop";
   const stopped = await deps.tasks.update(data.issueId, () => ({

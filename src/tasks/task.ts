@@ -99,7 +99,7 @@ export function isActive(state: TaskState): boolean {
 // A new attempt (the label added again) may start from any state but merged. A failed task whose
 // PR is open takes review feedback like any other: a failed revision must not end the review loop.
 // A revision can fail before it reaches `revising` (the PR cannot be read, say), so `pr-open` may
-// fail too.
+// fail too; and removing the label stops a failed task's review loop as it stops a `pr-open` one.
 const ALLOWED: Record<TaskState, TaskState[]> = {
   queued: ["working", "failed", "stopped"],
   working: ["checking", "pr-open", "failed", "stopped", "queued"],
@@ -108,7 +108,7 @@ const ALLOWED: Record<TaskState, TaskState[]> = {
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
   merged: [],
   closed: ["queued", "working"],
-  failed: ["queued", "working", "revising", "merged", "closed"],
+  failed: ["queued", "working", "revising", "merged", "closed", "stopped"],
   stopped: ["queued", "working", "merged", "closed"],
 };
 
