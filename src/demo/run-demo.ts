@@ -41,6 +41,9 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
   const remote = await createSampleRepo(dir);
   const github = await startGitHubFake({ token: `ghp_demo${hex()}`, botLogin: "agent-workforce[bot]" });
   github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote, defaultBranch: "main" });
+  // The reviewer is a member with write access: only such people may direct the agent.
+  github.addOrgMember(OWNER, "grace");
+  github.setPermission(OWNER, REPO, "grace", "write");
   const anthropic = await startAnthropicFake({ apiKey: `sk-ant-demo-${hex()}` });
   anthropic.script(Array.from({ length: 500 }, () => demoAgentTurn));
   const linearKey = `lin_api_demo${hex()}`;

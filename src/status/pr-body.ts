@@ -28,7 +28,7 @@ export function renderPrBody(
   if (!task.checks) parts.push("No check command is configured for this repository.");
   else if (task.checks.passed) parts.push(`✅ \`${task.checks.command}\` passed.`);
   else {
-    parts.push(`❌ \`${task.checks.command}\` still fails, so this pull request is a draft.`);
+    parts.push(`❌ \`${task.checks.command}\` still fails, so this pull request is not ready for review.`);
     if (p.checksOutput)
       parts.push(
         "",

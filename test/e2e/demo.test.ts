@@ -9,8 +9,8 @@ describe("offline demo", () => {
     const demo = await runDemo({ base: loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }), say: (l) => lines.push(l), timeoutMs: 60_000 });
     try {
       const text = lines.join("\n");
-      expect(text).toMatch(/opened PR #1/);
-      expect(text).toMatch(/Linear: "In Review"/);
+      expect(text, text).toMatch(/opened PR #1/);
+      expect(text, text).toMatch(/Linear: "In Review"/);
       expect(text).toMatch(/answered in the thread \(1 reply\)/);
       expect(text).toMatch(/DEMO-1 is "Done"/);
       // The dashboard's server is up while the demo runs.

@@ -65,7 +65,7 @@ describe("implement: edges", () => {
     expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
     const [pr] = await pulls(w);
     expect(pr?.draft).toBe(true);
-    expect(pr?.body).toContain("`sh check.sh` still fails, so this pull request is a draft.");
+    expect(pr?.body).toContain("`sh check.sh` still fails, so this pull request is not ready for review.");
     // The failure output went back to the agent once (AGENT_CHECK_ROUNDS=1).
     const fed = w.anthropic.requests.filter((r) =>
       JSON.stringify(r.body.messages.at(-1)).includes("checks failed"),

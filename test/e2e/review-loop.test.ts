@@ -13,6 +13,7 @@ afterEach(async () => {
 });
 
 async function implemented(w: World) {
+  w.github.setPermission(OWNER, REPO, REVIEWER.login, "write");
   const issue = w.newIssue();
   w.anthropic.script([edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }), say(FIRST_REPORT)]);
   const res = await w.labelIssue(issue);
