@@ -102,17 +102,21 @@ export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade
     }
     await c.publish(true);
   } catch (reportErr) {
-    // A refused move means the state machine and this job disagree about where the task is: an
-    // operator must see that the failure went unrecorded, not find it among transient warnings.
-    if (reportErr instanceof TransitionError) {
-      c.log.error(
-        { err: reportErr, failure: failure.message, taskState: c.task().state },
-        `the failure was not recorded on the task (${reportErr.message}): ${failure.message}`,
-      );
-    } else c.log.warn({ err: reportErr }, "could not record the failure on the task or Linear");
+    logUnrecorded(c, reportErr, `the failure (${failure.message})`);
   }
   if (failure.retry || err instanceof UnrecoverableError) return err;
   return unrecoverable(failure.message, err);
+}
+
+/**
+ * Logs that `what` could not be written to the task or Linear. A refused state move is an error:
+ * the state machine and the job disagree about where the task is, and an operator must see that
+ * the task does not show what happened, not find it among transient warnings.
+ */
+export function logUnrecorded(c: Pick<TaskContext, "log" | "task">, err: unknown, what: string): void {
+  if (err instanceof TransitionError) {
+    c.log.error({ err, taskState: c.task().state }, `${what} was not recorded on the task: ${err.message}`);
+  } else c.log.warn({ err }, `could not record ${what} on the task or Linear`);
 }
 
 /** An UnrecoverableError carrying its cause. */

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, WaitingError } from "bullmq";
 import type { Deps } from "../src/deps.js";
 import type { Lease, LeaseLostError } from "../src/tasks/locks.js";
+import { logUnrecorded } from "./failures.js";
 import type { TaskContext } from "./job-context.js";
 
 /** How long a job that must wait sleeps before it looks again. */
@@ -87,8 +88,8 @@ export async function holdLocalSlot(deps: Deps, p: { job: Job; token: string | u
  */
 export async function handOver(c: TaskContext, job: Job, token: string | undefined): Promise<never> {
   const state = c.task().state === "revising" ? "pr-open" : "queued";
-  await c.save({ state, step: "interrupted by a worker shutdown; another worker resumes it" }).catch(() => undefined);
-  await c.publish(true).catch(() => undefined);
+  await c.save({ state, step: "interrupted by a worker shutdown; another worker resumes it" }).catch((err: unknown) => logUnrecorded(c, err, "the hand-over"));
+  await c.publish(true).catch((err: unknown) => logUnrecorded(c, err, "the hand-over"));
   await job.moveToWait(token);
   throw new WaitingError();
 }
