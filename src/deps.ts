@@ -38,6 +38,11 @@ export interface Deps {
   readonly logger: Logger;
   /** Fail-fast connection for request paths and queue producers. */
   readonly redis: Redis;
+  /**
+   * Patient connection (rides out a blip, bounded) under `tasks`, `spend` and `feedback` in a
+   * process that runs workers, so a run's writes survive it; `redis` itself in any other process.
+   */
+  readonly workerRedis: Redis;
   readonly queues: Queues;
   readonly tasks: TaskStore;
   readonly feedback: FeedbackStore;
@@ -87,14 +92,18 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     throw err;
   }
   const cancellation = new Cancellation(redis, () => createRedis(config.redisUrl, "worker"), config.redisPrefix, logger);
+  const workerRedis = runsAgents ? createRedis(config.redisUrl, "patient") : redis;
+  // The fail-fast connection already reports the same outage.
+  if (workerRedis !== redis) workerRedis.on("error", () => undefined);
   return {
     config,
     logger,
     redis,
+    workerRedis,
     queues,
-    tasks: new TaskStore(redis, config.redisPrefix),
-    feedback: new FeedbackStore(redis, config.redisPrefix),
-    spend: new SpendLedger(redis, config.redisPrefix),
+    tasks: new TaskStore(workerRedis, config.redisPrefix),
+    feedback: new FeedbackStore(workerRedis, config.redisPrefix),
+    spend: new SpendLedger(workerRedis, config.redisPrefix),
     progressEdits: new EditBudget(20),
     limits: new Limits(redis, config.redisPrefix),
     agentSlots: new LocalSlots(config.agent.concurrency),
@@ -108,6 +117,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
       await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
       await sandbox.close();
+      if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();
     },
   };

@@ -1,20 +1,35 @@
 import { Redis, type RedisOptions } from "ioredis";
 
 /**
- * Opens a Redis connection for one purpose. Workers block on Redis and must never give up
- * (`maxRetriesPerRequest: null`, as BullMQ requires); a producer serving HTTP requests must fail
- * fast instead of queueing commands while Redis is away, so a webhook gets a quick 503.
+ * How long a command on a "patient" connection may wait for Redis, queued while it reconnects or
+ * sent and unanswered. Long enough for a restart, a failover or a latency spike; shorter than the
+ * least an issue lease has left when Redis goes away (60 s TTL renewed every 20 s: 40 s), so a
+ * job stuck on a write fails and is retried by BullMQ before its lease could pass to another
+ * worker, instead of hanging on past it (the lease would stop the run at its expiry anyway).
  */
-export function createRedis(url: string, purpose: "worker" | "producer", extra: RedisOptions = {}): Redis {
-  const base: RedisOptions =
-    purpose === "worker"
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : {
-          maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
-          commandTimeout: 900,
-          connectTimeout: 2_000,
-        };
+export const PATIENT_COMMAND_TIMEOUT_MS = 30_000;
+
+/** What a connection is for, which decides how it behaves while Redis is away. */
+export type RedisPurpose = "worker" | "producer" | "patient";
+
+const PURPOSES: Record<RedisPurpose, RedisOptions> = {
+  // BullMQ's blocking connections and subscribers: never give up (BullMQ requires it), no
+  // command timeout (blocking commands wait on purpose).
+  worker: { maxRetriesPerRequest: null, enableReadyCheck: true },
+  // A request path: commands fail at once while Redis is away, so a webhook gets a quick 503.
+  producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 900, connectTimeout: 2_000 },
+  // Workers' own writes (task records, spend, turns) in the middle of a run: queued through a
+  // reconnect and waited for through a stall, bounded by one command timeout from when they were
+  // issued, whichever way Redis is away.
+  patient: { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: PATIENT_COMMAND_TIMEOUT_MS },
+};
+
+/**
+ * Opens a Redis connection for one purpose: "worker" for BullMQ workers and subscribers,
+ * "producer" for request paths, "patient" for writes a running job must not lose to a blip.
+ */
+export function createRedis(url: string, purpose: RedisPurpose, extra: RedisOptions = {}): Redis {
+  const base = PURPOSES[purpose];
   return new Redis(url, {
     ...base,
     // Reconnect quickly but never stop trying: a Redis restart must not need a process restart.
