@@ -1,43 +1,26 @@
 import type { Job } from "bullmq";
 import type { Task } from "../src/tasks/task.js";
 import { isActive } from "../src/tasks/task.js";
+import type { TaskStore } from "../src/tasks/task-store.js";
 import { planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { ReconcileJobData } from "./queues.js";
+import { type LabelledIssue, labelledWithoutTask } from "./reconcile-labelled.js";
+import { findMissedCloses, type WatchedRepo, watchedRepos } from "./reconcile-pulls.js";
 
 /** What one sweep repaired, for logs, tests and the chaos figures. */
 export interface ReconcileReport {
   labelledWithoutTask: string[];
+  /** Labelled without a task since before the install, left alone (RECONCILE_ADOPT_EXISTING=false). */
+  notAdopted: string[];
   missedPrCloses: string[];
   stuckTasks: string[];
   /** What could not be checked this time (a repository gone, Linear down); the next sweep tries again. */
   errors: string[];
 }
 
-const LABELLED_ISSUES = /* GraphQL */ `
-  query AgentLabelledIssues($label: String!, $after: String) {
-    issues(
-      first: 100
-      after: $after
-      filter: { labels: { name: { eqIgnoreCase: $label } }, state: { type: { nin: ["completed", "canceled"] } } }
-    ) {
-      nodes { id identifier title url updatedAt team { id key } project { name } labels { nodes { name } } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-`;
-
-interface LabelledIssue {
-  id: string;
-  identifier: string;
-  title: string;
-  url: string;
-  updatedAt: string;
-  team: { id: string; key: string };
-  project: { name: string } | null;
-  labels: { nodes: Array<{ name: string }> };
-}
+type Source = { delivery: string; receivedAt: string };
 
 /**
  * Processor of the periodic reconcile job. GitHub never redelivers a failed webhook by itself and
@@ -47,9 +30,8 @@ interface LabelledIssue {
 export function createReconcileProcessor(deps: WorkerDeps) {
   return async (job: Job<ReconcileJobData>, _token?: string, signal?: AbortSignal): Promise<ReconcileReport> => {
     const log = deps.logger.child({ jobId: job.id, queue: job.queueName });
-    const report: ReconcileReport = { labelledWithoutTask: [], missedPrCloses: [], stuckTasks: [], errors: [] };
-    const now = new Date().toISOString();
-    const ctx = { delivery: `reconcile-${job.id}`, receivedAt: now };
+    const report: ReconcileReport = { labelledWithoutTask: [], notAdopted: [], missedPrCloses: [], stuckTasks: [], errors: [] };
+    const source: Source = { delivery: `reconcile-${job.id}`, receivedAt: new Date().toISOString() };
     // One broken item (a deleted repository, a token that lost access) must not stop the sweep:
     // it is the only backstop for missed webhooks, so it reports the item and repairs the rest.
     const attempt = async (what: string, step: () => Promise<void>) => {
@@ -62,57 +44,23 @@ export function createReconcileProcessor(deps: WorkerDeps) {
       }
     };
 
-    let labelled: LabelledIssue[] = [];
-    await attempt("Linear issues with the agent label", async () => {
-      labelled = await labelledIssues(deps, signal);
-    });
-    for (const issue of labelled) {
-      if (await deps.tasks.get(issue.id)) continue;
-      await enqueue(deps, {
-        kind: "implement",
-        data: {
-          kind: "implement",
-          issueId: issue.id,
-          identifier: issue.identifier,
-          title: issue.title,
-          teamId: issue.team.id,
-          teamKey: issue.team.key,
-          projectName: issue.project?.name ?? null,
-          labelNames: issue.labels.nodes.map((l) => l.name),
-          url: issue.url,
-          eventAt: issue.updatedAt,
-          source: { ...ctx, actor: null },
-        },
+    await attempt("Linear issues with the agent label", () => repairLabelled(deps, report, source, signal));
+    const tasks = await everyTask(deps.tasks);
+    for (const watched of watchedRepos(tasks).values()) {
+      await attempt(describe(watched), async () => {
+        const p = { github: deps.clients.github, redis: deps.redis, prefix: deps.config.redisPrefix, watched, signal };
+        for (const missed of await findMissedCloses(p)) {
+          await enqueue(deps, { kind: "pr-closed", data: { ...missed.data, source } });
+          report.missedPrCloses.push(missed.task.identifier);
+        }
       });
-      report.labelledWithoutTask.push(issue.identifier);
     }
-
-    for (const task of await deps.tasks.list(1000)) {
-      if ((task.state === "pr-open" || task.state === "revising") && task.repo && task.prNumber) {
-        await attempt(`${task.identifier} (${task.repo.owner}/${task.repo.name}#${task.prNumber})`, async () => {
-          if (await repairMissedClose(deps, task, ctx, signal)) report.missedPrCloses.push(task.identifier);
-        });
-      } else if (isActive(task.state) && (await isStuck(deps, task))) {
-        await enqueue(deps, {
-          kind: "implement",
-          data: {
-            kind: "implement",
-            issueId: task.issueId,
-            identifier: task.identifier,
-            title: task.title,
-            teamId: task.teamId,
-            teamKey: null,
-            projectName: null,
-            labelNames: [],
-            url: task.issueUrl,
-            // One repair per stuck attempt: the id derives from when that attempt started.
-            eventAt: task.startedAt ?? task.updatedAt,
-            source: { ...ctx, actor: null },
-          },
-          jobIdSuffix: "repair",
-        });
-        report.stuckTasks.push(task.identifier);
-      }
+    // A revising task is watched through its PR above, and its repair would be a revision, not an
+    // implement job.
+    for (const task of tasks) {
+      if (!isActive(task.state) || task.state === "revising" || !(await isStuck(deps, task))) continue;
+      await enqueue(deps, { ...implementIntent(task, source), jobIdSuffix: "repair" });
+      report.stuckTasks.push(task.identifier);
     }
     if (report.labelledWithoutTask.length + report.missedPrCloses.length + report.stuckTasks.length + report.errors.length > 0) {
       log.info(report, "reconciler repaired missed events");
@@ -121,51 +69,77 @@ export function createReconcileProcessor(deps: WorkerDeps) {
   };
 }
 
-async function labelledIssues(deps: WorkerDeps, signal?: AbortSignal): Promise<LabelledIssue[]> {
-  const linear = deps.clients.linear(signal);
-  const out: LabelledIssue[] = [];
-  let after: string | null = null;
-  for (let page = 0; page < 20; page++) {
-    const res: { data?: { issues: { nodes: LabelledIssue[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
-      await linear.client.rawRequest(LABELLED_ISSUES, { label: deps.config.agentLabel, after });
-    const issues = res.data?.issues;
-    if (!issues) break;
-    out.push(...issues.nodes);
-    if (!issues.pageInfo.hasNextPage) break;
-    after = issues.pageInfo.endCursor;
+async function repairLabelled(deps: WorkerDeps, report: ReconcileReport, source: Source, signal?: AbortSignal): Promise<void> {
+  const orphans = await labelledWithoutTask({
+    linear: deps.clients.linear(signal),
+    redis: deps.redis,
+    prefix: deps.config.redisPrefix,
+    tasks: deps.tasks,
+    label: deps.config.agentLabel,
+    adoptExisting: deps.config.jobs.reconcileAdoptExisting,
+  });
+  for (const issue of orphans.start) {
+    await enqueue(deps, { kind: "implement", data: labelledIntentData(issue, source) });
+    report.labelledWithoutTask.push(issue.identifier);
   }
-  return out;
+  report.notAdopted = orphans.notAdopted.map((i) => i.identifier);
+  if (orphans.firstSweep && orphans.notAdopted.length > 0) {
+    deps.logger.info(
+      { issues: report.notAdopted },
+      "first sweep: these issues carried the agent label before agent-workforce was installed and are left alone; " +
+        "re-add the label to start one, or set RECONCILE_ADOPT_EXISTING=true to start them all",
+    );
+  }
 }
 
-async function repairMissedClose(
-  deps: WorkerDeps,
-  task: Task,
-  ctx: { delivery: string; receivedAt: string },
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const repo = task.repo as { owner: string; name: string };
-  const { data: pr } = await deps.clients.github.rest.pulls.get({
-    owner: repo.owner,
-    repo: repo.name,
-    pull_number: task.prNumber as number,
-    request: { signal },
-  });
-  if (pr.state !== "closed") return false;
-  await enqueue(deps, {
-    kind: "pr-closed",
+// Names a repository and a few of its watched PRs for the operator; a busy one has hundreds.
+function describe({ repo, prs }: WatchedRepo): string {
+  const named = [...prs].slice(0, 5).map(([n, t]) => `${t.identifier} #${n}`);
+  const more = prs.size > named.length ? ` and ${prs.size - named.length} more` : "";
+  return `${repo.owner}/${repo.name} (${named.join(", ")}${more})`;
+}
+
+// TaskStore.list reads the most recently updated tasks up to a limit and has no paging, so the
+// limit is lifted: a sweep that stopped at a fixed count would never see the oldest tasks, which
+// are the likeliest to have missed an event.
+async function everyTask(tasks: TaskStore): Promise<Task[]> {
+  return tasks.list(Number.MAX_SAFE_INTEGER);
+}
+
+function labelledIntentData(issue: LabelledIssue, source: Source) {
+  return {
+    kind: "implement" as const,
+    issueId: issue.id,
+    identifier: issue.identifier,
+    title: issue.title,
+    teamId: issue.team.id,
+    teamKey: issue.team.key,
+    projectName: issue.project?.name ?? null,
+    labelNames: issue.labels.nodes.map((l) => l.name),
+    url: issue.url,
+    eventAt: issue.updatedAt,
+    source: { ...source, actor: null },
+  };
+}
+
+function implementIntent(task: Task, source: Source): Intent {
+  return {
+    kind: "implement",
     data: {
-      kind: "pr-closed",
-      repo,
-      prNumber: pr.number,
-      merged: Boolean(pr.merged_at),
-      headRef: pr.head.ref,
-      htmlUrl: pr.html_url,
-      closedAt: pr.closed_at ?? ctx.receivedAt,
-      closedBy: pr.merged_by?.login ?? null,
-      source: ctx,
+      kind: "implement",
+      issueId: task.issueId,
+      identifier: task.identifier,
+      title: task.title,
+      teamId: task.teamId,
+      teamKey: null,
+      projectName: null,
+      labelNames: [],
+      url: task.issueUrl,
+      // One repair per stuck attempt: the id derives from when that attempt started.
+      eventAt: task.startedAt ?? task.updatedAt,
+      source: { ...source, actor: null },
     },
-  });
-  return true;
+  };
 }
 
 // A task that claims an agent is queued or working, while no job for it exists or runs and no

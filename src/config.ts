@@ -171,6 +171,13 @@ const schema = z.object({
     .default("@agent"),
   REVISION_DEBOUNCE_MS: z.coerce.number().int().min(0).default(5000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  RECONCILE_ADOPT_EXISTING: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default("false")
+    .pipe(z.enum(["true", "false"], { error: (i) => `must be true or false, not ${JSON.stringify(i.input)}` }))
+    .transform((v) => v === "true"),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(120_000),
   JOB_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   AGENT_GIT_NAME: z.string().trim().min(1).default("agent-workforce[bot]"),
@@ -245,6 +252,11 @@ export interface Config {
   readonly jobs: {
     /** How often the reconciler looks for missed events and stuck tasks; 0 turns it off. */
     readonly reconcileIntervalMs: number;
+    /**
+     * Whether the reconciler starts issues that carried the agent label before its first sweep
+     * (the install); by default only issues labelled since then are repaired.
+     */
+    readonly reconcileAdoptExisting: boolean;
     /** Lock of an agent job; a worker that dies loses it after this long and another resumes. */
     readonly lockMs: number;
     /** How often workers look for jobs whose worker died (BullMQ stall detection). */
@@ -351,6 +363,7 @@ function toConfig(e: Env): Config {
     childEnv: { PATH: e.PATH, LANG: e.LANG },
     jobs: {
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      reconcileAdoptExisting: e.RECONCILE_ADOPT_EXISTING,
       lockMs: e.JOB_LOCK_MS,
       stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
     },
