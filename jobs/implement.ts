@@ -16,7 +16,9 @@ import { branchForIssue } from "../src/workspace/index.js";
 import { checkpointOf, InterruptedError, runAgentPass } from "./agent-pass.js";
 import { isLinearRefusal, recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
+import { holdAgentGates } from "./gates.js";
+import { holdIssue } from "./leases.js";
+import { handOver } from "./waiting.js";
 import type { ImplementJobData } from "./queues.js";
 
 export type { WorkerDeps } from "./job-context.js";

@@ -10,7 +10,9 @@ import { usageLine } from "../src/status/format.js";
 import { checkpointOf, InterruptedError, runAgentPass } from "./agent-pass.js";
 import { recordFailure, unrecoverable } from "./failures.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { handOver, holdAgentGates, holdIssue } from "./job-guard.js";
+import { holdAgentGates } from "./gates.js";
+import { holdIssue } from "./leases.js";
+import { handOver } from "./waiting.js";
 import type { Landed } from "../src/tasks/task.js";
 import type { FeedbackJobData, ReviseJobData } from "./queues.js";
 

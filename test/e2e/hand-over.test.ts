@@ -1,6 +1,6 @@
 import { type Job, WaitingError, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { handOver } from "../../jobs/job-guard.js";
+import { handOver } from "../../jobs/waiting.js";
 import { taskContext, type WorkerDeps } from "../../jobs/job-context.js";
 import { QUEUE } from "../../jobs/queues.js";
 import { createRedis } from "../../src/redis.js";

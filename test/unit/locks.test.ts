@@ -36,7 +36,7 @@ function held(lease: Lease | null): Lease {
   return lease;
 }
 
-/** Records the abort a lost lease causes, as job-guard wires it to the job's controller. */
+/** Records the abort a lost lease causes, as jobs/leases.ts wires it to the job's controller. */
 function watcher() {
   const ctrl = new AbortController();
   return { ctrl, onLost: (err: LeaseLostError) => ctrl.abort(err) };
