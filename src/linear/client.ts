@@ -1,12 +1,67 @@
-import { LinearClient, RatelimitedLinearError } from "@linear/sdk";
+import {
+  type LinearClient,
+  type LinearClientParsedOptions,
+  LinearGraphQLClient,
+  type LinearRawResponse,
+  LinearSdk,
+  parseLinearError,
+  RatelimitedLinearError,
+} from "@linear/sdk";
 
 /** How often a rate-limited Linear request is tried again before the error reaches the job. */
 const MAX_RETRIES = 4;
 const MAX_WAIT_MS = 60_000;
 
+type Headers = RequestInit["headers"];
+type Vars = Record<string, unknown>;
+
 /**
- * A LinearClient bound to one job's AbortSignal (the SDK passes extra options to every fetch),
- * whose requests back off and retry when Linear answers RATELIMITED (HTTP 400, not 429).
+ * The SDK's GraphQL client, whose requests back off and retry when Linear answers RATELIMITED
+ * (HTTP 400 with the code in the body, not 429). Both the SDK's model queries and raw queries
+ * (`client.rawRequest`) go through it.
+ */
+class BackoffGraphQLClient extends LinearGraphQLClient {
+  constructor(
+    url: string,
+    options: RequestInit,
+    private readonly baseDelayMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    super(url, options);
+  }
+
+  override request<Data, V extends Vars>(document: string, variables?: V, headers?: Headers): Promise<Data> {
+    return withBackoff(() => super.request<Data, V>(document, variables, headers), this.baseDelayMs, this.signal);
+  }
+
+  override rawRequest<Data, V extends Vars>(query: string, variables?: V, headers?: Headers): Promise<LinearRawResponse<Data>> {
+    return withBackoff(() => super.rawRequest<Data, V>(query, variables, headers), this.baseDelayMs, this.signal);
+  }
+}
+
+/**
+ * A LinearClient built the way the SDK documents for a custom GraphQL client: LinearSdk with a
+ * request function that parses errors as LinearClient does.
+ */
+class BackoffLinearClient extends LinearSdk {
+  readonly options: LinearClientParsedOptions;
+  readonly client: LinearGraphQLClient;
+
+  constructor(options: LinearClientParsedOptions, baseDelayMs: number) {
+    const client = new BackoffGraphQLClient(options.apiUrl, options, baseDelayMs, options.signal ?? undefined);
+    super(<R, V extends Vars>(doc: string, variables?: V) =>
+      client.request<R, V>(doc, variables).catch((err: unknown) => {
+        throw parseLinearError(err as Parameters<typeof parseLinearError>[0]);
+      }),
+    );
+    this.options = options;
+    this.client = client;
+  }
+}
+
+/**
+ * A LinearClient bound to one job's AbortSignal (passed to every fetch), whose requests back off
+ * and retry when Linear answers RATELIMITED.
  */
 export function createLinearClient(p: {
   apiKey: string;
@@ -14,15 +69,12 @@ export function createLinearClient(p: {
   signal?: AbortSignal;
   baseDelayMs?: number;
 }): LinearClient {
-  const client = new LinearClient({ apiKey: p.apiKey, apiUrl: p.apiUrl, ...(p.signal ? { signal: p.signal } : {}) });
-  const gql = client.client;
-  const base = p.baseDelayMs ?? 1_000;
-  const request = gql.request.bind(gql);
-  const rawRequest = gql.rawRequest.bind(gql);
-  gql.request = ((...args: Parameters<typeof request>) => withBackoff(() => request(...args), base, p.signal)) as typeof gql.request;
-  gql.rawRequest = ((...args: Parameters<typeof rawRequest>) =>
-    withBackoff(() => rawRequest(...args), base, p.signal)) as typeof gql.rawRequest;
-  return client;
+  const options: LinearClientParsedOptions = {
+    apiUrl: p.apiUrl,
+    headers: { Authorization: p.apiKey, "User-Agent": "agent-workforce" },
+    ...(p.signal ? { signal: p.signal } : {}),
+  };
+  return new BackoffLinearClient(options, p.baseDelayMs ?? 1_000);
 }
 
 async function withBackoff<T>(call: () => Promise<T>, baseMs: number, signal?: AbortSignal): Promise<T> {
@@ -30,8 +82,11 @@ async function withBackoff<T>(call: () => Promise<T>, baseMs: number, signal?: A
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof RatelimitedLinearError) || attempt >= MAX_RETRIES || signal?.aborted) throw err;
-      await sleep(waitFor(err, attempt, baseMs), signal);
+      // Model queries throw the raw GraphQL error (the request function parses it), raw queries
+      // a parsed one; parseLinearError classifies both alike.
+      const parsed = parseLinearError(err as Parameters<typeof parseLinearError>[0]);
+      if (!(parsed instanceof RatelimitedLinearError) || attempt >= MAX_RETRIES || signal?.aborted) throw err;
+      await sleep(waitFor(parsed, attempt, baseMs), signal);
     }
   }
 }
@@ -52,14 +107,15 @@ function waitFor(err: RatelimitedLinearError, attempt: number, baseMs: number): 
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    // A job's signal lives as long as the job: do not leave a listener behind per wait.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
