@@ -4,11 +4,13 @@ import { readConventions } from "../src/agent/conventions.js";
 import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
 import { recordTurn } from "../src/metrics/cluster-counters.js";
-import { throttle } from "../src/status/publish.js";
-import { addUsage, type Landed, type Usage } from "../src/tasks/task.js";
-import type { Worktree } from "../src/workspace/index.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
+import type { Jail } from "../src/sandbox/sandbox.js";
+import { throttle } from "../src/status/publish.js";
+import { addUsage, type Landed, type TaskState, type Usage } from "../src/tasks/task.js";
+import type { Worktree } from "../src/workspace/index.js";
 import type { TaskContext } from "./job-context.js";
+import { keepWork } from "./keep-work.js";
 
 /** Seconds between progress-comment edits while an agent works: status stays live, API calls few. */
 const PROGRESS_INTERVAL_MS = 15_000;
@@ -22,53 +24,68 @@ export interface PassResult {
   gated: GatedOutcome;
   /** Sha now on the remote branch, or null when the branch holds nothing ahead of its base. */
   pushedSha: string | null;
+  /** The commit holding the work when its push was refused (kept on the worker), with why. */
+  unpushed: { sha: string; error: Error } | null;
   /** Whether this pass committed anything. */
   committed: boolean;
   /** Turns, tokens and cost of this pass alone. */
   pass: { turns: number; usage: Usage; costUsd: number };
 }
 
+/** What one pass runs: where, from which branch, and how it starts and commits. */
+export interface PassSpec {
+  repo: RepoSettings;
+  cloneUrl: string;
+  branch: string;
+  baseBranch: string;
+  key: string;
+  firstMessage: (worktree: Worktree) => Promise<string>;
+  commitMessage: string;
+}
+
+/** How the agent's run ended: its outcome, or the error that ended it early. */
+export type RunEnd = { gated: GatedOutcome; failure: null } | { gated: GatedOutcome | null; failure: unknown };
+
 /**
- * One agent pass in a fresh worktree of the issue's branch: run the agent with the quality
- * gate, commit as the bot, push (never force). Task totals accumulate across passes. The
- * worktree and the job's HOME are removed when the pass ends, also on failure.
+ * One agent pass in a fresh worktree of the issue's branch: run the agent with the quality gate,
+ * then — on every exit path but a stop — commit what exists and push it (never force), so no
+ * failure throws work away (see keep-work). The worktree and the job's HOME are removed when the
+ * pass ends; commits that could not be pushed stay in the mirror for the next run.
  */
-export async function runAgentPass(
-  c: TaskContext,
-  p: {
-    repo: RepoSettings;
-    cloneUrl: string;
-    branch: string;
-    baseBranch: string;
-    key: string;
-    firstMessage: (worktree: Worktree) => Promise<string>;
-    commitMessage: string;
-  },
-): Promise<PassResult> {
+export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassResult> {
+  const { deps, signal } = c;
+  const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal });
+  const home = path.join(deps.config.dataDir, "homes", p.key.replace(/[^A-Za-z0-9._-]/g, "_"));
+  try {
+    const tmp = path.join(home, ".tmp");
+    await mkdir(tmp, { recursive: true });
+    const env = { ...deps.config.childEnv, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
+    // Every command of this job (the agent's shell and the checks) runs in this one jail.
+    const jail = deps.sandbox.jail({ worktree: worktree.path, home, tmp, git: worktree.gitPaths }, env);
+    const before = c.task();
+    const run = await runAgent(c, p, worktree, jail);
+    const pass = totalsSince(before, c.task());
+    return await keepWork(c, { worktree, run, pass, branch: p.branch, commitMessage: p.commitMessage });
+  } finally {
+    await worktree.remove();
+    await rm(home, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Runs the agent and the checks; an error is returned with whatever outcome there was, not thrown. */
+async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: Jail): Promise<RunEnd> {
   const { deps, signal, log } = c;
   const { config } = deps;
-  const worktree = await deps.workspace.createWorktree({
-    repo: p.repo,
-    cloneUrl: p.cloneUrl,
-    token: config.github.token,
-    key: p.key,
-    branch: p.branch,
-    baseBranch: p.baseBranch,
-    signal,
-  });
-  const home = path.join(config.dataDir, "homes", p.key.replace(/[^A-Za-z0-9._-]/g, "_"));
-  const tmp = path.join(home, ".tmp");
-  await mkdir(tmp, { recursive: true });
-  const env = { ...config.childEnv, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
-  // Every command of this job (the agent's shell and the checks) runs in this one jail.
-  const jail = deps.sandbox.jail({ worktree: worktree.path, home, tmp, git: worktree.gitPaths }, env);
   const before = c.task();
   const base = { turns: before.turns, usage: before.usage, costUsd: before.costUsd };
+  const agentState: TaskState = before.state === "revising" ? "revising" : "working";
   const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
   // AGENT_BUDGET_USD is per job: a retry or a hand-over to another worker gets what is left of it,
   // not a fresh budget (p.key is the job's id).
   const spent = await deps.spend.job(p.key);
   if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
+  // Checks of an earlier attempt say nothing about this one.
+  await c.save({ checks: null });
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
     system: systemPrompt({
@@ -77,7 +94,6 @@ export async function runAgentPass(
       checkCommand: p.repo.checkCommand,
       conventions: await readConventions(worktree.path),
     }),
-    env,
     jail,
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
     signal,
@@ -96,7 +112,7 @@ export async function runAgentPass(
       progress.poke();
     },
   });
-
+  let end: RunEnd;
   try {
     const gated = await runWithChecks({
       session,
@@ -104,65 +120,52 @@ export async function runAgentPass(
       checkCommand: p.repo.checkCommand,
       rounds: config.agent.checkRounds,
       cwd: worktree.path,
-      env,
+      env: {},
       checkTimeoutMs: config.agent.checkTimeoutMs,
       signal,
       drain: deps.draining.signal,
       jail,
       onChecks: async (phase, result) => {
-        if (phase === "start") await c.save({ step: `running \`${p.repo.checkCommand}\`` });
+        if (phase === "start") await c.save({ state: "checking", step: `running \`${p.repo.checkCommand}\`` });
         else if (result) {
           const summary = result.passed ? "passed" : result.timedOut ? "timed out" : `failed (exit ${result.exitCode})`;
-          await c.save({ step: null, checks: { command: result.command, passed: result.passed, summary } });
+          await c.save({ state: agentState, step: null, checks: { command: result.command, passed: result.passed, summary } });
         }
         await c.publish();
       },
     });
+    end = { gated, failure: null };
+  } catch (err) {
+    end = { gated: null, failure: err };
+  } finally {
     // End the agent's shell (and whatever it left running in the background) before the worker
     // runs git with the token here: nothing of the agent's may still act during commit and push.
     await session.close();
-    await progress.flush();
-    if (gated.outcome.stop === "aborted" || signal.aborted) throw new Error("the run was stopped");
-    const interrupted = gated.outcome.stop === "interrupted";
-    const s = session.totals();
-    await c.save({ turns: base.turns + s.turns, usage: addUsage(base.usage, s.usage), costUsd: base.costUsd + s.costUsd });
-
-    const sha = await worktree.commitAll({
-      message: interrupted ? `WIP: ${p.commitMessage.split("\n")[0]} (interrupted by a worker shutdown)` : p.commitMessage,
-      author: { name: config.agent.gitName, email: config.agent.gitEmail },
-      signal,
-    });
-    const ahead = (await worktree.commitsAhead()).length;
-    let pushedSha: string | null = null;
-    // A branch with nothing ahead of its base would make an empty PR: leave it to the caller.
-    if (ahead > 0) {
-      if (signal.aborted) throw new Error("the run was stopped");
-      await c.save({ step: "pushing the branch" });
-      pushedSha = (await worktree.push({ token: config.github.token, signal })).sha;
-      log.info({ sha: pushedSha }, "branch pushed");
-    }
-    if (interrupted) {
-      await c.save({
-        handoff: [
-          "Interrupted by a worker shutdown; the work so far is committed on the branch.",
-          gated.outcome.finalText && `Last words before the interruption:\n${gated.outcome.finalText}`,
-        ]
-          .filter(Boolean)
-          .join("\n\n"),
-      });
-      throw new InterruptedError(`interrupted by a worker shutdown after ${s.turns} turns; the work so far is pushed`);
-    }
-    return { gated, pushedSha, committed: sha !== null, pass: s };
-  } finally {
-    await session.close();
-    await worktree.remove();
-    await rm(home, { recursive: true, force: true }).catch(() => undefined);
   }
+  await progress.flush().catch((err: unknown) => log.warn({ err }, "could not publish the last progress"));
+  const s = session.totals();
+  // A run that ended inside a check still shows "checking"; anything else (a stop) stays as it is.
+  const state = c.task().state === "checking" ? { state: agentState } : {};
+  await c.save({ ...state, turns: base.turns + s.turns, usage: addUsage(base.usage, s.usage), costUsd: base.costUsd + s.costUsd });
+  return end;
+}
+
+function totalsSince(before: { turns: number; usage: Usage; costUsd: number }, after: { turns: number; usage: Usage; costUsd: number }) {
+  return {
+    turns: after.turns - before.turns,
+    usage: {
+      input: after.usage.input - before.usage.input,
+      output: after.usage.output - before.usage.output,
+      cacheWrite: after.usage.cacheWrite - before.usage.cacheWrite,
+      cacheRead: after.usage.cacheRead - before.usage.cacheRead,
+    },
+    costUsd: after.costUsd - before.costUsd,
+  };
 }
 
 /**
- * The checkpoint a pass leaves on the task once its work is on the remote (`sha`): a retry of the
- * same job resumes from it instead of running the agent again (see Task.landed).
+ * The checkpoint a pass leaves on the task once its work is committed (`sha`): a retry of the
+ * same job, or the next one, resumes from it instead of running the agent again (see Task.landed).
  */
 export function checkpointOf(jobId: string, result: PassResult, sha: string): Landed {
   const { gated } = result;
@@ -172,6 +175,7 @@ export function checkpointOf(jobId: string, result: PassResult, sha: string): La
     sha,
     summary: gated.outcome.finalText,
     limitNote: gated.limitNote,
+    ...(result.unpushed ? { pushed: false } : {}),
     checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
   };
 }

@@ -1,185 +1,107 @@
 import type { Job } from "bullmq";
-import type { Lease } from "../src/tasks/locks.js";
-import type { Landed } from "../src/tasks/task.js";
-import type { RepoSettings } from "../src/routing/routing-config.js";
 import { issuePrompt } from "../src/agent/prompts.js";
-import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
 import { getRepository } from "../src/github/repos.js";
-import { setCommitStatus } from "../src/github/statuses.js";
-import { attachPullRequest } from "../src/linear/attachments.js";
 import { postComment } from "../src/linear/comments.js";
 import { fetchIssueContext, type IssueContext } from "../src/linear/issues.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
-import { prTitle, renderPrBody } from "../src/status/pr-body.js";
+import type { RepoSettings } from "../src/routing/routing-config.js";
+import type { Landed } from "../src/tasks/task.js";
 import { branchForIssue } from "../src/workspace/index.js";
-import { checkpointOf, InterruptedError, runAgentPass } from "./agent-pass.js";
-import { isLinearRefusal, recordFailure, unrecoverable } from "./failures.js";
-import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { holdAgentGates } from "./gates.js";
-import { holdIssue } from "./leases.js";
-import { handOver } from "./waiting.js";
+import { agentJob, type Prepared } from "./agent-job.js";
+import { checkpointOf, runAgentPass } from "./agent-pass.js";
+import { isLinearRefusal, unrecoverable } from "./failures.js";
+import { publishImplemented } from "./implement-publish.js";
+import type { TaskContext, WorkerDeps } from "./job-context.js";
+import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
 
 export type { WorkerDeps } from "./job-context.js";
 
+/** What an implement run works on, read while holding the issue. */
+export interface ImplementPlan {
+  issue: IssueContext;
+  repo: RepoSettings;
+  branch: string;
+}
+
+type Result = { prUrl: string | null };
+
 /** Processor for `implement` jobs: Linear issue → agent run in a worktree → checks → branch → PR. */
 export function createImplementProcessor(deps: WorkerDeps) {
-  return async (job: Job<ImplementJobData>, token?: string, signal?: AbortSignal): Promise<{ prUrl: string | null }> => {
-    const data = job.data;
-    const initial = await deps.tasks.ensure({ issueId: data.issueId, identifier: data.identifier, title: data.title, issueUrl: data.url });
-    const c = taskContext(deps, job, data.issueId, initial, signal);
-    try {
-      if (await deps.cancellation.stoppedSince(data.issueId, job.timestamp)) {
-        c.log.info("the agent label was removed before this job started; not running");
-        return { prUrl: null };
-      }
-      // A labelling event older than the task's latest attempt is already handled (a late
-      // webhook after the reconciler repaired it, or the other way round).
+  return agentJob<ImplementJobData, ImplementPlan, Result>(deps, {
+    task: (job) => deps.tasks.ensure({ issueId: job.data.issueId, identifier: job.data.identifier, title: job.data.title, issueUrl: job.data.url }),
+    idle: (c) => ({ prUrl: c?.task().prUrl ?? null }),
+    refuse: refuseStale,
+    // A job put back to wait for a slot takes it first, for the repository it already routed to:
+    // waiting then costs Redis calls only, not a Linear request per wake-up.
+    knownSlot: (c, job) => {
       const t = c.task();
-      if (t.jobId && t.jobId !== job.id && t.startedAt && Date.parse(data.eventAt) < Date.parse(t.startedAt) && data.source.delivery.startsWith("reconcile") === false) {
-        c.log.info({ eventAt: data.eventAt, startedAt: t.startedAt }, "stale labelling event; an attempt already started after it");
-        return { prUrl: t.prUrl };
-      }
-      // A merged task is final (its branch is history); labelling it again must say so, not fail
-      // quietly on the state machine.
-      if (t.state === "merged") {
-        await postComment(c.linear, {
-          issueId: data.issueId,
-          body: `🤖 The pull request${t.prUrl ? ` ${t.prUrl}` : ""} for this issue was already merged, so the agent does not start again. Open a new issue for further work and label it \`${deps.config.agentLabel}\`.`,
-        });
-        c.log.info("issue labelled again after its pull request was merged; not running");
-        return { prUrl: t.prUrl };
-      }
-      const issueLease = await holdIssue(c, { job, token });
-      try {
-        return await implement(c, job, token);
-      } finally {
-        await issueLease.release();
-      }
-    } catch (err) {
-      if (err instanceof InterruptedError) await handOver(c, job, token);
-      throw await recordFailure(c, job, err);
-    } finally {
-      c.done();
-    }
-  };
+      if (t.jobId !== job.id || !t.step?.startsWith("waiting:") || !t.repo) return null;
+      const repo = `${t.repo.owner}/${t.repo.name}`;
+      return { repo, maxAgents: (c.deps.routing.repos[repo.toLowerCase()] ?? c.deps.routing.defaults).maxAgents };
+    },
+    prepare,
+    run: async (c, job, plan) => {
+      const work = await landWork(c, job, plan);
+      if ("nothing" in work) return changedNothing(c, plan, work.nothing);
+      return { prUrl: await publishImplemented(c, plan, work.landed) };
+    },
+  });
 }
 
-async function implement(c: TaskContext, job: Job<ImplementJobData>, token: string | undefined): Promise<{ prUrl: string | null }> {
-  const { deps } = c;
-  // A job that was put back to wait for a slot takes the slot first, for the repository it
-  // already routed to: waiting then costs Redis calls only, not Linear requests every few seconds.
-  const before = c.task();
-  let gates: Lease | null = null;
-  if (before.jobId === job.id && before.step?.startsWith("waiting:") && before.repo) {
-    const full = `${before.repo.owner}/${before.repo.name}`;
-    const settings = deps.routing.repos[full.toLowerCase()] ?? deps.routing.defaults;
-    gates = await holdAgentGates(c, { job, token, repo: full, maxAgents: settings.maxAgents });
-  } else {
-    await c.save({
-      state: "working",
-      step: "reading the issue",
-      attempts: before.jobId === job.id ? before.attempts : before.attempts + 1,
-      jobId: job.id ?? null,
-      error: null,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
+/** A late or repeated labelling that must start nothing; says why where a person would look. */
+async function refuseStale(c: TaskContext, job: Job<ImplementJobData>): Promise<Result | null> {
+  const t = c.task();
+  const data = job.data;
+  // A labelling event older than the task's latest attempt is already handled (a late webhook
+  // after the reconciler repaired it, or the other way round).
+  if (t.jobId && t.jobId !== job.id && t.startedAt && Date.parse(data.eventAt) < Date.parse(t.startedAt) && !data.source.delivery.startsWith("reconcile")) {
+    c.log.info({ eventAt: data.eventAt, startedAt: t.startedAt }, "stale labelling event; an attempt already started after it");
+    return { prUrl: t.prUrl };
+  }
+  // A merged task is final (its branch is history); labelling it again must say so, not fail
+  // quietly on the state machine.
+  if (t.state === "merged") {
+    await postComment(c.linear, {
+      issueId: data.issueId,
+      body: `🤖 The pull request${t.prUrl ? ` ${t.prUrl}` : ""} for this issue was already merged, so the agent does not start again. Open a new issue for further work and label it \`${c.deps.config.agentLabel}\`.`,
     });
+    c.log.info("issue labelled again after its pull request was merged; not running");
+    return { prUrl: t.prUrl };
+  }
+  return null;
+}
+
+/** Reads the issue, checks it still wants an agent and routes it to its repository. */
+async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prepared<ImplementPlan> | { done: Result }> {
+  const { deps, log } = c;
+  const before = c.task();
+  if (before.jobId !== job.id || !before.step?.startsWith("waiting:")) {
+    const attempts = before.jobId === job.id ? before.attempts : before.attempts + 1;
+    await c.save({ state: "working", step: "reading the issue", attempts, jobId: job.id ?? null, error: null, question: null, startedAt: new Date().toISOString(), finishedAt: null });
     await c.publish();
   }
-  try {
-    return await implementWithGates(c, job, token, gates);
-  } finally {
-    await gates?.release();
-  }
-}
-
-async function implementWithGates(
-  c: TaskContext,
-  job: Job<ImplementJobData>,
-  token: string | undefined,
-  early: Lease | null,
-): Promise<{ prUrl: string | null }> {
-  const { deps, linear, signal, log } = c;
-  const { config } = deps;
-  const data = job.data;
-  const issue = await fetchIssueContext(linear, { issueId: data.issueId }).catch((err: unknown) => {
-    const message = `cannot read Linear issue ${data.identifier}: ${(err as Error).message}`;
+  const issue = await fetchIssueContext(c.linear, { issueId: job.data.issueId }).catch((err: unknown) => {
+    const message = `cannot read Linear issue ${job.data.identifier}: ${(err as Error).message}`;
     // Only Linear's refusals are final; an outage or an exhausted rate limit is worth a retry.
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
-  const unwanted = notWanted(issue, config.agentLabel);
-  if (unwanted) {
-    await c.save({ state: "stopped", step: null, error: unwanted, finishedAt: new Date().toISOString() });
+  const unwanted = notWanted(issue, deps.config.agentLabel);
+  const route = unwanted ? null : routeIssue({ teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames }, deps.routing);
+  if (unwanted || !route?.ok) {
+    const reason = unwanted ?? (route && !route.ok ? route.reason : "");
+    if (!unwanted) await postComment(c.linear, { issueId: issue.id, body: `🤖 ${reason}` });
+    await c.save({ state: unwanted ? "stopped" : "failed", step: null, error: reason, finishedAt: new Date().toISOString() });
     await c.publish();
-    log.info({ reason: unwanted, issueState: issue.state }, "the issue no longer wants an agent; not starting");
-    return { prUrl: null };
-  }
-
-  const route = routeIssue({ teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames }, deps.routing);
-  if (!route.ok) {
-    await postComment(linear, { issueId: issue.id, body: `🤖 ${route.reason}` });
-    await c.save({ state: "failed", step: null, error: route.reason, finishedAt: new Date().toISOString() });
-    await c.publish();
-    log.warn({ reason: route.reason }, "issue routes to no repository");
-    return { prUrl: null };
+    log.info({ reason, issueState: issue.state }, unwanted ? "the issue no longer wants an agent; not starting" : "issue routes to no repository");
+    return { done: { prUrl: null } };
   }
   const repo = route.repo;
-  const full = `${repo.owner}/${repo.name}`;
   const branch = branchForIssue(issue.identifier);
   await c.save({ repo: { owner: repo.owner, name: repo.name }, branch });
-  const sameRepo = early && c.task().repo?.owner === repo.owner && c.task().repo?.name === repo.name;
-  const gates = sameRepo ? null : await holdAgentGates(c, { job, token, repo: full, maxAgents: repo.maxAgents });
-  try {
-    await c.save({ state: "working", step: "preparing the workspace" });
-    await moveIssue(linear, { issueId: issue.id, teamId: issue.team.id, currentStateId: issue.state.id, want: { type: "started" } });
-    await c.publish();
-    const gh = deps.clients.github;
-    const remote = await getRepository(gh, { owner: repo.owner, repo: repo.name, signal });
-    const baseBranch = repo.baseBranch ?? remote.defaultBranch;
-    await c.save({ baseBranch, step: "agent working" });
-
-    const landed = await agentPassOnce(c, job, { issue, repo, cloneUrl: remote.cloneUrl, branch, baseBranch });
-    const checksFailed = landed.checks !== null && !landed.checks.passed;
-    const draft = Boolean(landed.limitNote) || checksFailed;
-    const body = renderPrBody(c.task(), {
-      summary: landed.summary,
-      model: config.agent.model,
-      agentHandle: config.agent.handle,
-      limitNote: landed.limitNote,
-      checksOutput: checksFailed ? (landed.checks?.output ?? null) : null,
-    });
-    if (signal.aborted) throw new Error("the run was stopped");
-    const pr = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: baseBranch, title: prTitle(issue), body, draft, signal });
-    log.info({ pr: pr.number, created: pr.created, draft: pr.draft }, "pull request ready");
-    if (pr.notReady) log.warn(pr.notReady);
-    await setCommitStatus(gh, {
-      owner: repo.owner,
-      repo: repo.name,
-      sha: landed.sha,
-      state: checksFailed ? "failure" : "success",
-      description: checksFailed ? "Agent finished; checks still fail" : "Agent finished; awaiting review",
-      targetUrl: issue.url,
-      signal,
-    });
-    await c.save({
-      state: "pr-open",
-      step: draft ? "draft pull request open" : null,
-      prNumber: pr.number,
-      prUrl: pr.url,
-      prOpenedAt: c.task().prOpenedAt ?? new Date().toISOString(),
-      error: landed.limitNote ?? pr.notReady ?? null,
-      finishedAt: new Date().toISOString(),
-    });
-    await attachPullRequest(linear, { issueId: issue.id, url: pr.url, title: `PR #${pr.number}: ${prTitle(issue)}`, subtitle: full });
-    await moveIssue(linear, { issueId: issue.id, teamId: issue.team.id, want: { name: "In Review" } });
-    await c.publish();
-    return { prUrl: pr.url };
-  } finally {
-    await gates?.release();
-  }
+  return { slot: { repo: `${repo.owner}/${repo.name}`, maxAgents: repo.maxAgents }, plan: { issue, repo, branch } };
 }
 
 /**
@@ -199,37 +121,80 @@ function notWanted(issue: IssueContext, agentLabel: string): string | null {
   return null;
 }
 
+/** How a pass ended without a commit: the agent's last words and the limit it hit, if any. */
+interface Nothing {
+  finalText: string;
+  limitNote: string | null;
+}
+
 /**
- * Runs the agent pass for this job, or picks up what an earlier attempt of the same job pushed:
- * a retry after a failed GitHub or Linear call must not pay for the agent (and push) again.
+ * Runs the agent pass for this job, or picks up work already done: what an earlier attempt of
+ * this job pushed (a retry after a failed GitHub or Linear call), or a commit a refused push kept
+ * (pushed now, without running the agent again).
  */
-async function agentPassOnce(
-  c: TaskContext,
-  job: Job<ImplementJobData>,
-  p: { issue: IssueContext; repo: RepoSettings; cloneUrl: string; branch: string; baseBranch: string },
-): Promise<Landed> {
+async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: ImplementPlan): Promise<{ landed: Landed } | { nothing: Nothing }> {
   const jobId = String(job.id);
   const earlier = c.task().landed;
-  if (earlier?.jobId === jobId) {
-    c.log.info({ sha: earlier.sha }, "this job already pushed its work; finishing the pull request");
-    return earlier;
+  const where = await startWork(c, plan);
+  if (earlier && earlier.pushed === false && !earlier.revision) {
+    const pushed = await pushKeptWork(c, earlier, { ...plan, ...where, key: jobId });
+    if (pushed) return { landed: pushed };
   }
+  if (earlier?.jobId === jobId && !earlier.revision) {
+    c.log.info({ sha: earlier.sha }, "this job already pushed its work; finishing the pull request");
+    return { landed: earlier };
+  }
+  const { issue, repo, branch } = plan;
   const resumeNote = c.task().handoff?.startsWith("Interrupted") ? c.task().handoff : null;
   const result = await runAgentPass(c, {
-    repo: p.repo,
-    cloneUrl: p.cloneUrl,
-    branch: p.branch,
-    baseBranch: p.baseBranch,
+    repo,
+    ...where,
+    branch,
     key: jobId,
-    firstMessage: async () => issuePrompt(p.issue, resumeNote),
-    commitMessage: `${p.issue.identifier}: ${p.issue.title}\n\nImplemented by agent-workforce for ${p.issue.url}`,
+    firstMessage: async () => issuePrompt(issue, resumeNote),
+    commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
   });
-  const { gated } = result;
-  await c.save({ handoff: gated.outcome.finalText || null });
-  if (!result.pushedSha) {
-    throw unrecoverable(`${gated.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
-  }
-  const landed = checkpointOf(jobId, result, result.pushedSha);
+  await c.save({ handoff: result.gated.outcome.finalText || null });
+  const sha = result.pushedSha ?? result.unpushed?.sha;
+  if (!sha) return { nothing: { finalText: result.gated.outcome.finalText, limitNote: result.gated.limitNote } };
+  const landed = checkpointOf(jobId, result, sha);
   await c.save({ landed });
-  return landed;
+  if (result.unpushed) throw result.unpushed.error;
+  return { landed };
+}
+
+/** Moves the issue to started and finds the repository's clone URL and base branch. */
+async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUrl: string; baseBranch: string }> {
+  const { issue, repo } = plan;
+  await c.save({ state: "working", step: "preparing the workspace" });
+  await moveIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, currentStateId: issue.state.id, want: { type: "started" } });
+  await c.publish();
+  const remote = await getRepository(c.deps.clients.github, { owner: repo.owner, repo: repo.name, signal: c.signal });
+  const baseBranch = repo.baseBranch ?? remote.defaultBranch;
+  await c.save({ baseBranch, step: "agent working" });
+  return { cloneUrl: remote.cloneUrl, baseBranch };
+}
+
+/**
+ * The agent changed nothing. When it ended with a question, the question goes to the humans (a
+ * Linear comment, and the task under "Needs you"); otherwise the job fails saying so.
+ */
+async function changedNothing(c: TaskContext, plan: ImplementPlan, n: Nothing): Promise<Result> {
+  const question = n.limitNote ? null : openQuestion(n.finalText);
+  if (!question) throw unrecoverable(`${n.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
+  await postComment(c.linear, {
+    issueId: plan.issue.id,
+    body: `🤖 The agent has a question before it changes anything:\n\n${question.split("\n").map((l) => `> ${l}`).join("\n")}\n\nAnswer in a comment, then remove and re-add the \`${c.deps.config.agentLabel}\` label to continue with your answer.`,
+  });
+  await c.save({ state: "stopped", step: null, question, error: null, finishedAt: new Date().toISOString() });
+  await c.publish();
+  c.log.info("the agent asked a question instead of changing anything");
+  return { prUrl: null };
+}
+
+/** The agent's final text when it asks something (a line ending in "?"), else null. */
+export function openQuestion(finalText: string): string | null {
+  const text = finalText.trim();
+  if (!text) return null;
+  return text.split("\n").some((line) => line.trim().endsWith("?")) ? text.slice(-3000) : null;
 }

@@ -15,6 +15,8 @@ export function renderPrBody(
     agentHandle: string;
     limitNote: string | null;
     checksOutput: string | null;
+    /** The repository's check command, if it has one: tells "not configured" from "did not run". */
+    checkCommand?: string | null;
   },
 ): string {
   const parts = [
@@ -25,7 +27,9 @@ export function renderPrBody(
   ];
   if (p.limitNote) parts.push("", `> [!WARNING]\n> ${p.limitNote}`);
   parts.push("", "## Checks");
-  if (!task.checks) parts.push("No check command is configured for this repository.");
+  if (!task.checks && p.checkCommand) {
+    parts.push(`\`${p.checkCommand}\` did not run: the agent stopped before it finished${p.limitNote ? " (see the warning above)" : ""}, and checks run only on finished work.`);
+  } else if (!task.checks) parts.push("No check command is configured for this repository.");
   else if (task.checks.passed) parts.push(`✅ \`${task.checks.command}\` passed.`);
   else {
     parts.push(`❌ \`${task.checks.command}\` still fails, so this pull request is not ready for review.`);

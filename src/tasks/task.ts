@@ -61,6 +61,8 @@ export interface Task {
    * Linear call failed after it) picks up from here instead of paying for the agent again.
    */
   landed?: Landed | null;
+  /** A question the agent ended with instead of changing anything: a person must answer it. */
+  question?: string | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
@@ -77,6 +79,11 @@ export interface Landed {
   sha: string;
   /** The agent's report. */
   summary: string;
+  /**
+   * False while the commit is kept on the worker but not on the remote (its push was refused):
+   * a retry, or the next job, pushes it instead of running the agent again. Absent means pushed.
+   */
+  pushed?: boolean;
   limitNote: string | null;
   /** The last check run; output only when it failed (for the PR body). */
   checks: { command: string; passed: boolean; output: string | null } | null;
@@ -103,7 +110,7 @@ export function isActive(state: TaskState): boolean {
 const ALLOWED: Record<TaskState, TaskState[]> = {
   queued: ["working", "failed", "stopped"],
   working: ["checking", "pr-open", "failed", "stopped", "queued"],
-  checking: ["working", "pr-open", "failed", "stopped", "queued"],
+  checking: ["working", "revising", "pr-open", "failed", "stopped", "queued"],
   "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped", "failed"],
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
   merged: [],

@@ -211,7 +211,8 @@ export async function execGit(args: string[], call: GitCall): Promise<GitOutcome
 
 /** An operator-readable error for a git command that exited non-zero. */
 export function gitFailure(args: string[], call: GitCall, outcome: GitOutcome, hint?: string): Error {
-  const output = tail(outcome.stderr || outcome.stdout) || "(no output)";
+  // Both streams: `push --porcelain` says why a ref was rejected on stdout, and hooks speak on stderr.
+  const output = tail([outcome.stderr.trim(), outcome.stdout.trim()].filter(Boolean).join("\n")) || "(no output)";
   const where = call.cwd ? ` in ${call.cwd}` : "";
   const message = `git ${describe(args, call.token)} failed with exit code ${outcome.exitCode}${where}: ${output}`;
   return new Error(hint ? `${message}\n${hint}` : message, {

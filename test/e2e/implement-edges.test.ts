@@ -112,6 +112,9 @@ describe("implement: edges", () => {
     const [pr] = await pulls(w);
     expect(pr?.draft).toBe(true);
     expect(pr?.body).toContain("stopped after spending its budget (AGENT_BUDGET_USD)");
+    // The checks did not run (checks run on finished work), which is not "no check command".
+    expect(pr?.body).toContain("`sh check.sh` did not run: the agent stopped before it finished");
+    expect(pr?.body).not.toContain("No check command is configured");
     const task = await w.deps.tasks.get(issue.id);
     expect(task?.error).toContain("AGENT_BUDGET_USD");
     expect(w.linear.store.commentsFor(issue.id)[0]?.body).toContain("AGENT_BUDGET_USD");

@@ -1,0 +1,101 @@
+import type { Job } from "bullmq";
+import type { Lease } from "../src/tasks/locks.js";
+import type { Task } from "../src/tasks/task.js";
+import { InterruptedError } from "./agent-pass.js";
+import { recordFailure } from "./failures.js";
+import { holdAgentGates } from "./gates.js";
+import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
+import { holdIssue } from "./leases.js";
+import { handOver } from "./waiting.js";
+
+/** The repository whose agent slot a run takes. */
+export interface SlotFor {
+  /** owner/name */
+  repo: string;
+  maxAgents: number;
+}
+
+/** What a job has read and decided before its agent runs; `slot` names the gate it needs. */
+export interface Prepared<P> {
+  slot: SlotFor;
+  plan: P;
+}
+
+/**
+ * What one kind of agent job supplies; the skeleton in `agentJob` does the rest. Implement and
+ * revise (and later triggers) differ only in these steps: which task, why not to start, what to
+ * read before the run, and what to do with its result.
+ */
+export interface AgentJobSpec<D, P, R> {
+  /** The task this job works on (created if need be), or null when there is nothing to do. */
+  task(job: Job<D>): Promise<Task | null>;
+  /** The result when the job starts nothing. */
+  idle(c: TaskContext | null): R;
+  /** Checked before the issue lock: a result means "do not start" (already said why). */
+  refuse?(c: TaskContext, job: Job<D>): Promise<R | null>;
+  /**
+   * The slot to take before `prepare` when it is already known, so a job woken from waiting for
+   * one takes it without reading anything remote first.
+   */
+  knownSlot?(c: TaskContext, job: Job<D>): SlotFor | null;
+  /** Reads what the run needs (holding the issue lock); `{ done }` ends the job without an agent. */
+  prepare(c: TaskContext, job: Job<D>): Promise<Prepared<P> | { done: R }>;
+  /** Runs the agent and publishes its result (holding the issue lock and the slots). */
+  run(c: TaskContext, job: Job<D>, plan: P): Promise<R>;
+  /** Undoes what the job took for itself when it fails or is handed over (e.g. claimed feedback). */
+  release?(c: TaskContext, job: Job<D>): Promise<void>;
+  /** Shows a failure that ended the job where its kind of job shows status (e.g. the PR head). */
+  ended?(c: TaskContext, before: Task): Promise<void>;
+}
+
+/**
+ * The one run skeleton of every agent job: ensure the task → refuse early → hold the issue → take
+ * the budget, process and repository slots → prepare → run the agent (which always commits and
+ * pushes what exists, see agent-pass) → publish → release; a shutdown hands the job over, any
+ * other failure is recorded on the task and in Linear.
+ */
+export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>) {
+  return async (job: Job<D>, token?: string, signal?: AbortSignal): Promise<R> => {
+    const initial = await spec.task(job);
+    if (!initial) return spec.idle(null);
+    const c = taskContext(deps, job, initial.issueId, initial, signal);
+    try {
+      if (await deps.cancellation.stoppedSince(c.issueId, job.timestamp)) return spec.idle(c);
+      const refused = await spec.refuse?.(c, job);
+      if (refused !== undefined && refused !== null) return refused;
+      const issue = await holdIssue(c, { job, token });
+      try {
+        return await prepareAndRun(c, spec, job, token);
+      } finally {
+        await issue.release();
+      }
+    } catch (err) {
+      await spec.release?.(c, job).catch((e: unknown) => c.log.warn({ err: e }, "could not release what the job took"));
+      if (err instanceof InterruptedError) await handOver(c, job, token);
+      const before = c.task();
+      const thrown = await recordFailure(c, job, err);
+      await spec.ended?.(c, before).catch((e: unknown) => c.log.warn({ err: e }, "could not show how the job ended"));
+      throw thrown;
+    } finally {
+      c.done();
+    }
+  };
+}
+
+async function prepareAndRun<D, P, R>(c: TaskContext, spec: AgentJobSpec<D, P, R>, job: Job<D>, token: string | undefined): Promise<R> {
+  const known = spec.knownSlot?.(c, job) ?? null;
+  let gates: Lease | null = known ? await holdAgentGates(c, { job, token, ...known }) : null;
+  try {
+    const prepared = await spec.prepare(c, job);
+    if ("done" in prepared) return prepared.done;
+    // The slot taken early was for the repository the task named; routing may have changed it.
+    if (!known || known.repo.toLowerCase() !== prepared.slot.repo.toLowerCase()) {
+      await gates?.release();
+      gates = null;
+      gates = await holdAgentGates(c, { job, token, ...prepared.slot });
+    }
+    return await spec.run(c, job, prepared.plan);
+  } finally {
+    await gates?.release();
+  }
+}
