@@ -3,6 +3,7 @@ import path from "node:path";
 import { readConventions } from "../src/agent/conventions.js";
 import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
+import type { AgentSession } from "../src/agent/runner.js";
 import { recordTurn } from "../src/metrics/cluster-counters.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { Jail } from "../src/sandbox/sandbox.js";
@@ -77,41 +78,11 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
   const { deps, signal, log } = c;
   const { config } = deps;
   const before = c.task();
-  const base = { turns: before.turns, usage: before.usage, costUsd: before.costUsd };
   const agentState: TaskState = before.state === "revising" ? "revising" : "working";
   const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
-  // AGENT_BUDGET_USD is per job: a retry or a hand-over to another worker gets what is left of it,
-  // not a fresh budget (p.key is the job's id).
-  const spent = await deps.spend.job(p.key);
-  if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
   // Checks of an earlier attempt say nothing about this one.
   await c.save({ checks: null });
-  const session = deps.clients.runner.startSession({
-    worktree: worktree.path,
-    system: systemPrompt({
-      repo: `${p.repo.owner}/${p.repo.name}`,
-      branch: p.branch,
-      checkCommand: p.repo.checkCommand,
-      conventions: await readConventions(worktree.path),
-    }),
-    jail,
-    limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
-    signal,
-    drain: deps.draining.signal,
-    onTurn: async (t) => {
-      const s = session.totals();
-      log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
-      await deps.spend.add(t.costUsd, new Date(), p.key);
-      await recordTurn(deps.redis, config.redisPrefix, t.usage, t.costUsd);
-      await c.save({
-        turns: base.turns + s.turns,
-        usage: addUsage(base.usage, s.usage),
-        costUsd: base.costUsd + s.costUsd,
-        step: `turn ${t.turn}${t.tools.length ? `: ${t.tools.join(", ")}` : ""}`,
-      });
-      progress.poke();
-    },
-  });
+  const session = await startSession(c, p, worktree, jail, () => progress.poke());
   let end: RunEnd;
   try {
     const gated = await runWithChecks({
@@ -146,8 +117,49 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
   const s = session.totals();
   // A run that ended inside a check still shows "checking"; anything else (a stop) stays as it is.
   const state = c.task().state === "checking" ? { state: agentState } : {};
-  await c.save({ ...state, turns: base.turns + s.turns, usage: addUsage(base.usage, s.usage), costUsd: base.costUsd + s.costUsd });
+  await c.save({ ...state, turns: before.turns + s.turns, usage: addUsage(before.usage, s.usage), costUsd: before.costUsd + s.costUsd });
   return end;
+}
+
+/**
+ * Opens the agent's session with what is left of the job's budget; every turn is booked to the
+ * job, the day and the task as it happens, so status and budgets stay current.
+ */
+async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jail: Jail, onProgress: () => void): Promise<AgentSession> {
+  const { deps, signal, log } = c;
+  const { config } = deps;
+  const before = c.task();
+  // AGENT_BUDGET_USD is per job: a retry or a hand-over to another worker gets what is left of it,
+  // not a fresh budget (p.key is the job's id).
+  const spent = await deps.spend.job(p.key);
+  if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
+  const session = deps.clients.runner.startSession({
+    worktree: worktree.path,
+    system: systemPrompt({
+      repo: `${p.repo.owner}/${p.repo.name}`,
+      branch: p.branch,
+      checkCommand: p.repo.checkCommand,
+      conventions: await readConventions(worktree.path),
+    }),
+    jail,
+    limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
+    signal,
+    drain: deps.draining.signal,
+    onTurn: async (t) => {
+      const s = session.totals();
+      log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
+      await deps.spend.add(t.costUsd, new Date(), p.key);
+      await recordTurn(deps.redis, config.redisPrefix, t.usage, t.costUsd);
+      await c.save({
+        turns: before.turns + s.turns,
+        usage: addUsage(before.usage, s.usage),
+        costUsd: before.costUsd + s.costUsd,
+        step: `turn ${t.turn}${t.tools.length ? `: ${t.tools.join(", ")}` : ""}`,
+      });
+      onProgress();
+    },
+  });
+  return session;
 }
 
 function totalsSince(before: { turns: number; usage: Usage; costUsd: number }, after: { turns: number; usage: Usage; costUsd: number }) {
