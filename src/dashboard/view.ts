@@ -2,6 +2,7 @@ import type { Deps } from "../deps.js";
 import type { Task } from "../tasks/task.js";
 import { computeFigures, type Figures, needsYou, type NeedsYouItem } from "./figures.js";
 import { applyFilter, reposOf, type TaskFilter } from "./filters.js";
+import { readQueuedJobs, withQueuedJobs } from "./queued.js";
 
 /** Figures cover the most recently updated tasks up to this many. */
 export const TASK_LIMIT = 1000;
@@ -17,9 +18,13 @@ export interface DashboardView {
   needs: NeedsYouItem[];
 }
 
-/** Reads tasks and today's spend and computes everything the dashboard shows. */
-export async function loadView(deps: Pick<Deps, "tasks" | "spend" | "config">, filter: TaskFilter): Promise<DashboardView> {
-  const [all, todayUsd] = await Promise.all([deps.tasks.list(TASK_LIMIT), deps.spend.day()]);
+/**
+ * Reads tasks, the agent jobs no worker has picked up yet (they have no task, or only a finished
+ * one) and today's spend, and computes everything the dashboard shows.
+ */
+export async function loadView(deps: Pick<Deps, "tasks" | "spend" | "config" | "queues">, filter: TaskFilter): Promise<DashboardView> {
+  const [tasks, jobs, todayUsd] = await Promise.all([deps.tasks.list(TASK_LIMIT), readQueuedJobs(deps.queues), deps.spend.day()]);
+  const all = withQueuedJobs(tasks, jobs, Date.now());
   return {
     all,
     shown: applyFilter(all, filter),

@@ -1,21 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-
-const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
-const EXTEND = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`;
-
-// Semaphore as a sorted set of holder → expiry: expired holders (crashed workers) fall out.
-const SEM_ACQUIRE = `
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[1])
-if redis.call("ZSCORE", KEYS[1], ARGV[3]) then
-  redis.call("ZADD", KEYS[1], ARGV[2], ARGV[3])
-  return 1
-end
-if redis.call("ZCARD", KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call("ZADD", KEYS[1], ARGV[2], ARGV[3])
-  redis.call("PEXPIRE", KEYS[1], ARGV[5])
-  return 1
-end
-return 0`;
+import { EXTEND, LOCK_ISSUE, RELEASE, SEM_ACQUIRE, TAKE_ALL, TAKE_IN_TURN } from "./lock-scripts.js";
 
 /** A held lease that must be released, renewed automatically while held. */
 export interface Lease {
@@ -102,9 +87,38 @@ function renewing(p: {
   };
 }
 
+/** A job waiting its turn: its queue and id (a job id never holds ':'). */
+export interface LineEntry {
+  queue: string;
+  jobId: string;
+}
+
+/**
+ * The answer of `takeRepoSlot`: the slot (and whether the job left the line with it, so the jobs
+ * behind moved up), or where the job stands in the repository's line.
+ */
+export type TurnAnswer = { lease: Lease; leftLine: boolean } | { lease: null; position: number; ahead: LineEntry[] };
+
+/** The stored form of an entry; `parseEntry` reads it back. */
+export const entryKey = (e: LineEntry) => `${e.queue}:${e.jobId}`;
+
+/** Reads an entry back from its stored form. */
+export function parseEntry(stored: string): LineEntry {
+  const at = stored.indexOf(":");
+  return { queue: stored.slice(0, at), jobId: stored.slice(at + 1) };
+}
+
+/**
+ * How long a line entry or a wake mark counts after its job last looked. A waiting job looks at
+ * least once a minute (jobs/waiting.ts); this leaves room for a job that sits in the queue
+ * behind busy workers before it can look again.
+ */
+const ENTRY_TTL_MS = 5 * 60_000;
+
 /**
  * Limits shared by every worker process through Redis: one agent per issue (and so per branch),
- * at most `maxAgents` per repository. Leases expire if a worker dies, and are renewed while held.
+ * at most `maxAgents` per repository, granted first come, first served. Leases expire if a
+ * worker dies, and are renewed while held.
  */
 export class Limits {
   private readonly timing: LeaseTiming;
@@ -113,57 +127,125 @@ export class Limits {
     private readonly redis: Redis,
     private readonly prefix: string,
     timing: Partial<LeaseTiming> = {},
+    private readonly entryTtlMs = ENTRY_TTL_MS,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...timing };
   }
 
   /**
    * Takes the issue's lock for `holder`, or returns null when another job holds it. `onLost` is
-   * called if the lock runs out while held (see `renewing`).
+   * called if the lock runs out while held (see `renewing`). A refused `waiter` is remembered
+   * for `takeIssueWaiters`.
    */
-  async lockIssue(issueId: string, holder: string, onLost?: OnLeaseLost): Promise<Lease | null> {
+  async lockIssue(issueId: string, holder: string, onLost?: OnLeaseLost, waiter?: LineEntry): Promise<Lease | null> {
     const key = `${this.prefix}:lock:issue:${issueId}`;
     const ttl = String(this.timing.ttlMs);
-    const ok = await this.redis.set(key, holder, "PX", this.timing.ttlMs, "NX");
-    // Already ours (an earlier attempt of the same job): its expiry is unknown, so it restarts
-    // now, where `renewing` counts it from.
-    if (ok !== "OK" && (await this.redis.eval(EXTEND, 1, key, holder, ttl)) !== 1) return null;
+    const value = `${holder}#${randomUUID()}`;
+    const waiters = `${key}:waiters`;
+    const taken = await this.redis.eval(LOCK_ISSUE, 2, key, waiters, `${holder}#`, value, ttl, waiter ? entryKey(waiter) : "", this.entryTtlMs);
+    // Taken over from an earlier run of the same job too: its expiry restarts now, where
+    // `renewing` counts it from.
+    if (taken !== 1) return null;
     return renewing({
       what: `the lock on issue ${issueId}`,
-      renew: async () => (await this.redis.eval(EXTEND, 1, key, holder, ttl)) === 1,
-      release: () => this.redis.eval(RELEASE, 1, key, holder),
+      renew: async () => (await this.redis.eval(EXTEND, 1, key, value, ttl)) === 1,
+      release: () => this.redis.eval(RELEASE, 1, key, value),
       onLost,
       timing: this.timing,
     });
   }
 
-  /** Who holds the issue's lock, if anyone. */
+  /** Which job holds the issue's lock, if any. */
   async issueHolder(issueId: string): Promise<string | null> {
-    return this.redis.get(`${this.prefix}:lock:issue:${issueId}`);
+    const value = await this.redis.get(`${this.prefix}:lock:issue:${issueId}`);
+    return value === null ? null : value.replace(/#[^#]*$/, "");
+  }
+
+  /** The jobs refused the issue's lock since the last call, forgotten as they are returned. */
+  async takeIssueWaiters(issueId: string): Promise<LineEntry[]> {
+    const stored = (await this.redis.eval(TAKE_ALL, 1, `${this.prefix}:lock:issue:${issueId}:waiters`)) as string[];
+    return stored.map(parseEntry);
   }
 
   /**
-   * Takes one of the repository's `max` slots for `holder`, or returns null when all are taken.
-   * `onLost` is called if the slot runs out while held and others took every slot meanwhile.
+   * Takes one of the repository's `max` slots for `holder` regardless of any line, or returns
+   * null when all are taken. `onLost` is called if the slot runs out while held and others took
+   * every slot meanwhile.
    */
   async acquireRepoSlot(repo: string, holder: string, max: number, onLost?: OnLeaseLost): Promise<Lease | null> {
-    const key = `${this.prefix}:slots:repo:${repo.toLowerCase()}`;
+    const key = this.slotsKey(repo);
     const { ttlMs } = this.timing;
     const acquire = async () =>
       (await this.redis.eval(SEM_ACQUIRE, 1, key, String(Date.now()), String(Date.now() + ttlMs), holder, String(max), String(ttlMs * 10))) === 1;
     if (!(await acquire())) return null;
+    return this.slotLease(repo, holder, acquire, onLost);
+  }
+
+  /**
+   * First come, first served: `entry` joins the repository's line at `arrivedAt` (a job that
+   * comes back keeps its place) and takes a slot only when no earlier entry is still waiting for
+   * it. Otherwise answers its position (1 = next) and the entries ahead of it.
+   */
+  async takeRepoSlot(repo: string, entry: LineEntry & { arrivedAt: number }, max: number, onLost?: OnLeaseLost): Promise<TurnAnswer> {
+    const { ttlMs } = this.timing;
+    const now = Date.now();
+    const keys = [this.slotsKey(repo), this.lineKey(repo), `${this.lineKey(repo)}:seen`, this.wakeKey(entry)];
+    const args = [now, now + ttlMs, entry.jobId, max, ttlMs * 10, entryKey(entry), entry.arrivedAt, this.entryTtlMs].map(String);
+    const answer = (await this.redis.eval(TAKE_IN_TURN, keys.length, ...keys, ...args)) as number | string[];
+    if (Array.isArray(answer)) return { lease: null, position: answer.length, ahead: answer.slice(0, -1).map(parseEntry) };
+    const renew = async () =>
+      (await this.redis.eval(SEM_ACQUIRE, 1, keys[0] as string, String(Date.now()), String(Date.now() + ttlMs), entry.jobId, String(max), String(ttlMs * 10))) === 1;
+    return { lease: this.slotLease(repo, entry.jobId, renew, onLost), leftLine: answer === 2 };
+  }
+
+  /** The repository's line, first come first, up to `limit` entries. */
+  async repoLine(repo: string, limit = 100): Promise<LineEntry[]> {
+    const stored = await this.redis.zrange(this.lineKey(repo), "0", String(limit - 1));
+    return stored.map((s) => parseEntry(s));
+  }
+
+  /** Takes `entry` out of the repository's line (its job ended or was removed). */
+  async leaveRepoLine(repo: string, entry: LineEntry): Promise<void> {
+    await this.redis.multi().zrem(this.lineKey(repo), entryKey(entry)).zrem(`${this.lineKey(repo)}:seen`, entryKey(entry)).exec();
+  }
+
+  /** How many agents hold slots in the repository now. */
+  async repoSlotsInUse(repo: string): Promise<number> {
+    return this.redis.zcount(this.slotsKey(repo), String(Date.now()), "+inf");
+  }
+
+  /**
+   * Marks that something `entry` waits for was freed. A job that was still active (between its
+   * look and going to sleep) cannot be woken any other way: it checks the mark once asleep.
+   */
+  async markWake(entry: LineEntry): Promise<void> {
+    await this.redis.set(this.wakeKey(entry), "1", "PX", this.entryTtlMs);
+  }
+
+  /** Whether `entry` was marked for waking since its last look; clears the mark. */
+  async takeWake(entry: LineEntry): Promise<boolean> {
+    return (await this.redis.getdel(this.wakeKey(entry))) !== null;
+  }
+
+  private slotLease(repo: string, holder: string, renew: () => Promise<boolean>, onLost?: OnLeaseLost): Lease {
     return renewing({
       what: `the agent slot in ${repo}`,
-      renew: acquire,
-      release: () => this.redis.zrem(key, holder),
+      renew,
+      release: () => this.redis.zrem(this.slotsKey(repo), holder),
       onLost,
       timing: this.timing,
     });
   }
 
-  /** How many agents hold slots in the repository now. */
-  async repoSlotsInUse(repo: string): Promise<number> {
-    const key = `${this.prefix}:slots:repo:${repo.toLowerCase()}`;
-    return this.redis.zcount(key, String(Date.now()), "+inf");
+  private slotsKey(repo: string): string {
+    return `${this.prefix}:slots:repo:${repo.toLowerCase()}`;
+  }
+
+  private lineKey(repo: string): string {
+    return `${this.prefix}:line:repo:${repo.toLowerCase()}`;
+  }
+
+  private wakeKey(entry: LineEntry): string {
+    return `${this.prefix}:wake:${entryKey(entry)}`;
   }
 }
