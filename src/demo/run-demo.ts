@@ -183,7 +183,7 @@ function sign(secret: string, body: string): string {
  * (a laptop without it) it may run unsandboxed; the note says so first. A real worker never falls
  * back like this: it refuses to start.
  */
-async function demoSandbox(pathVar: string): Promise<{ mode: "bubblewrap" | "none"; note: string | null }> {
+export async function demoSandbox(pathVar: string): Promise<{ mode: "bubblewrap" | "none"; note: string | null }> {
   try {
     await probeBubblewrap({ needSocat: false, path: pathVar, readOnly: [] });
     return { mode: "bubblewrap", note: null };
