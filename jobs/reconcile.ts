@@ -99,11 +99,13 @@ function describe({ repo, prs }: WatchedRepo): string {
   return `${repo.owner}/${repo.name} (${named.join(", ")}${more})`;
 }
 
-// TaskStore.list reads the most recently updated tasks up to a limit and has no paging, so the
-// limit is lifted: a sweep that stopped at a fixed count would never see the oldest tasks, which
-// are the likeliest to have missed an event.
+// Every task that is not finished, read a page at a time: a sweep that stopped at a fixed count
+// would never see the oldest tasks, which are the likeliest to have missed an event, and merged or
+// closed ones (most of them, in time) need no look.
 async function everyTask(tasks: TaskStore): Promise<Task[]> {
-  return tasks.list(Number.MAX_SAFE_INTEGER);
+  const open: Task[] = [];
+  for await (const page of tasks.pages()) open.push(...page.filter((t) => t.state !== "merged" && t.state !== "closed"));
+  return open;
 }
 
 function labelledIntentData(issue: LabelledIssue, source: Source) {

@@ -49,6 +49,21 @@ export class TaskStore {
     return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Task);
   }
 
+  /**
+   * Every task, most recently updated first, a page at a time: a sweep over thousands of tasks
+   * holds one page in memory, not all of them. A task updated during the walk may be seen twice
+   * or, having moved ahead of the cursor, not at all until the next walk.
+   */
+  async *pages(pageSize = 500): AsyncGenerator<Task[]> {
+    for (let start = 0; ; start += pageSize) {
+      const ids = await this.redis.zrevrange(this.indexKey, start, start + pageSize - 1);
+      if (ids.length === 0) return;
+      const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+      yield raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Task);
+      if (ids.length < pageSize) return;
+    }
+  }
+
   /** Returns the issue's task, creating it in `queued` when none exists. */
   async ensure(p: {
     issueId: string;
