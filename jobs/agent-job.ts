@@ -1,11 +1,11 @@
-import type { Job } from "bullmq";
+import { DelayedError, type Job, WaitingError } from "bullmq";
 import type { Lease } from "../src/tasks/locks.js";
 import type { Task } from "../src/tasks/task.js";
 import { InterruptedError } from "./agent-pass.js";
 import { recordFailure } from "./failures.js";
 import { holdAgentGates } from "./gates.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
-import { holdIssue } from "./leases.js";
+import { holdIssue, leaveLine } from "./leases.js";
 import { handOver } from "./waiting.js";
 
 /** The repository whose agent slot a run takes. */
@@ -59,6 +59,7 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
     const initial = await spec.task(job);
     if (!initial) return spec.idle(null);
     const c = taskContext(deps, job, initial.issueId, initial, signal);
+    let sleeps = false;
     try {
       if (await deps.cancellation.stoppedSince(c.issueId, job.timestamp)) return spec.idle(c);
       const refused = await spec.refuse?.(c, job);
@@ -70,6 +71,7 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
         await issue.release();
       }
     } catch (err) {
+      sleeps = err instanceof DelayedError || err instanceof WaitingError;
       await spec.release?.(c, job).catch((e: unknown) => c.log.warn({ err: e }, "could not release what the job took"));
       if (err instanceof InterruptedError) await handOver(c, job, token);
       const before = c.task();
@@ -77,9 +79,20 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
       await spec.ended?.(c, before).catch((e: unknown) => c.log.warn({ err: e }, "could not show how the job ended"));
       throw thrown;
     } finally {
+      // A job that ends (not one put back to wait) leaves its repository's line at once, so the
+      // next in line is woken now rather than by its safety-net timer.
+      if (!sleeps) await leaveRepoLine(c, job);
       c.done();
     }
   };
+}
+
+async function leaveRepoLine(c: TaskContext, job: Job): Promise<void> {
+  const repo = c.task().repo;
+  if (!repo) return;
+  const full = `${repo.owner}/${repo.name}`;
+  const { maxAgents } = c.deps.routing.repos[full.toLowerCase()] ?? c.deps.routing.defaults;
+  await leaveLine(c.deps, job, full, maxAgents).catch((err: unknown) => c.log.warn({ err }, "could not leave the repository's line; the next job wakes by its timer"));
 }
 
 async function prepareAndRun<D, P, R>(c: TaskContext, spec: AgentJobSpec<D, P, R>, job: Job<D>, token: string | undefined): Promise<R> {

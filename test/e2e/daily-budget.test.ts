@@ -20,7 +20,8 @@ describe("AGENT_DAILY_BUDGET_USD", () => {
     }, "the budget wait");
     expect(task?.state).toBe("queued");
     expect(task?.step).toContain("$1.25 of AGENT_DAILY_BUDGET_USD $1");
-    expect(await (await w.deps.queues.implement.getJob(res.body.jobId as string))?.getState()).toBe("delayed");
+    // The step is published before the job is moved to delayed, so wait for the move itself.
+    expect(await w.waitFor(async () => (await w.deps.queues.implement.getJob(res.body.jobId as string))?.isDelayed(), "the job to wait delayed")).toBe(true);
     expect(w.anthropic.requests).toHaveLength(0);
     expect(w.linear.store.commentsFor(issue.id)[0]?.body).toContain("resumes after midnight UTC");
   });
