@@ -29,7 +29,7 @@ export interface Figures {
 }
 
 /** Why a task is on the "needs you" list, in the order the list shows them. */
-export type NeedsYouKind = "failed" | "review" | "budget";
+export type NeedsYouKind = "question" | "failed" | "review" | "budget";
 
 /** One thing a person should look at. */
 export interface NeedsYouItem {
@@ -100,7 +100,8 @@ export function isBudgetStop(t: Task): boolean {
   return (t.error !== null && BUDGET_ERROR.test(t.error)) || (t.step !== null && /budget/i.test(t.step));
 }
 
-const KIND_ORDER: Record<NeedsYouKind, number> = { failed: 0, review: 1, budget: 2 };
+// An agent waiting for an answer is blocked on a person alone, so it comes first.
+const KIND_ORDER: Record<NeedsYouKind, number> = { question: 0, failed: 1, review: 2, budget: 3 };
 
 /**
  * What needs a person, most pressing first: failed tasks (newest failure first, as older ones were
@@ -110,7 +111,9 @@ const KIND_ORDER: Record<NeedsYouKind, number> = { failed: 0, review: 1, budget:
 export function needsYou(tasks: readonly Task[]): NeedsYouItem[] {
   const items: NeedsYouItem[] = [];
   for (const t of tasks) {
-    if (t.state === "failed") {
+    if (t.question && t.state === "stopped") {
+      items.push({ kind: "question", task: t, reason: `The agent asks: ${t.question}`, since: t.finishedAt ?? t.updatedAt });
+    } else if (t.state === "failed") {
       items.push({ kind: "failed", task: t, reason: t.error ?? "failed without a recorded reason", since: t.finishedAt ?? t.updatedAt });
     } else if (isBudgetStop(t)) {
       const reason = t.error !== null && BUDGET_ERROR.test(t.error) ? t.error : (t.step ?? "held at a budget");

@@ -82,7 +82,7 @@ function renderFigures(f: Figures): string {
   return `<div class="figures">${cards.map(card).join("")}</div>`;
 }
 
-const KIND_LABEL: Record<NeedsYouItem["kind"], string> = { failed: "Failed", review: "Review", budget: "Budget" };
+const KIND_LABEL: Record<NeedsYouItem["kind"], string> = { question: "Question", failed: "Failed", review: "Review", budget: "Budget" };
 
 function renderNeeds(items: readonly NeedsYouItem[], now: number): string {
   const rows = items.map(

@@ -36,7 +36,7 @@ h2 .count { background: var(--grey-bg); color: var(--muted); border-radius: 10px
 .needs li { display: grid; grid-template-columns: 96px minmax(200px, 340px) 1fr 90px; gap: 12px; align-items: baseline;
   padding: 9px 16px; border-top: 1px solid var(--line); border-left: 4px solid transparent; }
 .needs li:first-child { border-top: 0; }
-.needs li.k-failed { border-left-color: var(--red); }
+.needs li.k-failed { border-left-color: var(--red); } .needs li.k-question { border-left-color: var(--violet); }
 .needs li.k-review { border-left-color: var(--amber); }
 .needs li.k-budget { border-left-color: var(--violet); }
 .needs .what { font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; }

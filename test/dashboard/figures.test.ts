@@ -70,7 +70,7 @@ describe("computeFigures", () => {
 });
 
 describe("needsYou", () => {
-  it("lists failures (newest first), then the longest-waiting reviews, then budget stops", () => {
+  it("lists questions, failures (newest first), then the longest-waiting reviews, then budget stops", () => {
     const oldFail = task({ state: "failed", error: "old failure", finishedAt: at(1) });
     const newFail = task({ state: "failed", error: "Bad credentials: set GITHUB_TOKEN", finishedAt: at(5) });
     const recentPr = task({ state: "pr-open", ...withPr(10, 9) });
@@ -86,10 +86,12 @@ describe("needsYou", () => {
       updatedAt: at(7),
     });
     const quiet = [task({ state: "working" }), task({ state: "merged", ...withPr(13, 1) }), task({ state: "queued" })];
+    const asks = task({ state: "stopped", question: "Formal or casual greeting?", finishedAt: at(8) });
 
-    const items = needsYou([recentPr, dailyWait, oldFail, ...quiet, budgetPr, newFail, oldPr]);
+    const items = needsYou([recentPr, dailyWait, oldFail, ...quiet, budgetPr, asks, newFail, oldPr]);
 
     expect(items.map((i) => [i.kind, i.task.identifier])).toEqual([
+      ["question", asks.identifier],
       ["failed", newFail.identifier],
       ["failed", oldFail.identifier],
       ["review", oldPr.identifier],
@@ -97,11 +99,12 @@ describe("needsYou", () => {
       ["budget", budgetPr.identifier],
       ["budget", dailyWait.identifier],
     ]);
-    expect(items[0]?.reason).toBe("Bad credentials: set GITHUB_TOKEN");
-    expect(items[2]?.reason).toBe("PR #11 awaits review (draft: checks fail)");
-    expect(items[3]?.reason).toBe("PR #10 awaits review");
-    expect(items[4]?.reason).toContain("AGENT_BUDGET_USD");
-    expect(items[5]?.reason).toContain("today's agent budget is spent");
+    expect(items[0]?.reason).toBe("The agent asks: Formal or casual greeting?");
+    expect(items[1]?.reason).toBe("Bad credentials: set GITHUB_TOKEN");
+    expect(items[3]?.reason).toBe("PR #11 awaits review (draft: checks fail)");
+    expect(items[4]?.reason).toBe("PR #10 awaits review");
+    expect(items[5]?.reason).toContain("AGENT_BUDGET_USD");
+    expect(items[6]?.reason).toContain("today's agent budget is spent");
   });
 });
 
