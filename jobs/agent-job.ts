@@ -76,7 +76,7 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
       if (err instanceof InterruptedError) await handOver(c, job, token);
       const before = c.task();
       const thrown = await recordFailure(c, job, err);
-      await spec.ended?.(c, before).catch((e: unknown) => c.log.warn({ err: e }, "could not show how the job ended"));
+      if (!sleeps) await spec.ended?.(c, before).catch((e: unknown) => c.log.warn({ err: e }, "could not show how the job ended"));
       throw thrown;
     } finally {
       // A job that ends (not one put back to wait) leaves its repository's line at once, so the

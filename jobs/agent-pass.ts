@@ -56,10 +56,13 @@ export type RunEnd = { gated: GatedOutcome; failure: null } | { gated: GatedOutc
 export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassResult> {
   const { deps, signal } = c;
   const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal });
-  const home = path.join(deps.config.dataDir, "homes", p.key.replace(/[^A-Za-z0-9._-]/g, "_"));
+  const dirName = p.key.replace(/[^A-Za-z0-9._-]/g, "_");
+  const home = path.join(deps.config.dataDir, "homes", dirName);
+  // Not inside home: the agent could swap a directory it can write for a symlink to anywhere,
+  // and the next sandbox would mount that at /tmp.
+  const tmp = path.join(deps.config.dataDir, "tmp", dirName);
   try {
-    const tmp = path.join(home, ".tmp");
-    await mkdir(tmp, { recursive: true });
+    await Promise.all([mkdir(home, { recursive: true }), mkdir(tmp, { recursive: true })]);
     const env = { ...deps.config.childEnv, CI: "1", GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true" };
     // Every command of this job (the agent's shell and the checks) runs in this one jail.
     const jail = deps.sandbox.jail({ worktree: worktree.path, home, tmp, git: worktree.gitPaths }, env);
@@ -69,7 +72,7 @@ export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassRes
     return await keepWork(c, { worktree, run, pass, branch: p.branch, commitMessage: p.commitMessage });
   } finally {
     await worktree.remove();
-    await rm(home, { recursive: true, force: true }).catch(() => undefined);
+    await Promise.all([home, tmp].map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
   }
 }
 

@@ -139,8 +139,7 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
   if (earlier && earlier.pushed === false && !earlier.revision) {
     const pushed = await pushKeptWork(c, earlier, { ...plan, ...where, key: jobId });
     if (pushed) return { landed: pushed };
-  }
-  if (earlier?.jobId === jobId && !earlier.revision) {
+  } else if (earlier?.jobId === jobId && earlier.pushed !== false && !earlier.revision) {
     c.log.info({ sha: earlier.sha }, "this job already pushed its work; finishing the pull request");
     return { landed: earlier };
   }

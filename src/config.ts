@@ -36,7 +36,8 @@ export const DEFAULT_ALLOWED_DOMAINS = [
   "index.rubygems.org",
 ] as const;
 
-const ALLOWED_DOMAIN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[?[0-9a-f:.]+\]?$/;
+// A host name, *.domain or IP literal, optionally with :port ([v6]:port for IPv6 with a port).
+const ALLOWED_DOMAIN = /^((\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:\d{1,5})?$|^[0-9a-f:.]+$/;
 
 const usdPerMTok = z.number().finite().min(0);
 const configuredRates = {
@@ -162,7 +163,7 @@ const schema = z.object({
     .string()
     .default(DEFAULT_ALLOWED_DOMAINS.join(","))
     .transform((v) => v.split(",").map((d) => d.trim().toLowerCase()).filter(Boolean))
-    .pipe(z.array(z.string().regex(ALLOWED_DOMAIN, "each entry must be a host name, *.domain or an IP address"))),
+    .pipe(z.array(z.string().regex(ALLOWED_DOMAIN, "each entry must be a host name, *.domain or an IP address, optionally with :port"))),
   CHECK_TIMEOUT_SECONDS: positiveInt(1200),
   AGENT_HANDLE: z
     .string()

@@ -1,3 +1,4 @@
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -89,6 +90,7 @@ export async function startSandbox(s: SandboxSettings): Promise<Sandbox> {
       return {
         kind: "bubblewrap",
         spawnSpec(argv) {
+          assertPlainDirectories(scope);
           const inner = network ? ["/bin/bash", "-c", proxyPrologue(), "agent-sandbox", ...argv] : [...argv];
           return { command: bwrap, args: [...args, "--", ...inner], env: full };
         },
@@ -101,18 +103,38 @@ export async function startSandbox(s: SandboxSettings): Promise<Sandbox> {
   };
 }
 
-/** PATH directories that need a mount of their own (outside /usr), minus hidden trees. */
+/**
+ * PATH directories that need a mount of their own (outside /usr), minus hidden trees, compared
+ * and mounted by their real paths: a PATH entry that is a symlink into DATA_DIR must not mount it.
+ */
 export function pathDirs(pathVar: string, hidden: readonly string[]): string[] {
   const inside = (dir: string, root: string) => dir === root || dir.startsWith(`${root}/`);
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : null);
+  const hiddenReal = hidden.map((h) => real(path.resolve(h)) ?? path.resolve(h));
   return [
     ...new Set(
       pathVar
         .split(":")
         .filter((d) => path.isAbsolute(d))
-        .map((d) => path.resolve(d))
+        .map((d) => real(d))
+        .filter((d): d is string => d !== null)
         .filter((d) => !["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((sys) => inside(d, sys)))
         // Neither inside a hidden tree nor above one, which would mount the hidden tree with it.
-        .filter((d) => !hidden.map((h) => path.resolve(h)).some((h) => inside(d, h) || inside(h, d))),
+        .filter((d) => !hiddenReal.some((h) => inside(d, h) || inside(h, d))),
     ),
   ];
+}
+
+/**
+ * bwrap resolves the scope's paths again at every start, so a directory the agent could swap for
+ * a symlink would mount whatever it points at: refuse to start unless each is a real directory.
+ * (Their parents are never inside the sandbox, so only the last component can be swapped.)
+ */
+function assertPlainDirectories(scope: SandboxScope): void {
+  for (const dir of [scope.worktree, scope.home, scope.tmp]) {
+    const stat = lstatSync(dir, { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) {
+      throw new Error(`refusing to start a sandbox: ${dir} is not a plain directory (it may have been replaced by a symlink)`);
+    }
+  }
 }

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => dashboard.listen(0, "127.0.0.1", r));
   sandbox = await startSandbox({
     mode: "bubblewrap",
-    allowedDomains: ["127.0.0.2"],
+    allowedDomains: [`127.0.0.2:${(registry.address() as AddressInfo).port}`],
     path: PATH,
     hidden: [join(root, "data"), process.cwd()],
     logger,
