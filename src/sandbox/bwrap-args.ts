@@ -45,10 +45,14 @@ export function bwrapArgs(p: {
   proxySocket: string | null;
 }): string[] {
   const { scope } = p;
-  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "agent-sandbox"];
+  // A user namespace always (not "-try"), and none nested inside it: namespaces are where kernel
+  // privilege-escalation bugs live.
+  const args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "agent-sandbox"];
   args.push("--ro-bind", "/usr", "/usr");
   for (const dir of SYSTEM_DIRS) args.push(...systemDir(dir));
   for (const entry of ETC_ENTRIES) args.push("--ro-bind-try", `/etc/${entry}`, `/etc/${entry}`);
+  // /etc/ssl holds the CA certificates tools need, and on some hosts private keys beside them.
+  if (existsSync("/etc/ssl/private")) args.push("--tmpfs", "/etc/ssl/private");
   for (const dir of p.readOnly) args.push("--ro-bind-try", dir, dir);
   args.push("--proc", "/proc", "--dev", "/dev");
   // /tmp first: in tests the other directories live under the host's /tmp, and a later mount
