@@ -151,6 +151,7 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
     branch,
     key: jobId,
     firstMessage: async () => issuePrompt(issue, resumeNote),
+    checkpoint: (r, sha) => checkpointOf(jobId, r, sha),
     commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
   });
   await c.save({ handoff: result.gated.outcome.finalText || null });

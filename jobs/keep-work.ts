@@ -1,5 +1,6 @@
 import { LeaseLostError } from "../src/tasks/locks.js";
-import type { Usage } from "../src/tasks/task.js";
+import type { GatedOutcome } from "../src/agent/run-with-checks.js";
+import type { Landed, Usage } from "../src/tasks/task.js";
 import type { Worktree } from "../src/workspace/index.js";
 import { InterruptedError, type PassResult, type RunEnd } from "./agent-pass.js";
 import { unrecoverable } from "./failures.js";
@@ -12,6 +13,8 @@ interface Kept {
   pass: { turns: number; usage: Usage; costUsd: number };
   branch: string;
   commitMessage: string;
+  /** The checkpoint of finished work at `sha`, saved (as not yet pushed) before the push. */
+  checkpoint?: (result: PassResult, sha: string) => Landed;
 }
 
 /**
@@ -38,6 +41,16 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   });
   const ahead = (await k.worktree.commitsAhead()).length > 0;
   const head = sha ?? (k.worktree.unpushed ? k.worktree.startSha : null);
+  const note = (pushedSha: string | null) => {
+    const previous = c.task().handoff;
+    const earlier = previous && !previous.startsWith("Interrupted") ? previous : "";
+    return handoffNote({ cause, pushedSha, kept: head, branch: k.branch, lastWords: run.gated?.outcome.finalText ?? "", earlier });
+  };
+  // Recorded before the push: a crash or a failed Redis write between commit and push must leave
+  // the next run knowing the work exists (and, for finished work, that only the push is left).
+  const draft = (): PassResult => ({ gated: run.gated as GatedOutcome, pushedSha: null, unpushed: null, committed: sha !== null, pass: k.pass });
+  const checkpoint = !unfinished && head && k.checkpoint ? { ...k.checkpoint(draft(), head), pushed: false } : null;
+  if (head) await c.save({ unpushedSha: head, ...(checkpoint ? { landed: checkpoint } : {}), ...(unfinished ? { handoff: note(null) } : {}) });
   let pushedSha: string | null = null;
   let pushError: Error | null = null;
   // A lost lease may mean another worker now holds the branch: keep the commit, push nothing.
@@ -46,22 +59,19 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
     try {
       pushedSha = (await k.worktree.push({ token: config.github.token, signal: c.signal })).sha;
       c.log.info({ sha: pushedSha }, "branch pushed");
+      await c.save({ unpushedSha: null, ...(unfinished ? { handoff: note(pushedSha) } : {}) });
     } catch (err) {
       pushError = pushFailure(err as Error);
       c.log.warn({ err }, "push failed; the commit is kept on this worker's mirror");
     }
   }
   if (unfinished) {
-    const previous = c.task().handoff;
-    const earlier = previous && !previous.startsWith("Interrupted") ? previous : "";
-    await c.save({ handoff: handoffNote({ cause, pushedSha, kept: head, branch: k.branch, lastWords: run.gated?.outcome.finalText ?? "", earlier }) });
     if (failure === null) throw new InterruptedError(`interrupted by a worker shutdown after ${k.pass.turns} turns; the work so far is ${pushedSha ? "pushed" : "kept"}`);
     throw failure;
   }
-  const gated = run.gated as NonNullable<RunEnd["gated"]>;
   const unpushed = pushError && head ? { sha: head, error: pushError } : null;
   if (pushError && !unpushed) throw pushError;
-  return { gated, pushedSha, unpushed, committed: sha !== null, pass: k.pass };
+  return { ...draft(), pushedSha, unpushed };
 }
 
 /** The note the next run starts from, saying where the work is and what ended the last run. */
@@ -69,7 +79,7 @@ function handoffNote(p: { cause: string; pushedSha: string | null; kept: string 
   const where = p.pushedSha
     ? `The work so far is committed as WIP and pushed to ${p.branch} (${p.pushedSha.slice(0, 7)}).`
     : p.kept
-      ? `The work so far is committed as WIP (${p.kept.slice(0, 7)}) and kept on the worker; the next run starts from it.`
+      ? `The work so far is committed as WIP (${p.kept.slice(0, 7)}) and kept on the worker that ran it; a run there starts from it.`
       : "Nothing had changed yet.";
   return [
     `Interrupted by ${p.cause}. ${where} Continue from there: check what is already done (git log, git diff) before doing anything again.`,

@@ -16,7 +16,7 @@ export async function pushKeptWork(
   const { deps, signal } = c;
   c.log.info({ sha: kept.sha }, "an earlier run's work was kept but not pushed; pushing it instead of running the agent again");
   await c.save({ step: "pushing the work an earlier run kept" });
-  const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal });
+  const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal, resumeFrom: kept.sha });
   try {
     if (!worktree.unpushed) {
       // Kept on another worker's disk, or DATA_DIR was cleared: the agent must do it again.
@@ -29,7 +29,7 @@ export async function pushKeptWork(
     });
     const landed: Landed = { ...kept, sha: pushed.sha, jobId: p.key };
     delete landed.pushed;
-    await c.save({ landed });
+    await c.save({ landed, unpushedSha: null });
     return landed;
   } finally {
     await worktree.remove();

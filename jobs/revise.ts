@@ -6,7 +6,7 @@ import { setCommitStatus } from "../src/github/statuses.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { Landed } from "../src/tasks/task.js";
 import { agentJob, type SlotFor } from "./agent-job.js";
-import { checkpointOf, runAgentPass } from "./agent-pass.js";
+import { checkpointOf, type PassResult, runAgentPass } from "./agent-pass.js";
 import { unrecoverable } from "./failures.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
 import { pushKeptWork } from "./push-kept.js";
@@ -114,13 +114,20 @@ async function revisionPassOnce(
 ): Promise<Landed> {
   const jobId = String(job.id);
   const task = c.task();
+  const revisionCheckpoint = (r: PassResult, sha: string): Landed => ({
+    ...checkpointOf(jobId, r, sha),
+    revision: { committed: r.committed, pass: r.pass, replied: [], summaryPosted: false, feedbackIds: p.items.map((i) => i.id) },
+  });
   const gh = c.deps.clients.github;
   const remote = await getRepository(gh, { owner: p.repo.owner, repo: p.repo.name, signal: c.signal });
   const earlier = task.landed;
   if (earlier?.revision && earlier.pushed === false) {
     const where = { repo: p.repo, cloneUrl: remote.cloneUrl, branch: task.branch as string, baseBranch: p.pr.base.ref, key: jobId };
     const pushed = await pushKeptWork(c, earlier, where);
-    if (pushed) return pushed;
+    // Feedback that came after the kept revision was made still needs the agent; the kept commit
+    // is on the branch now, so the agent starts from it.
+    const addressed = new Set(earlier.revision.feedbackIds ?? []);
+    if (pushed && p.items.every((i) => addressed.has(i.id))) return pushed;
   } else if (earlier?.jobId === jobId && earlier.revision) {
     c.log.info({ sha: earlier.sha }, "this revision already pushed its work; finishing its answers");
     return earlier;
@@ -140,11 +147,9 @@ async function revisionPassOnce(
         feedback: p.items,
       }),
     commitMessage: `${task.identifier}: address review feedback\n\nRevised by agent-workforce for ${p.pr.html_url}`,
+    checkpoint: (r, sha) => revisionCheckpoint(r, sha),
   });
-  const landed: Landed = {
-    ...checkpointOf(jobId, result, result.pushedSha ?? result.unpushed?.sha ?? p.pr.head.sha),
-    revision: { committed: result.committed, pass: result.pass, replied: [], summaryPosted: false },
-  };
+  const landed = revisionCheckpoint(result, result.pushedSha ?? result.unpushed?.sha ?? p.pr.head.sha);
   await c.save({ landed });
   if (result.unpushed) throw result.unpushed.error;
   return landed;

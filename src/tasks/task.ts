@@ -61,6 +61,11 @@ export interface Task {
    * Linear call failed after it) picks up from here instead of paying for the agent again.
    */
   landed?: Landed | null;
+  /**
+   * A commit a run made but has not pushed yet (kept in the worker's mirror): the next run on this
+   * branch starts from it, and from no other kept commit.
+   */
+  unpushedSha?: string | null;
   /** A question the agent ended with instead of changing anything: a person must answer it. */
   question?: string | null;
   /** Why the task failed or stopped, in words a person can act on. */
@@ -93,6 +98,8 @@ export interface Landed {
     pass: { turns: number; usage: Usage; costUsd: number };
     replied: number[];
     summaryPosted: boolean;
+    /** The feedback this revision addressed: kept work answers these and nothing newer. */
+    feedbackIds?: number[];
   };
 }
 

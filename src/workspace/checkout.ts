@@ -48,6 +48,8 @@ interface CheckoutParams {
   cloneUrl: string;
   /** worktree paths jobs in this process are using right now; never deleted from under them */
   livePaths: ReadonlySet<string>;
+  /** the kept commit the task recorded; any other kept commit is stale and dropped */
+  resumeFrom?: string | null;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -81,6 +83,23 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
 }
 
 /**
+ * The kept commit to start from, or null. Only the one the task recorded counts (a commit kept by
+ * a run the task has moved past, or by a job that was stopped, must not come back), and not once
+ * the remote branch already holds it; such a ref is dropped.
+ */
+async function keptCommit(p: CheckoutParams, remoteBranch: string | null): Promise<string | null> {
+  const ref = unpushedRef(p.branch);
+  const kept = await resolveCommit(p.git, p.mirrorPath, ref);
+  if (!kept) return null;
+  const onRemote =
+    remoteBranch !== null && (await p.git.probe(["merge-base", "--is-ancestor", kept, remoteBranch], { cwd: p.mirrorPath })).exitCode === 0;
+  if (kept === p.resumeFrom && !onRemote) return kept;
+  p.logger?.info({ branch: p.branch, sha: kept, recorded: p.resumeFrom ?? null, onRemote }, "dropping a kept commit the task does not resume from");
+  await p.git.run(["update-ref", "-d", ref], { cwd: p.mirrorPath });
+  return null;
+}
+
+/**
  * Creates the worktree at p.path on p.branch, starting from commits an earlier job kept but could
  * not push, else from the remote branch when it exists (a retry or a revision), else from
  * origin/<baseBranch>. Call while holding the repo lock.
@@ -89,8 +108,8 @@ export async function checkoutWorktree(
   p: CheckoutParams,
 ): Promise<{ startSha: string; resumed: boolean; unpushed: boolean; adminDir: string }> {
   await clearLeftovers(p);
-  const kept = await resolveCommit(p.git, p.mirrorPath, unpushedRef(p.branch));
   const remoteBranch = await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.branch}`);
+  const kept = await keptCommit(p, remoteBranch);
   const startSha =
     kept ?? remoteBranch ?? (await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.baseBranch}`));
   if (!startSha) {

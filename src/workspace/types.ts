@@ -25,7 +25,7 @@ export interface Worktree {
   readonly resumed: boolean;
   /** commit the worktree started from */
   readonly startSha: string;
-  /** true when it started from commits an earlier job kept but could not push */
+  /** true when it started from commits an earlier job kept but could not push (see createWorktree's resumeFrom) */
   readonly unpushed: boolean;
   /** The mirror and this worktree's admin directory in it: what git inside the worktree reads. */
   readonly gitPaths: { readonly mirror: string; readonly adminDir: string };

@@ -83,7 +83,7 @@ export class Workspace {
 
   /** fetches, then creates a fresh worktree for the job */
   async createWorktree(
-    p: MirrorParams & { key: string; branch: string; baseBranch: string },
+    p: MirrorParams & { key: string; branch: string; baseBranch: string; resumeFrom?: string | null },
   ): Promise<Worktree> {
     assertRepoRef(p.repo);
     assertCloneUrl(p.cloneUrl);
@@ -116,6 +116,7 @@ export class Workspace {
           baseBranch: p.baseBranch,
           cloneUrl: p.cloneUrl,
           livePaths,
+          resumeFrom: p.resumeFrom,
           signal: p.signal,
           logger,
         });

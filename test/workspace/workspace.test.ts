@@ -105,19 +105,30 @@ describe("Workspace", () => {
     await expect(first.push({})).rejects.toThrow(/refusing to allow/);
     await first.remove();
 
-    const retry = await ws.createWorktree(job("job-1-retry"));
+    // A kept commit the task did not record is stale: it is dropped, not resumed.
+    const stale = await ws.createWorktree(job("job-1-other"));
+    expect(stale.unpushed).toBe(false);
+    await stale.remove();
+    const third = await ws.createWorktree(job("job-1-third"));
+    await writeFile(join(third.path, "work.txt"), "an hour of agent work\n");
+    const kept = await third.commitAll({ message: "WIP: the agent's work", author: BOT });
+    await expect(third.push({})).rejects.toThrow(/refusing to allow/);
+    await third.remove();
+
+    const retry = await ws.createWorktree({ ...job("job-1-retry"), resumeFrom: kept });
     expect(retry.unpushed).toBe(true);
-    expect(retry.startSha).toBe(sha);
+    expect(retry.startSha).toBe(kept);
     expect(await readFile(join(retry.path, "work.txt"), "utf8")).toBe("an hour of agent work\n");
     await rm(hook);
-    expect((await retry.push({})).sha).toBe(sha);
-    expect(await git(root, "--git-dir=remote.git", "rev-parse", "agent/eng-42")).toBe(sha);
+    expect((await retry.push({})).sha).toBe(kept);
+    expect(await git(root, "--git-dir=remote.git", "rev-parse", "agent/eng-42")).toBe(kept);
     await retry.remove();
 
     // Once pushed, nothing is kept: the next job starts from the remote branch as usual.
-    const next = await ws.createWorktree(job("job-2"));
+    const next = await ws.createWorktree({ ...job("job-2"), resumeFrom: kept });
     expect(next.unpushed).toBe(false);
-    expect(next.startSha).toBe(sha);
+    expect(next.startSha).toBe(kept);
+    expect(sha).not.toBe(kept);
   });
 
   it("checks out agent/eng-42 from main, commits as the bot and pushes", async () => {
