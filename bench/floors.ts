@@ -4,7 +4,6 @@
 import { Webhooks } from "@octokit/webhooks";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Deps } from "../src/deps.js";
-import { coalesceWrites } from "../src/redis.js";
 import { claimDelivery } from "../webhooks/deliveries.js";
 import { enqueueIntent, planJob } from "../webhooks/enqueue.js";
 import { mapGitHubEvent, narrowGitHubEvent } from "../webhooks/github-intents.js";
@@ -15,7 +14,6 @@ async function enqueueOnly(deps: Deps, delivery: string, payload: unknown, reply
   const decision = "name" in event ? mapGitHubEvent(event, { delivery, receivedAt: new Date().toISOString() }) : null;
   if (!decision?.act) return reply.code(400).send({ error: "not an issue_comment.created on a PR" });
   const plan = planJob(decision.intent);
-  coalesceWrites(deps.redis);
   const [claim, added] = await Promise.all([
     claimDelivery(deps.redis, deps.config.redisPrefix, "github", delivery, plan.jobId),
     enqueueIntent(deps.queues, decision.intent, plan),

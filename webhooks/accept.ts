@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Deps } from "../src/deps.js";
 import { noteWebhookOutcome } from "../src/metrics/registry.js";
-import { coalesceWrites, withTimeout } from "../src/redis.js";
+import { withTimeout } from "../src/redis.js";
 import { claimDelivery, recordDelivery, releaseDelivery } from "./deliveries.js";
 import { enqueueIntent, planJob } from "./enqueue.js";
 import type { Decision } from "./intents.js";
@@ -28,7 +28,6 @@ export async function accept(
   const { redis, config } = deps;
   const enqueueOnce = async (): Promise<{ code: number; body: Record<string, unknown> }> => {
     const plan = planJob(intent);
-    coalesceWrites(redis);
     // The delivery marker and the job go to Redis together, in one round trip. That is safe
     // because the job id derives from the delivery's subject and finished jobs are kept longer
     // than markers: a redelivery's add is always a no-op on the job the first one created.

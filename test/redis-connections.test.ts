@@ -96,3 +96,22 @@ describe("the patient Redis connection", () => {
     }
   });
 });
+
+describe("the producer Redis connection", () => {
+  /** How many socket reads Redis has served so far (the INFO call itself adds one). */
+  async function readsProcessed(r: Redis): Promise<number> {
+    const info = await r.info("stats");
+    return Number(/total_reads_processed:(\d+)/.exec(info)?.[1]);
+  }
+
+  it("sends the commands issued in one event-loop turn in one write (auto-pipelining)", async () => {
+    const producer = await connect("producer");
+    const stats = await connect("patient");
+    const before = await readsProcessed(stats);
+    // Fifty webhooks' worth of writes, issued from separate callbacks of the same turn.
+    await Promise.all(Array.from({ length: 50 }, (_, i) => new Promise((r) => setImmediate(r)).then(() => producer.set(`m${i}`, "1"))));
+    const reads = (await readsProcessed(stats)) - before - 1;
+    expect(await producer.get("m49")).toBe("1");
+    expect(reads).toBeLessThanOrEqual(2);
+  });
+});
