@@ -29,6 +29,8 @@ export interface PassResult {
   unpushed: { sha: string; error: Error } | null;
   /** Whether this pass committed anything. */
   committed: boolean;
+  /** Files the branch changed that the checks depend on (see checkInputsTouched). */
+  checkInputs: string[];
   /** Turns, tokens and cost of this pass alone. */
   pass: { turns: number; usage: Usage; costUsd: number };
 }
@@ -71,7 +73,7 @@ export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassRes
     const before = c.task();
     const run = await runAgent(c, p, worktree, jail);
     const pass = totalsSince(before, c.task());
-    return await keepWork(c, { worktree, run, pass, branch: p.branch, commitMessage: p.commitMessage, checkpoint: p.checkpoint });
+    return await keepWork(c, { worktree, run, pass, branch: p.branch, commitMessage: p.commitMessage, checkpoint: p.checkpoint, checkCommand: p.repo.checkCommand });
   } finally {
     await worktree.remove();
     await Promise.all([home, tmp].map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
@@ -193,6 +195,7 @@ export function checkpointOf(jobId: string, result: PassResult, sha: string): La
     summary: gated.outcome.finalText,
     limitNote: gated.limitNote,
     ...(result.unpushed ? { pushed: false } : {}),
+    ...(result.checkInputs.length ? { checkInputs: result.checkInputs } : {}),
     checks: checks ? { command: checks.command, passed: checks.passed, output: checks.passed ? null : checks.output.slice(-4000) } : null,
   };
 }

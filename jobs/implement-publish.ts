@@ -26,6 +26,7 @@ export async function publishImplemented(c: TaskContext, plan: ImplementPlan, la
     limitNote: landed.limitNote,
     checksOutput: checksFailed ? (landed.checks?.output ?? null) : null,
     checkCommand: repo.checkCommand,
+    checkInputs: landed.checkInputs,
   });
   if (signal.aborted) throw new Error("the run was stopped");
   const baseBranch = c.task().baseBranch as string;

@@ -1,3 +1,4 @@
+import { checkInputsTouched } from "../src/agent/check-inputs.js";
 import { LeaseLostError } from "../src/tasks/locks.js";
 import type { GatedOutcome } from "../src/agent/run-with-checks.js";
 import type { Landed, Usage } from "../src/tasks/task.js";
@@ -13,6 +14,8 @@ interface Kept {
   pass: { turns: number; usage: Usage; costUsd: number };
   branch: string;
   commitMessage: string;
+  /** The routing file's check command, to name the changed files the checks depend on. */
+  checkCommand: string | undefined;
   /** The checkpoint of finished work at `sha`, saved (as not yet pushed) before the push. */
   checkpoint?: (result: PassResult, sha: string) => Landed;
 }
@@ -40,6 +43,7 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
     author: { name: config.agent.gitName, email: config.agent.gitEmail },
   });
   const ahead = (await k.worktree.commitsAhead()).length > 0;
+  const checkInputs = ahead ? checkInputsTouched(await k.worktree.changedFiles(), k.checkCommand) : [];
   const head = sha ?? (k.worktree.unpushed ? k.worktree.startSha : null);
   const note = (pushedSha: string | null) => {
     const previous = c.task().handoff;
@@ -48,7 +52,7 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   };
   // Recorded before the push: a crash or a failed Redis write between commit and push must leave
   // the next run knowing the work exists (and, for finished work, that only the push is left).
-  const draft = (): PassResult => ({ gated: run.gated as GatedOutcome, pushedSha: null, unpushed: null, committed: sha !== null, pass: k.pass });
+  const draft = (): PassResult => ({ gated: run.gated as GatedOutcome, pushedSha: null, unpushed: null, committed: sha !== null, checkInputs, pass: k.pass });
   const checkpoint = !unfinished && head && k.checkpoint ? { ...k.checkpoint(draft(), head), pushed: false } : null;
   if (head) await c.save({ unpushedSha: head, ...(checkpoint ? { landed: checkpoint } : {}), ...(unfinished ? { handoff: note(null) } : {}) });
   let pushedSha: string | null = null;

@@ -61,6 +61,7 @@ export async function publishRevision(
     limitNote: landed.limitNote,
     checksOutput: checksFailed ? (landed.checks?.output ?? null) : null,
     checkCommand: repo.checkCommand,
+    checkInputs: landed.checkInputs,
   });
   const branch = task.branch as string;
   const updated = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: p.pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });

@@ -17,6 +17,8 @@ export function renderPrBody(
     checksOutput: string | null;
     /** The repository's check command, if it has one: tells "not configured" from "did not run". */
     checkCommand?: string | null;
+    /** Changed files the checks depend on: a pass means less when the agent edited them. */
+    checkInputs?: readonly string[];
   },
 ): string {
   const parts = [
@@ -27,6 +29,12 @@ export function renderPrBody(
   ];
   if (p.limitNote) parts.push("", `> [!WARNING]\n> ${p.limitNote}`);
   parts.push("", "## Checks");
+  if (p.checkInputs?.length) {
+    parts.push(
+      `> [!CAUTION]\n> The agent changed files the checks depend on: ${p.checkInputs.map((f) => `\`${f}\``).join(", ")}. Review those changes before trusting the check result.`,
+      "",
+    );
+  }
   if (!task.checks && p.checkCommand) {
     parts.push(`\`${p.checkCommand}\` did not run: the agent stopped before it finished${p.limitNote ? " (see the warning above)" : ""}, and checks run only on finished work.`);
   } else if (!task.checks) parts.push("No check command is configured for this repository.");

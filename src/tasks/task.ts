@@ -90,6 +90,8 @@ export interface Landed {
    */
   pushed?: boolean;
   limitNote: string | null;
+  /** Files the branch changed that the checks depend on: the PR body warns about them. */
+  checkInputs?: string[];
   /** The last check run; output only when it failed (for the PR body). */
   checks: { command: string; passed: boolean; output: string | null } | null;
   /** Revisions: whether the pass committed, what it cost, and which answers are already posted. */

@@ -100,6 +100,19 @@ describe("implement: edges", () => {
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", error: null, checks: { passed: true } });
   });
 
+  it("says prominently in the PR when the agent changed what the checks run", async () => {
+    world = await startWorld();
+    const w = world;
+    const issue = w.newIssue();
+    // The check is made to pass by editing the check script, not the code.
+    w.anthropic.script([edit({ command: "create", path: "check.sh", file_text: "#!/bin/sh\nexit 0\n" }), done()]);
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    const [pr] = await pulls(w);
+    expect(pr?.body).toContain("The agent changed files the checks depend on: `check.sh`");
+    expect(pr?.body).toContain("`sh check.sh` passed.");
+  });
+
   it("stops at the budget with a clear note and opens a draft with what it has", async () => {
     world = await startWorld({ env: { AGENT_BUDGET_USD: "0.000001" } });
     const w = world;
