@@ -127,7 +127,7 @@ class AnthropicSession implements AgentSession {
         // stays valid for a later send().
         const results = await this.runTools(runnable);
         if (cut) results.push({ type: "tool_result", tool_use_id: cut.id, content: CUT_OFF, is_error: true });
-        this.appendUser(results);
+        this.appendUser([...results, { type: "text", text: this.limitsNote() }]);
         continue;
       }
       if (stop === "max_tokens") {
@@ -172,6 +172,23 @@ class AnthropicSession implements AgentSession {
       });
     }
     return results;
+  }
+
+  /**
+   * What is left of the run's turns and budget, told after every turn so the model can plan; near
+   * the end it is asked to wrap up, so the run ends with a report saying what is unfinished rather
+   * than being cut off mid-change.
+   */
+  private limitsNote(): string {
+    const { maxTurns, budgetUsd } = this.s.limits;
+    const turnsLeft = Math.max(0, maxTurns - this.turns);
+    const usdLeft = Math.max(0, budgetUsd - this.cost);
+    const perTurn = this.turns > 0 ? this.cost / this.turns : 0;
+    const line = `[limits] ${turnsLeft} of ${maxTurns} turns and $${usdLeft.toFixed(2)} of $${budgetUsd.toFixed(2)} left.`;
+    const nearEnd = turnsLeft <= 2 || usdLeft <= Math.max(budgetUsd * 0.1, perTurn * 2);
+    return nearEnd
+      ? `${line} You are about to run out: start nothing new. Leave the code in a consistent state and end now with your report, listing what is done and, under Open points, what is left.`
+      : line;
   }
 
   // Consecutive user content (tool results, then a follow-up) goes into one message.

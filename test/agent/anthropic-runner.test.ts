@@ -29,7 +29,7 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function start(): AgentSession {
+function start(limits = { maxTurns: 10, budgetUsd: 5 }): AgentSession {
   const runner = new AnthropicRunner({
     client: createAnthropic({ apiKey: fake.apiKey, baseUrl: fake.url, maxRetries: 0 }),
     model: "claude-sonnet-4-6",
@@ -41,7 +41,7 @@ function start(): AgentSession {
     worktree: tmp,
     system: "You are a coding agent.",
     jail: plainJail(tmp),
-    limits: { maxTurns: 10, budgetUsd: 5 },
+    limits,
     signal: new AbortController().signal,
   });
   return session;
@@ -76,14 +76,17 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
 
     const answers = lastMessage(1);
     expect(answers.role).toBe("user");
-    expect(answers.content).toHaveLength(2);
+    // Both calls answered, then the note of what is left of the limits.
+    expect(answers.content).toHaveLength(3);
+    expect(answers.content[2]).toMatchObject({ type: "text", text: expect.stringMatching(/^\[limits\] \d+ of 10 turns and \$[\d.]+ of \$5\.00 left\.$/) });
     expect(answers.content[0]).toMatchObject({ type: "tool_result", tool_use_id: "toolu_done" });
     expect(answers.content[0].is_error).toBeUndefined();
     expect(answers.content[1]).toMatchObject({ type: "tool_result", tool_use_id: "toolu_cut", is_error: true });
     expect(answers.content[1].content).toMatch(/output limit.*smaller pieces/s);
 
     const editAnswer = lastMessage(2).content;
-    expect(editAnswer).toHaveLength(1);
+    expect(editAnswer).toHaveLength(2);
+    expect(editAnswer[1]).toMatchObject({ type: "text" });
     expect(editAnswer[0]).toMatchObject({ type: "tool_result", is_error: true });
     expect(editAnswer[0].content).toMatch(/max_tokens/);
   });
@@ -187,6 +190,21 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
     }
     const roles = (fake.requests[3]?.body.messages as Json[]).map((m) => m.role);
     expect(roles).toEqual(["user", "assistant", "user"]);
-    expect(lastMessage(3).content.map((b: Json) => b.type)).toEqual(["tool_result", "text", "text"]);
+    expect(lastMessage(3).content.map((b: Json) => b.type)).toEqual(["tool_result", "text", "text", "text"]);
+  });
+});
+
+describe("AnthropicRunner tells the model what is left of its limits", () => {
+  it("says how many turns and dollars remain after each turn, and asks it to wrap up near the end", async () => {
+    const call = (id: string) => ({ content: [{ type: "tool_use", id, name: "bash", input: { command: "true" } }], stop_reason: "tool_use" });
+    fake.script([call("toolu_1"), call("toolu_2"), { content: [{ type: "text", text: "## Summary\nDone; nothing is left." }] }]);
+    const outcome = await start({ maxTurns: 4, budgetUsd: 5 }).send("Do it.");
+    expect(outcome.stop).toBe("done");
+    const notes = (fake.requests.at(-1)?.body.messages as Json[])
+      .filter((m) => m.role === "user")
+      .flatMap((m) => (m.content as Json[]).filter((b) => b.type === "text" && String(b.text).startsWith("[limits]")).map((b) => String(b.text)));
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^\[limits\] 3 of 4 turns and \$[\d.]+ of \$5\.00 left\.$/);
+    expect(notes[1]).toMatch(/^\[limits\] 2 of 4 turns .* You are about to run out: start nothing new\..*Open points/);
   });
 });

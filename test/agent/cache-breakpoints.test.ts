@@ -123,9 +123,10 @@ describe("prompt caching across a turn with many parallel tool calls (fake Messa
 
     const [, second, third] = fake.usages;
     if (!second || !third) throw new Error("expected three requests");
-    // The third request adds 24 blocks (12 tool_use + 12 tool_result) to the second's history.
+    // The third request adds 25 blocks (12 tool_use, 12 tool_result and the limits note) to the
+    // second's history.
     const last: Array<{ cache_control?: unknown }> = fake.requests[2]?.body.messages.at(-1).content;
-    expect(last).toHaveLength(12);
+    expect(last).toHaveLength(13);
     const written = second.cache_read_input_tokens + second.cache_creation_input_tokens;
     expect(third.cache_read_input_tokens).toBe(written);
     // Only the new blocks are written; before, the whole history was written again.

@@ -88,7 +88,7 @@ describe("the drain reaches running commands and checks", () => {
     // The history stays a valid request: each tool_use has its tool_result.
     const messages = (s as unknown as { messages: unknown[] }).messages;
     expect(validateRequest({ model: "m", max_tokens: 1, messages }, { requireMaxTokens: true, strictAlternation: true })).toBeNull();
-    const results = (messages.at(-1) as { content: Array<{ tool_use_id: string; content: string }> }).content;
+    const results = (messages.at(-1) as { content: Array<{ type: string; tool_use_id: string; content: string }> }).content.filter((b) => b.type === "tool_result");
     expect(results.map((r) => r.tool_use_id)).toEqual(["toolu_long", "toolu_next"]);
     expect(results[0]?.content).toMatch(/^Interrupted: the worker is shutting down/);
   });
