@@ -156,7 +156,7 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
       const s = session.totals();
       log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
       await deps.spend.add(t.costUsd, new Date(), p.key);
-      await recordTurn(deps.redis, config.redisPrefix, t.usage, t.costUsd);
+      await recordTurn(deps.workerRedis, config.redisPrefix, t.usage, t.costUsd);
       await c.save({
         turns: before.turns + s.turns,
         usage: addUsage(before.usage, s.usage),

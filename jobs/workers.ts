@@ -52,7 +52,7 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   }
   const finished = (queue: string, outcome: string, job?: { processedOn?: number; finishedOn?: number }) => {
     const seconds = job?.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
-    void recordJob(deps.redis, deps.config.redisPrefix, queue, outcome, seconds).catch(() => undefined);
+    void recordJob(deps.workerRedis, deps.config.redisPrefix, queue, outcome, seconds).catch(() => undefined);
   };
   for (const w of workers) {
     w.on("completed", (job) => finished(w.name, "completed", job));

@@ -196,8 +196,7 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
 
 describe("AnthropicRunner tells the model what is left of its limits", () => {
   it("says how many turns and dollars remain after each turn, and asks it to wrap up near the end", async () => {
-    const call = (id: string) => ({ content: [{ type: "tool_use", id, name: "bash", input: { command: "true" } }], stop_reason: "tool_use" });
-    fake.script([call("toolu_1"), call("toolu_2"), { content: [{ type: "text", text: "## Summary\nDone; nothing is left." }] }]);
+    fake.script([bash("true"), bash("true"), say("## Summary\nDone; nothing is left.")]);
     const outcome = await start({ maxTurns: 4, budgetUsd: 5 }).send("Do it.");
     expect(outcome.stop).toBe("done");
     const notes = (fake.requests.at(-1)?.body.messages as Json[])
