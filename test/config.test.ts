@@ -103,4 +103,15 @@ describe("loadConfig", () => {
       /GITHUB_WEBHOOK_SECRET is required to run the server/,
     );
   });
+
+  it("runs agents in bubblewrap with the package registries by default, and names what is wrong with the sandbox settings", () => {
+    const c = loadConfig({});
+    expect(c.agent.sandbox).toBe("bubblewrap");
+    expect(c.agent.allowedDomains).toContain("registry.npmjs.org");
+    expect(c.agent.allowedDomains).toContain("pypi.org");
+    expect(loadConfig({ AGENT_ALLOWED_DOMAINS: "" }).agent.allowedDomains).toEqual([]);
+    expect(loadConfig({ AGENT_ALLOWED_DOMAINS: " Registry.Example.com, *.pkg.dev ,10.0.0.5:8443" }).agent.allowedDomains).toEqual(["registry.example.com", "*.pkg.dev", "10.0.0.5:8443"]);
+    expect(() => loadConfig({ AGENT_SANDBOX: "auto" })).toThrow(/AGENT_SANDBOX: must be bubblewrap .* or none .*auto and unshare are gone/);
+    expect(() => loadConfig({ AGENT_ALLOWED_DOMAINS: "https://evil.example/path" })).toThrow(/AGENT_ALLOWED_DOMAINS: each entry must be a host name/);
+  });
 });
