@@ -1,6 +1,9 @@
 import path from "node:path";
 import { z } from "zod";
-import { KNOWN_MODELS, type ModelPrices, Pricing, type Rates, standardRates } from "./agent/pricing.js";
+import { KNOWN_MODELS, type ModelPrices, Pricing } from "./agent/pricing.js";
+import { ALLOWED_DOMAIN, DEFAULT_ALLOWED_DOMAINS, modelPrices } from "./config-settings.js";
+
+export { DEFAULT_ALLOWED_DOMAINS } from "./config-settings.js";
 
 /** The roles a process can play; each needs a different set of settings. */
 export type Role = "server" | "worker";
@@ -20,76 +23,6 @@ const url = (fallback: string) =>
     .refine((v) => URL.canParse(v), { message: "must be an absolute URL" });
 
 /** The package registries agents may reach by default: npm, PyPI, crates, Go modules, Maven Central, RubyGems. */
-export const DEFAULT_ALLOWED_DOMAINS = [
-  "registry.npmjs.org",
-  "registry.yarnpkg.com",
-  "pypi.org",
-  "files.pythonhosted.org",
-  "crates.io",
-  "index.crates.io",
-  "static.crates.io",
-  "proxy.golang.org",
-  "sum.golang.org",
-  "repo.maven.apache.org",
-  "repo1.maven.org",
-  "rubygems.org",
-  "index.rubygems.org",
-] as const;
-
-// A host name, *.domain or IP literal, optionally with :port ([v6]:port for IPv6 with a port).
-const ALLOWED_DOMAIN = /^((\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:\d{1,5})?$|^[0-9a-f:.]+$/;
-
-const usdPerMTok = z.number().finite().min(0);
-const configuredRates = {
-  input: usdPerMTok,
-  output: usdPerMTok,
-  cacheWrite: usdPerMTok.optional(),
-  cacheRead: usdPerMTok.optional(),
-};
-const configuredModel = z
-  .object({
-    ...configuredRates,
-    longPrompt: z.object({ aboveTokens: z.number().int().positive(), ...configuredRates }).strict().optional(),
-  })
-  .strict();
-const PRICES_EXAMPLE =
-  '{"my-model":{"input":3,"output":15,"cacheWrite":3.75,"cacheRead":0.3}} (USD per million tokens)';
-
-type ConfiguredRates = { input: number; output: number; cacheWrite?: number | undefined; cacheRead?: number | undefined };
-
-const toRates = (r: ConfiguredRates): Rates => ({
-  ...standardRates(r.input, r.output, r.cacheRead),
-  ...(r.cacheWrite === undefined ? {} : { cacheWrite: r.cacheWrite }),
-});
-
-// Parsed here rather than piped into a schema so each problem names the model and field it is about.
-function modelPrices(value: string | undefined, ctx: z.RefinementCtx): Record<string, ModelPrices> {
-  if (!value) return {};
-  let doc: unknown;
-  try {
-    doc = JSON.parse(value);
-  } catch (err) {
-    const message = `not valid JSON (${(err as Error).message}); expected e.g. ${PRICES_EXAMPLE}`;
-    ctx.addIssue({ code: "custom", message });
-    return {};
-  }
-  const parsed = z.record(z.string().min(1), configuredModel).safeParse(doc);
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const where = i.path.length ? i.path.join(".") : `(top level, expected e.g. ${PRICES_EXAMPLE})`;
-      ctx.addIssue({ code: "custom", message: `${where}: ${i.message}` });
-    }
-    return {};
-  }
-  return Object.fromEntries(
-    Object.entries(parsed.data).map(([id, p]) => {
-      const { longPrompt: long } = p;
-      const tier = long ? { longPrompt: { aboveTokens: long.aboveTokens, rates: toRates(long) } } : {};
-      return [id, { rates: toRates(p), ...tier }];
-    }),
-  );
-}
-
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const schema = z.object({
