@@ -64,17 +64,9 @@ const schema = z.object({
   // Prices of models the built-in table lacks (or overrides), as JSON keyed by model id.
   AGENT_MODEL_PRICES: z.string().trim().optional().transform(modelPrices),
   AGENT_MAX_TURNS: positiveInt(60),
-  // The agent calls messages.create without streaming, and @anthropic-ai/sdk refuses such a
-  // request client-side when max_tokens could take over 10 minutes (3,600 s × tokens / 128,000).
-  AGENT_MAX_TOKENS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(
-      21_333,
-      "must be at most 21333: the agent does not stream, and the Anthropic SDK refuses larger non-streaming requests (\"Streaming is required for operations that may take longer than 10 minutes\")",
-    )
-    .default(16_000),
+  // The agent streams its model calls, so the bound is the models' own output limit (the API
+  // refuses more than a given model allows, with a message naming it).
+  AGENT_MAX_TOKENS: z.coerce.number().int().positive().max(128_000, "must be at most 128000, the largest output any model allows").default(16_000),
   AGENT_BUDGET_USD: z.coerce.number().positive().default(5),
   AGENT_DAILY_BUDGET_USD: z.coerce.number().positive().optional(),
   ADMIN_TOKEN: optionalSecret,

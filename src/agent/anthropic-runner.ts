@@ -78,16 +78,20 @@ class AnthropicSession implements AgentSession {
 
       let response: Anthropic.Messages.Message;
       try {
-        response = await this.o.client.messages.create(
-          {
-            model: this.o.model,
-            max_tokens: this.o.maxTokens,
-            system: [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }],
-            tools: [this.editor.definition, this.bash.definition],
-            messages: this.breakpoints.mark(this.messages),
-          },
-          { signal: this.s.signal },
-        );
+        // Streamed: a long reply has no 10-minute cap on the connection (so AGENT_MAX_TOKENS may go
+        // to the model's own limit), and a stop aborts it mid-reply.
+        response = await this.o.client.messages
+          .stream(
+            {
+              model: this.o.model,
+              max_tokens: this.o.maxTokens,
+              system: [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }],
+              tools: [this.editor.definition, this.bash.definition],
+              messages: this.breakpoints.mark(this.messages),
+            },
+            { signal: this.s.signal },
+          )
+          .finalMessage();
       } catch (err) {
         if (this.s.signal.aborted) return this.outcome("aborted", finalText);
         throw err;

@@ -203,6 +203,8 @@ describe("AnthropicRunner tells the model what is left of its limits", () => {
       .filter((m) => m.role === "user")
       .flatMap((m) => (m.content as Json[]).filter((b) => b.type === "text" && String(b.text).startsWith("[limits]")).map((b) => String(b.text)));
     expect(notes).toHaveLength(2);
+    // Every model call is streamed.
+    expect(fake.requests.map((r) => r.body.stream)).toEqual([true, true, true]);
     expect(notes[0]).toMatch(/^\[limits\] 3 of 4 turns and \$[\d.]+ of \$5\.00 left\.$/);
     expect(notes[1]).toMatch(/^\[limits\] 2 of 4 turns .* You are about to run out: start nothing new\..*Open points/);
   });
