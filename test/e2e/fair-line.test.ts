@@ -41,6 +41,19 @@ async function dueAfter(w: World, ms: number): Promise<void> {
   await finished;
 }
 
+/** A world whose repository takes one agent at a time, counting how often each implement job runs. */
+async function oneSlotWorld(): Promise<{ w: World; runs: Map<string, number> }> {
+  world = await startWorld({
+    env: { AGENT_CONCURRENCY: "4" },
+    routing: { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", maxAgents: 1 } } },
+  });
+  const worker = world.workers?.workers.find((x) => x.name === "implement");
+  if (!worker) throw new Error("the world has no implement worker");
+  const runs = new Map<string, number>();
+  worker.on("active", (job) => runs.set(String(job.id), (runs.get(String(job.id)) ?? 0) + 1));
+  return { w: world, runs };
+}
+
 /** Every place in line the Linear progress comments showed, in the order they were written. */
 function notedPositions(w: World): string[] {
   return w.linear.requests
@@ -50,15 +63,7 @@ function notedPositions(w: World): string[] {
 
 describe("waiting for a repository slot", () => {
   it("three jobs for a repository with one slot run in arrival order; each waiting one is told its true place, and looks again only when the line moves", async () => {
-    world = await startWorld({
-      env: { AGENT_CONCURRENCY: "4" },
-      routing: { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", maxAgents: 1 } } },
-    });
-    const w = world;
-    const worker = w.workers?.workers.find((x) => x.name === "implement");
-    if (!worker) throw new Error("the world has no implement worker");
-    const runs = new Map<string, number>();
-    worker.on("active", (job) => runs.set(String(job.id), (runs.get(String(job.id)) ?? 0) + 1));
+    const { w, runs } = await oneSlotWorld();
 
     // The first agent holds the slot with a long command until its label is removed; the others
     // write a file and finish.
@@ -95,15 +100,7 @@ describe("waiting for a repository slot", () => {
   });
 
   it("a job removed from the queue while in line does not hold it: the next one starts when the slot frees", async () => {
-    world = await startWorld({
-      env: { AGENT_CONCURRENCY: "4" },
-      routing: { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", maxAgents: 1 } } },
-    });
-    const w = world;
-    const worker = w.workers?.workers.find((x) => x.name === "implement");
-    if (!worker) throw new Error("the world has no implement worker");
-    const runs = new Map<string, number>();
-    worker.on("active", (job) => runs.set(String(job.id), (runs.get(String(job.id)) ?? 0) + 1));
+    const { w, runs } = await oneSlotWorld();
     w.anthropic.script([bash("sleep 60"), create("greet.txt", "hello, world\n"), say("## Summary\nDone.")]);
     const [first, second, third] = [w.newIssue({ title: "Hold the slot" }), w.newIssue({ title: "Leave the line" }), w.newIssue({ title: "Greet" })];
     const a = (await w.labelIssue(first)).body.jobId as string;

@@ -3,13 +3,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { recordFailure, unrecoverable } from "../../jobs/failures.js";
 import { taskContext, type WorkerDeps } from "../../jobs/job-context.js";
 import { prCommentCreated } from "../fixtures/github-events.js";
-import { create, edit, say } from "../helpers/turns.js";
+import { create, say } from "../helpers/turns.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import { implemented, REVIEWER } from "../helpers/review.js";
 
 // How a task's review loop ends: a revision that fails early, a stop while the task is failed,
 // and a failure the state machine refuses to record.
 
-const REVIEWER = { login: "grace", association: "COLLABORATOR" as const };
+
+const REPORT = "## Summary\nGreeting updated.";
 
 let world: World | undefined;
 afterEach(async () => {
@@ -17,16 +19,6 @@ afterEach(async () => {
   world = undefined;
 });
 
-async function implemented(w: World) {
-  // The reviewer may direct the agent: write permission on the repository.
-  w.github.setPermission(OWNER, REPO, REVIEWER.login, "write");
-  const issue = w.newIssue();
-  w.anthropic.script([edit({ command: "create", path: "greet.txt", file_text: "hello, world\n" }), say("## Summary\nGreeting updated.")]);
-  const res = await w.labelIssue(issue);
-  expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
-  const task = await w.deps.tasks.get(issue.id);
-  return { issue, pr: task?.prNumber as number };
-}
 
 const revisions = (w: World) => w.deps.queues.revise.getJobCounts("completed", "failed", "active", "waiting", "delayed");
 
@@ -44,7 +36,7 @@ describe("the end of a review loop", () => {
   it("a revision that fails before it starts revising is recorded: task failed, Linear and the PR status say why", async () => {
     world = await startWorld({ env: { REVISION_DEBOUNCE_MS: "50" } });
     const w = world;
-    const { issue, pr } = await implemented(w);
+    const { issue, pr } = await implemented(w, REPORT);
     const requests = w.anthropic.requests.length;
     // The PR is closed on GitHub and that webhook is lost: the revision finds it closed at once.
     await w.octokit.rest.pulls.update({ owner: OWNER, repo: REPO, pull_number: pr, state: "closed" });
@@ -64,7 +56,7 @@ describe("the end of a review loop", () => {
   it("a revision that fails while revising leaves no pending commit status behind", async () => {
     world = await startWorld({ env: { REVISION_DEBOUNCE_MS: "50" } });
     const w = world;
-    const { issue, pr } = await implemented(w);
+    const { issue, pr } = await implemented(w, REPORT);
     // The model refuses the revision's request outright: it fails for good after the pending status.
     w.anthropic.script([{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long" } }]);
     await comment(w, pr, 7311, "@agent rename the greeting file");
@@ -79,7 +71,7 @@ describe("the end of a review loop", () => {
   it("removing the label from a failed task whose PR is open stops it; feedback is ignored until the label is back", async () => {
     world = await startWorld({ env: { REVISION_DEBOUNCE_MS: "50" } });
     const w = world;
-    const { issue, pr } = await implemented(w);
+    const { issue, pr } = await implemented(w, REPORT);
     w.anthropic.script([{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long" } }]);
     await comment(w, pr, 7401, "@agent rename the greeting file");
     await w.waitFor(async () => (await revisions(w)).failed === 1, "the failed revision");
