@@ -110,7 +110,7 @@ describe("Workspace", () => {
     expect(stale.unpushed).toBe(false);
     await stale.remove();
     const third = await ws.createWorktree(job("job-1-third"));
-    await writeFile(join(third.path, "work.txt"), "an hour of agent work\n");
+    await writeFile(join(third.path, "work.txt"), "a second hour of agent work\n");
     const kept = await third.commitAll({ message: "WIP: the agent's work", author: BOT });
     await expect(third.push({})).rejects.toThrow(/refusing to allow/);
     await third.remove();
@@ -118,7 +118,7 @@ describe("Workspace", () => {
     const retry = await ws.createWorktree({ ...job("job-1-retry"), resumeFrom: kept });
     expect(retry.unpushed).toBe(true);
     expect(retry.startSha).toBe(kept);
-    expect(await readFile(join(retry.path, "work.txt"), "utf8")).toBe("an hour of agent work\n");
+    expect(await readFile(join(retry.path, "work.txt"), "utf8")).toBe("a second hour of agent work\n");
     await rm(hook);
     expect((await retry.push({})).sha).toBe(kept);
     expect(await git(root, "--git-dir=remote.git", "rev-parse", "agent/eng-42")).toBe(kept);
@@ -128,6 +128,7 @@ describe("Workspace", () => {
     const next = await ws.createWorktree({ ...job("job-2"), resumeFrom: kept });
     expect(next.unpushed).toBe(false);
     expect(next.startSha).toBe(kept);
+    // The retry resumed the commit the task recorded, not the stale one kept before it.
     expect(sha).not.toBe(kept);
   });
 
