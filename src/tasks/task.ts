@@ -16,6 +16,8 @@ export interface Usage {
   output: number;
   cacheWrite: number;
   cacheRead: number;
+  /** Thinking tokens: already part of `output` (and priced with it), counted apart to show. */
+  thinking?: number;
 }
 
 export const ZERO_USAGE: Usage = Object.freeze({ input: 0, output: 0, cacheWrite: 0, cacheRead: 0 });
@@ -27,6 +29,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
     output: a.output + b.output,
     cacheWrite: a.cacheWrite + b.cacheWrite,
     cacheRead: a.cacheRead + b.cacheRead,
+    ...(a.thinking || b.thinking ? { thinking: (a.thinking ?? 0) + (b.thinking ?? 0) } : {}),
   };
 }
 
@@ -68,6 +71,10 @@ export interface Task {
   unpushedSha?: string | null;
   /** A question the agent ended with instead of changing anything: a person must answer it. */
   question?: string | null;
+  /** How often the agent's context was trimmed to stay under its threshold (see context-manager). */
+  context?: { clearings: number; compactions: number; clearedTokens: number } | null;
+  /** When the model call in flight started; null between calls. */
+  turnStartedAt?: string | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
