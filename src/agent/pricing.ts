@@ -1,4 +1,5 @@
 import type { Usage } from "../tasks/task.js";
+import { baseModelId } from "./models.js";
 
 /** USD per million tokens. Cache writes use the 5-minute TTL rate, which is what the agent asks for. */
 export interface Rates {
@@ -73,8 +74,6 @@ const TABLE: Readonly<Record<string, ModelPrices>> = {
 /** Model ids the built-in table prices (each also as a dated snapshot or `-latest`). */
 export const KNOWN_MODELS: readonly string[] = Object.freeze(Object.keys(TABLE));
 
-const SNAPSHOT = /-(\d{8}|latest)$/;
-
 /** Prices of the models the service accepts: the built-in table, overridden by AGENT_MODEL_PRICES. */
 export class Pricing {
   constructor(private readonly configured: Readonly<Record<string, ModelPrices>> = {}) {}
@@ -83,7 +82,7 @@ export class Pricing {
   pricesOf(model: string): ModelPrices | undefined {
     const own = (table: Readonly<Record<string, ModelPrices>>, id: string) =>
       Object.hasOwn(table, id) ? table[id] : undefined;
-    const base = model.replace(SNAPSHOT, "");
+    const base = baseModelId(model);
     return own(this.configured, model) ?? own(TABLE, model) ?? own(this.configured, base) ?? own(TABLE, base);
   }
 
