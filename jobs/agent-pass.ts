@@ -3,12 +3,12 @@ import path from "node:path";
 import { readConventions } from "../src/agent/conventions.js";
 import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
-import type { AgentSession } from "../src/agent/runner.js";
+import type { AgentSession, SessionTotals } from "../src/agent/runner.js";
 import { recordTurn } from "../src/metrics/cluster-counters.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { Jail } from "../src/sandbox/sandbox.js";
 import { throttle } from "../src/status/publish.js";
-import { addUsage, type Landed, type TaskState, type Usage } from "../src/tasks/task.js";
+import { addUsage, type Landed, type Task, type TaskState, type Usage } from "../src/tasks/task.js";
 import type { Worktree } from "../src/workspace/index.js";
 import type { TaskContext } from "./job-context.js";
 import { keepWork } from "./keep-work.js";
@@ -124,7 +124,14 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
   const s = session.totals();
   // A run that ended inside a check still shows "checking"; anything else (a stop) stays as it is.
   const state = c.task().state === "checking" ? { state: agentState } : {};
-  await c.save({ ...state, turns: before.turns + s.turns, usage: addUsage(before.usage, s.usage), costUsd: before.costUsd + s.costUsd });
+  await c.save({
+    ...state,
+    turns: before.turns + s.turns,
+    usage: addUsage(before.usage, s.usage),
+    costUsd: before.costUsd + s.costUsd,
+    ...(s.context ? { context: addContext(before.context, s.context) } : {}),
+    turnStartedAt: null,
+  });
   return end;
 }
 
@@ -152,21 +159,36 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
     signal,
     drain: deps.draining.signal,
+    onCallStart: async () => {
+      await c.save({ turnStartedAt: new Date().toISOString() });
+    },
     onTurn: async (t) => {
       const s = session.totals();
-      log.info({ turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools }, "agent turn");
+      const kind = t.kind ?? "turn";
+      log.info({ kind, turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools, context: s.context }, kind === "turn" ? "agent turn" : `agent ${kind} call`);
       await deps.spend.add(t.costUsd, new Date(), p.key);
       await recordTurn(deps.workerRedis, config.redisPrefix, t.usage, t.costUsd);
       await c.save({
         turns: before.turns + s.turns,
         usage: addUsage(before.usage, s.usage),
         costUsd: before.costUsd + s.costUsd,
-        step: `turn ${t.turn}${t.tools.length ? `: ${t.tools.join(", ")}` : ""}`,
+        ...(s.context ? { context: addContext(before.context, s.context) } : {}),
+        ...(kind === "turn" ? { turnStartedAt: null, step: `turn ${t.turn}${t.tools.length ? `: ${t.tools.join(", ")}` : ""}` } : {}),
+        ...(kind === "compaction" ? { step: "compacted its context into a progress note" } : {}),
       });
       onProgress();
     },
   });
   return session;
+}
+
+/** The task's context counts after this session's: runs add up over the task's life. */
+function addContext(before: Task["context"], s: NonNullable<SessionTotals["context"]>): NonNullable<Task["context"]> {
+  return {
+    clearings: (before?.clearings ?? 0) + s.clearings,
+    compactions: (before?.compactions ?? 0) + s.compactions,
+    clearedTokens: (before?.clearedTokens ?? 0) + s.clearedTokens,
+  };
 }
 
 function totalsSince(before: { turns: number; usage: Usage; costUsd: number }, after: { turns: number; usage: Usage; costUsd: number }) {

@@ -3,8 +3,12 @@ import { addUsage, type Usage, ZERO_USAGE } from "../tasks/task.js";
 import { CacheBreakpoints } from "./cache-breakpoints.js";
 import { commandStop } from "./checks.js";
 import { costOf, type Pricing } from "./pricing.js";
-import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals } from "./runner.js";
-import { createBashTool, createEditorTool, type ToolResult } from "./tools/index.js";
+import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals, TurnReport } from "./runner.js";
+import { LIMITS_NOTE_PREFIX } from "./context-manager.js";
+import { SessionContext } from "./session-context.js";
+import { runTools } from "./run-tools.js";
+import { CUT_OFF, isPromptTooLong, promptTokens, refusalDetail, toolLabel, usageOf, withoutEmptyText } from "./anthropic-messages.js";
+import { createBashTool, createEditorTool } from "./tools/index.js";
 
 type Message = Anthropic.Messages.MessageParam;
 type ToolResultBlock = Anthropic.Messages.ToolResultBlockParam;
@@ -19,7 +23,18 @@ export interface AnthropicRunnerOptions {
   maxOutputChars?: number;
   /** Prices from the config (AGENT_MODEL_PRICES); the built-in table when left out. */
   pricing?: Pricing;
+  /** The model's context window in tokens (AGENT_CONTEXT_WINDOW or the model's own); default 200000. */
+  contextWindow?: number;
+  /** Share of the window the prompt is kept under (AGENT_CONTEXT_THRESHOLD); default 0.6. */
+  contextThreshold?: number;
+  /** While checks run, the prompt cache is refreshed this often (AGENT_CACHE_REFRESH_SECONDS); 0: never. */
+  cacheRefreshMs?: number;
 }
+
+/** Anthropic's prompt cache lives 5 minutes from its last use; a refresh a little before keeps it. */
+export const DEFAULT_CACHE_REFRESH_MS = 270_000;
+/** Below this a prompt is not cached at all (the largest per-model minimum), so a refresh buys nothing. */
+const MIN_CACHED_PROMPT_TOKENS = 4_096;
 
 /** The Messages API tool-use loop with Anthropic's trained client tools (text editor and bash). */
 export class AnthropicRunner implements AgentRunner {
@@ -34,9 +49,12 @@ export class AnthropicRunner implements AgentRunner {
 
 class AnthropicSession implements AgentSession {
   private readonly messages: Message[] = [];
-  private readonly breakpoints = new CacheBreakpoints();
+  private breakpoints = new CacheBreakpoints();
   private readonly editor;
   private readonly bash;
+  private readonly context: SessionContext;
+  /** Prompt tokens of the last answered request: a cache smaller than the minimum is not refreshed. */
+  private lastPromptTokens = 0;
   private turns = 0;
   private usage: Usage = { ...ZERO_USAGE };
   private cost = 0;
@@ -53,10 +71,22 @@ class AnthropicSession implements AgentSession {
       maxOutputChars: o.maxOutputChars ?? 30_000,
       jail: s.jail,
     });
+    this.context = new SessionContext(
+      {
+        messages: this.messages,
+        fixed: { system: this.system(), tools: this.tools() },
+        writeNote: (messages) => this.writeNote(messages),
+        touchedFiles: () => this.touchedFiles(),
+        replaced: () => {
+          this.breakpoints = new CacheBreakpoints();
+        },
+      },
+      { window: o.contextWindow ?? 200_000, threshold: o.contextThreshold ?? 0.6 },
+    );
   }
 
   totals(): SessionTotals {
-    return { turns: this.turns, usage: this.usage, costUsd: this.cost };
+    return { turns: this.turns, usage: this.usage, costUsd: this.cost, context: { ...this.context.counts } };
   }
 
   touchedFiles(): string[] {
@@ -75,32 +105,16 @@ class AnthropicSession implements AgentSession {
       if (this.s.drain?.aborted) return this.outcome("interrupted", finalText);
       if (this.turns >= this.s.limits.maxTurns) return this.outcome("max-turns", finalText);
       if (this.cost >= this.s.limits.budgetUsd) return this.outcome("budget", finalText);
+      if (!(await this.context.fit())) return this.outcome("context-window", finalText);
 
-      let response: Anthropic.Messages.Message;
-      try {
-        // Streamed: a long reply has no 10-minute cap on the connection (so AGENT_MAX_TOKENS may go
-        // to the model's own limit), and a stop aborts it mid-reply.
-        response = await this.o.client.messages
-          .stream(
-            {
-              model: this.o.model,
-              max_tokens: this.o.maxTokens,
-              system: [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }],
-              tools: [this.editor.definition, this.bash.definition],
-              messages: this.breakpoints.mark(this.messages),
-            },
-            { signal: this.s.signal },
-          )
-          .finalMessage();
-      } catch (err) {
-        if (this.s.signal.aborted) return this.outcome("aborted", finalText);
-        throw err;
+      const call = await this.turnCall();
+      if (call.ended) return this.outcome(call.ended, finalText);
+      if (!call.response) {
+        // The prompt no longer fitted the model's window: compact and try again while that helps.
+        if (await this.context.compact()) continue;
+        return this.outcome("context-window", finalText);
       }
-      const turnUsage = usageOf(response.usage);
-      const turnCost = costOf(this.o.model, turnUsage, this.o.pricing);
-      this.turns += 1;
-      this.usage = addUsage(this.usage, turnUsage);
-      this.cost += turnCost;
+      const response = call.response;
       const stop = response.stop_reason;
       // A refused turn must leave the history (the API keeps refusing until it is removed), and a
       // reply that filled the context window is cut off anywhere; neither is kept or acted on.
@@ -118,18 +132,16 @@ class AnthropicSession implements AgentSession {
       const last = content.at(-1);
       const cut = stop === "max_tokens" && last?.type === "tool_use" ? last : undefined;
       const runnable = cut ? calls.filter((c) => c !== cut) : calls;
-      await this.s.onTurn?.({
-        turn: this.turns,
-        usage: turnUsage,
-        costUsd: turnCost,
-        tools: [...runnable.map((c) => toolLabel(c)), ...(cut ? [`${toolLabel(cut)} (cut off)`] : [])],
-      });
+      await this.report("turn", response, [...runnable.map((c) => toolLabel(c)), ...(cut ? [`${toolLabel(cut)} (cut off)`] : [])]);
       if (stop === "refusal") return this.outcome("refusal", finalText, refusalDetail(response.stop_details));
-      if (stop === "model_context_window_exceeded") return this.outcome("context-window", finalText);
+      if (stop === "model_context_window_exceeded") {
+        if (await this.context.compact()) continue;
+        return this.outcome("context-window", finalText);
+      }
       if (calls.length > 0) {
         // Every tool_use must be answered, even when we are about to stop, so the conversation
         // stays valid for a later send().
-        const results = await this.runTools(runnable);
+        const results = await runTools(runnable, { editor: this.editor, bash: this.bash, signal: this.s.signal, drain: this.s.drain });
         if (cut) results.push({ type: "tool_result", tool_use_id: cut.id, content: CUT_OFF, is_error: true });
         this.appendUser([...results, { type: "text", text: this.limitsNote() }]);
         continue;
@@ -143,39 +155,106 @@ class AnthropicSession implements AgentSession {
     }
   }
 
-  private async runTools(calls: Anthropic.Messages.ToolUseBlock[]): Promise<ToolResultBlock[]> {
-    const results: ToolResultBlock[] = [];
-    // Set once a worker shutdown killed a command of this turn: the turn's later commands are
-    // not started, so the drain waits for one grace period at most.
-    let drained = false;
-    for (const call of calls) {
-      let r: ToolResult;
-      // Every call gets a result, even one not run, so each tool_use stays answered.
-      if (this.s.signal.aborted) r = { content: "The run was stopped.", isError: true };
-      else if (call.name === "str_replace_based_edit_tool") r = await this.editor.run(call.input);
-      else if (call.name === "bash" && drained) r = { content: DRAINED, isError: true };
-      else if (call.name === "bash") {
-        // A command may run for minutes (its timeout), so a worker shutdown kills it after a
-        // short grace instead of waiting for it as it waits for a model call.
-        const stop = commandStop(this.s.signal, this.s.drain);
-        try {
-          r = await this.bash.run(call.input, stop.signal);
-        } finally {
-          stop.dispose();
-        }
-        if (stop.signal.aborted && !this.s.signal.aborted) {
-          drained = true;
-          r = { content: DRAINED, isError: true };
-        }
-      } else r = { content: `Unknown tool "${call.name}".`, isError: true };
-      results.push({
-        type: "tool_result",
-        tool_use_id: call.id,
-        content: r.content || "(no output)",
-        ...(r.isError ? { is_error: true } : {}),
-      });
+  /**
+   * One turn's model call, streamed: a long reply has no 10-minute cap on the connection (so
+   * AGENT_MAX_TOKENS may go to the model's own limit), a stop aborts it mid-reply, and a worker
+   * shutdown aborts it after a short grace (the turn is handed over, not waited out).
+   * `response` is undefined when the prompt did not fit the model's window.
+   */
+  private async turnCall(): Promise<{ response?: Anthropic.Messages.Message; ended?: "aborted" | "interrupted" }> {
+    const stop = commandStop(this.s.signal, this.s.drain);
+    const chars = this.context.chars();
+    await this.s.onCallStart?.(this.turns + 1);
+    try {
+      const response = await this.call(this.breakpoints.mark(this.messages), this.o.maxTokens, stop.signal);
+      this.context.answered(chars, promptTokens(response.usage));
+      return { response };
+    } catch (err) {
+      if (this.s.signal.aborted) return { ended: "aborted" };
+      if (stop.signal.aborted) return { ended: "interrupted" };
+      if (isPromptTooLong(err)) return {};
+      throw err;
+    } finally {
+      stop.dispose();
     }
-    return results;
+  }
+
+  private call(messages: Message[], maxTokens: number, signal: AbortSignal): Promise<Anthropic.Messages.Message> {
+    return this.o.client.messages
+      .stream({ model: this.o.model, max_tokens: maxTokens, system: this.system(), tools: this.tools(), messages }, { signal })
+      .finalMessage();
+  }
+
+  private system(): Anthropic.Messages.TextBlockParam[] {
+    return [{ type: "text", text: this.s.system, cache_control: { type: "ephemeral" } }];
+  }
+
+  private tools(): Anthropic.Messages.ToolUnion[] {
+    return [this.editor.definition, this.bash.definition];
+  }
+
+  /** Books a call's usage and cost to the session and reports it (turns only count as turns). */
+  private async report(kind: NonNullable<TurnReport["kind"]>, response: Anthropic.Messages.Message, tools: string[]) {
+    const usage = usageOf(response.usage);
+    const costUsd = costOf(this.o.model, usage, this.o.pricing);
+    if (kind === "turn") this.turns += 1;
+    this.usage = addUsage(this.usage, usage);
+    this.cost += costUsd;
+    this.lastPromptTokens = kind === "refresh" ? this.lastPromptTokens : promptTokens(response.usage);
+    await this.s.onTurn?.({ kind, turn: this.turns, usage, costUsd, tools });
+  }
+
+  /** The compaction note, written by the model; null when even that request no longer fits. */
+  private async writeNote(messages: Message[]): Promise<string | null> {
+    let response: Anthropic.Messages.Message;
+    try {
+      response = await this.call(this.breakpoints.mark(messages), this.o.maxTokens, this.s.signal);
+    } catch (err) {
+      if (isPromptTooLong(err)) return null;
+      throw err;
+    }
+    await this.report("compaction", response, []);
+    const note = response.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("\n").trim();
+    return note || null;
+  }
+
+  /**
+   * Keeps the prompt cache warm while the service runs the checks: Anthropic's cache lives 5
+   * minutes from its last use, and a check may take longer, after which the next turn would write
+   * the whole history again at 1.25× instead of reading it at 0.1×. A refresh re-reads the cached
+   * prefix (and caches the last reply) for a few output tokens.
+   */
+  keepWarm(): { stop(): void } {
+    const every = this.o.cacheRefreshMs ?? DEFAULT_CACHE_REFRESH_MS;
+    if (every <= 0) return { stop: () => undefined };
+    const ctrl = new AbortController();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.s.signal.aborted) return;
+      busy = true;
+      this.refresh(ctrl.signal)
+        .catch(() => undefined) // a refresh is an optimisation: its failure costs one cache write later
+        .finally(() => {
+          busy = false;
+        });
+    }, every);
+    timer.unref();
+    return {
+      stop: () => {
+        clearInterval(timer);
+        ctrl.abort();
+      },
+    };
+  }
+
+  private async refresh(signal: AbortSignal): Promise<void> {
+    // Only a history that ends with the model's reply can take one more user message, and only a
+    // cached prompt is worth refreshing.
+    if (this.messages.at(-1)?.role !== "assistant" || this.lastPromptTokens < MIN_CACHED_PROMPT_TOKENS) return;
+    const marked = this.breakpoints.mark(this.messages);
+    const ping: Message = { role: "user", content: [{ type: "text", text: "[cache refresh] The checks are still running. Reply with OK." }] };
+    const response = await this.call([...marked, ping], 16, AbortSignal.any([signal, this.s.signal]));
+    await this.report("refresh", response, []);
   }
 
   /**
@@ -188,7 +267,7 @@ class AnthropicSession implements AgentSession {
     const turnsLeft = Math.max(0, maxTurns - this.turns);
     const usdLeft = Math.max(0, budgetUsd - this.cost);
     const perTurn = this.turns > 0 ? this.cost / this.turns : 0;
-    const line = `[limits] ${turnsLeft} of ${maxTurns} turns and $${usdLeft.toFixed(2)} of $${budgetUsd.toFixed(2)} left.`;
+    const line = `${LIMITS_NOTE_PREFIX} ${turnsLeft} of ${maxTurns} turns and $${usdLeft.toFixed(2)} of $${budgetUsd.toFixed(2)} left.`;
     const nearEnd = turnsLeft <= 2 || usdLeft <= Math.max(budgetUsd * 0.1, perTurn * 2);
     return nearEnd
       ? `${line} You are about to run out: start nothing new. Leave the code in a consistent state and end now with your report, listing what is done and, under Open points, what is left.`
@@ -207,39 +286,3 @@ class AnthropicSession implements AgentSession {
   }
 }
 
-const CUT_OFF =
-  "Not run: your reply hit the output limit (max_tokens) while writing this tool call, so its input " +
-  "may be incomplete. Send the call again in smaller pieces (for example, create a large file in parts " +
-  "with several smaller edits).";
-
-const DRAINED =
-  "Interrupted: the worker is shutting down, so this command was killed (or not started); the work resumes in a new session.";
-
-type ContentBlock = Anthropic.Messages.ContentBlock;
-
-// The API rejects empty (or blank) text blocks in a request, so they cannot go back in the history.
-function withoutEmptyText(content: ContentBlock[]): ContentBlock[] {
-  return content.filter((b) => b.type !== "text" || b.text.trim() !== "");
-}
-
-function refusalDetail(d: Anthropic.Messages.RefusalStopDetails | null): string | undefined {
-  if (!d) return undefined;
-  const parts = [d.category && `category ${d.category}`, d.explanation].filter(Boolean);
-  return parts.length ? parts.join(": ") : undefined;
-}
-
-function usageOf(u: Anthropic.Messages.Usage): Usage {
-  return {
-    input: u.input_tokens ?? 0,
-    output: u.output_tokens ?? 0,
-    cacheWrite: u.cache_creation_input_tokens ?? 0,
-    cacheRead: u.cache_read_input_tokens ?? 0,
-  };
-}
-
-function toolLabel(c: Anthropic.Messages.ToolUseBlock): string {
-  const input = c.input as { command?: unknown };
-  return c.name === "str_replace_based_edit_tool" && typeof input.command === "string"
-    ? `edit:${input.command}`
-    : c.name;
-}

@@ -58,6 +58,8 @@ export async function runWithChecks(p: {
       await p.onChecks?.("start");
       // A check may run for up to its timeout (minutes): a shutdown must not wait it out.
       const stop = commandStop(p.signal, p.drain);
+      // The model waits for the check; its prompt cache should still be there when it resumes.
+      const warm = p.session.keepWarm?.();
       const result = await runChecks({
         cwd: p.cwd,
         command: p.checkCommand,
@@ -65,7 +67,10 @@ export async function runWithChecks(p: {
         timeoutMs: p.checkTimeoutMs,
         signal: stop.signal,
         jail: p.jail,
-      }).finally(() => stop.dispose());
+      }).finally(() => {
+        stop.dispose();
+        warm?.stop();
+      });
       if (result.interrupted) {
         // A killed check says nothing about the code, so it is not reported as a result; a
         // cancel wins over the drain, as a stopped run must push nothing.

@@ -14,8 +14,14 @@ export type StopReason =
   | "refusal"
   | "context-window";
 
-/** What one model turn cost; reported as it happens so status and budgets stay current. */
+/** What one model call cost; reported as it happens so status and budgets stay current. */
 export interface TurnReport {
+  /**
+   * "turn": a turn of the agent's work. "compaction": the call that wrote a progress note when the
+   * context filled up. "refresh": a call that kept the prompt cache warm while checks ran. Only
+   * turns count against AGENT_MAX_TURNS; every call's cost counts against the budget.
+   */
+  kind?: "turn" | "compaction" | "refresh";
   turn: number;
   usage: Usage;
   costUsd: number;
@@ -28,6 +34,8 @@ export interface SessionTotals {
   turns: number;
   usage: Usage;
   costUsd: number;
+  /** How often the context was trimmed to stay under its threshold (built-in runner only). */
+  context?: { clearings: number; compactions: number; clearedTokens: number };
 }
 
 export interface RunOutcome extends SessionTotals {
@@ -58,6 +66,8 @@ export interface SessionOptions {
   /** Ends the run at the next turn boundary (worker shutdown): the current turn completes. */
   drain?: AbortSignal;
   onTurn?: (report: TurnReport) => void | Promise<void>;
+  /** A model call starts (the dashboard shows a turn in progress until its onTurn). */
+  onCallStart?: (turn: number) => void | Promise<void>;
 }
 
 /** A conversation with an agent in one worktree; `send` can be called again (e.g. check failures). */
@@ -66,6 +76,11 @@ export interface AgentSession {
   totals(): SessionTotals;
   /** Repository paths the agent created or edited through its editor tool. */
   touchedFiles(): string[];
+  /**
+   * Called while the service itself works between two sends (the checks, which may take minutes):
+   * keeps the model's prompt cache warm until the handle is stopped. Optional for runners.
+   */
+  keepWarm?(): { stop(): void };
   close(): Promise<void>;
 }
 

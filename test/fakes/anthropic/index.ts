@@ -41,6 +41,15 @@ export interface AnthropicFakeOptions {
   minCacheableTokens?: number;
   /** Reject consecutive same-role turns with 400 (default true; the real API documents merging them). */
   strictAlternation?: boolean;
+  /** Prompts (estimated tokens) over this are refused with 400 "prompt is too long", as the API does. */
+  contextWindow?: number;
+  /** Lifetime of a 5-minute cache entry in ms (default 300000); shortened so tests need not wait minutes. */
+  cacheTtlMs?: number;
+  /**
+   * Answers a request before the script does, without consuming a scripted turn (e.g. a runner's
+   * compaction or cache-refresh calls, which come at moments a fixed script cannot know).
+   */
+  intercept?: (req: AnyBody) => ScriptedTurn | undefined;
 }
 
 const MAX_CACHE_CONTROL = 4;
@@ -64,7 +73,7 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<AnthropicFake> {
   const apiKey = opts.apiKey ?? `sk-ant-fake-${randomBytes(12).toString("hex")}`;
   const strictAlternation = opts.strictAlternation ?? true;
-  const cache = new PromptCache(opts.minCacheableTokens ?? 1024);
+  const cache = new PromptCache(opts.minCacheableTokens ?? 1024, opts.cacheTtlMs);
   const queue: Array<ScriptedTurn | ((req: AnyBody) => ScriptedTurn)> = [];
   const requests: AnthropicFake["requests"] = [];
   const usages: RecordedUsage[] = [];
@@ -129,11 +138,19 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
       );
     }
     if (isCount) return sendJson(res, 200, { input_tokens: totalTokens(body) }, headers);
+    const promptTokens = totalTokens(body);
+    if (opts.contextWindow !== undefined && promptTokens > opts.contextWindow) {
+      return fail(400, "invalid_request_error", `prompt is too long: ${promptTokens} tokens > ${opts.contextWindow} maximum`);
+    }
 
-    const next = queue.shift();
     let turn: ScriptedTurn = { content: [{ type: "text", text: "Done." }], stop_reason: "end_turn" };
-    if (typeof next === "function") turn = next(body);
-    else if (next) turn = next;
+    const intercepted = opts.intercept?.(body);
+    if (intercepted) turn = intercepted;
+    else {
+      const next = queue.shift();
+      if (typeof next === "function") turn = next(body);
+      else if (next) turn = next;
+    }
     if ("error" in turn) {
       const { status, type, message, retryAfterSeconds } = turn.error;
       return fail(
