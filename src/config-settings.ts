@@ -1,6 +1,7 @@
 // Parsers for the structured settings of src/config.ts (which alone reads the environment):
-// the sandbox's allowlist and configured model prices.
+// the sandbox's allowlist, configured model prices and the agent's context settings.
 import { z } from "zod";
+import { modelLimits } from "./agent/models.js";
 import { type ModelPrices, type Rates, standardRates } from "./agent/pricing.js";
 
 export const DEFAULT_ALLOWED_DOMAINS = [
@@ -77,3 +78,41 @@ export function modelPrices(value: string | undefined, ctx: z.RefinementCtx): Re
   );
 }
 
+
+/** AGENT_CONTEXT_THRESHOLD: the share of the context window the agent keeps what it sends under. */
+export const contextThreshold = z.coerce
+  .number({ error: "must be a number, e.g. 0.6" })
+  .gt(0.1, "must be above 0.1 and at most 0.95 (a share of the model's context window; default 0.6)")
+  .max(0.95, "must be above 0.1 and at most 0.95 (a share of the model's context window; default 0.6)")
+  .default(0.6);
+
+/** AGENT_CONTEXT_WINDOW: the model's context window in tokens, overriding the built-in figure. */
+export const contextWindowOverride = z.coerce
+  .number({ error: "must be a number of tokens, e.g. 200000" })
+  .int("must be a whole number of tokens")
+  .min(1000, "must be at least 1000 tokens")
+  .optional();
+
+// Anthropic's prompt cache lives 5 minutes from its last use (an hour at the longer lifetime), so
+// a refresh later than that finds nothing to keep warm.
+/** AGENT_CACHE_REFRESH_SECONDS: how often a long check run refreshes the prompt cache; 0 turns it off. */
+export const cacheRefreshSeconds = z.coerce
+  .number({ error: "must be a number of seconds, e.g. 270" })
+  .int("must be a whole number of seconds")
+  .min(0, "must be 0 (no refresh) or more")
+  .max(3599, "must be under 3600: the longest prompt cache lives an hour, so a later refresh finds nothing to keep warm")
+  .default(270);
+
+/** The context window the agent works against: AGENT_CONTEXT_WINDOW, else the model's own; undefined when neither is known. */
+export function contextWindowOf(model: string, override: number | undefined): number | undefined {
+  return override ?? modelLimits(model)?.contextWindow;
+}
+
+/** The problem with a model whose context window nobody knows (a custom-priced one without AGENT_CONTEXT_WINDOW). */
+export function unknownContextWindowProblem(model: string, override: number | undefined): string | undefined {
+  if (contextWindowOf(model, override) !== undefined) return undefined;
+  return (
+    `AGENT_CONTEXT_WINDOW: required because AGENT_MODEL ${model} has no known context window (it is not in the ` +
+    `built-in table); set it to the model's context window in tokens, e.g. AGENT_CONTEXT_WINDOW=200000`
+  );
+}

@@ -1,7 +1,16 @@
 import path from "node:path";
 import { z } from "zod";
 import { KNOWN_MODELS, type ModelPrices, Pricing } from "./agent/pricing.js";
-import { ALLOWED_DOMAIN, DEFAULT_ALLOWED_DOMAINS, modelPrices } from "./config-settings.js";
+import {
+  ALLOWED_DOMAIN,
+  cacheRefreshSeconds,
+  contextThreshold,
+  contextWindowOf,
+  contextWindowOverride,
+  DEFAULT_ALLOWED_DOMAINS,
+  modelPrices,
+  unknownContextWindowProblem,
+} from "./config-settings.js";
 
 export { DEFAULT_ALLOWED_DOMAINS } from "./config-settings.js";
 
@@ -60,10 +69,13 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must look like owner/name")
     .optional(),
   AGENT_WORKFORCE_CONFIG: z.string().trim().min(1).optional(),
-  AGENT_MODEL: z.string().trim().min(1).default("claude-sonnet-4-6"),
+  AGENT_MODEL: z.string().trim().min(1).default("claude-sonnet-5-5"),
   // Prices of models the built-in table lacks (or overrides), as JSON keyed by model id.
   AGENT_MODEL_PRICES: z.string().trim().optional().transform(modelPrices),
   AGENT_MAX_TURNS: positiveInt(60),
+  AGENT_CONTEXT_THRESHOLD: contextThreshold,
+  AGENT_CONTEXT_WINDOW: contextWindowOverride,
+  AGENT_CACHE_REFRESH_SECONDS: cacheRefreshSeconds,
   // The agent streams its model calls, so the bound is the models' own output limit (the API
   // refuses more than a given model allows, with a message naming it).
   AGENT_MAX_TOKENS: z.coerce.number().int().positive().max(128_000, "must be at most 128000, the largest output any model allows").default(16_000),
@@ -154,6 +166,12 @@ export interface Config {
     /** AGENT_MODEL_PRICES: per model id, prices that extend or override the built-in table. */
     readonly modelPrices: Readonly<Record<string, ModelPrices>>;
     readonly maxTurns: number;
+    /** AGENT_CONTEXT_THRESHOLD: what the agent sends stays under this share of `contextWindow`. */
+    readonly contextThreshold: number;
+    /** Tokens of the model's context window: AGENT_CONTEXT_WINDOW, else the model's own. */
+    readonly contextWindow: number;
+    /** While checks run longer than this, the runner refreshes the prompt cache; 0: never. */
+    readonly cacheRefreshMs: number;
     readonly maxTokens: number;
     readonly budgetUsd: number;
     /** Spend per UTC day across all agents; once reached, jobs wait for the next day. */
@@ -238,6 +256,8 @@ export function loadConfig(
   if (parsed.success) {
     const unpriced = unpricedModelProblem(parsed.data);
     if (unpriced) problems.push(unpriced);
+    const windowless = unknownContextWindowProblem(parsed.data.AGENT_MODEL, parsed.data.AGENT_CONTEXT_WINDOW);
+    if (windowless) problems.push(windowless);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(toConfig(parsed.data));
@@ -272,6 +292,10 @@ function toConfig(e: Env): Config {
       model: e.AGENT_MODEL,
       modelPrices: e.AGENT_MODEL_PRICES,
       maxTurns: e.AGENT_MAX_TURNS,
+      contextThreshold: e.AGENT_CONTEXT_THRESHOLD,
+      // Never 0: loadConfig refuses a model whose window is unknown before it gets here.
+      contextWindow: contextWindowOf(e.AGENT_MODEL, e.AGENT_CONTEXT_WINDOW) ?? 0,
+      cacheRefreshMs: e.AGENT_CACHE_REFRESH_SECONDS * 1000,
       maxTokens: e.AGENT_MAX_TOKENS,
       budgetUsd: e.AGENT_BUDGET_USD,
       dailyBudgetUsd: e.AGENT_DAILY_BUDGET_USD,

@@ -72,6 +72,8 @@ describe("pricing", () => {
   it("prices configured models from AGENT_MODEL_PRICES, which also overrides the table", () => {
     const config = testConfig({
       AGENT_MODEL: "my-model",
+      // A model the built-in tables do not know needs its context window too.
+      AGENT_CONTEXT_WINDOW: "200000",
       AGENT_MODEL_PRICES: JSON.stringify({
         "my-model": { input: 2, output: 8, cacheWrite: 2.5, cacheRead: 0.2 },
         "claude-sonnet-4-6": { input: 1, output: 5 },
