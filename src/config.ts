@@ -85,6 +85,12 @@ const schema = z.object({
   AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
   AGENT_CONCURRENCY: positiveInt(2),
   AGENT_COMMAND_TIMEOUT_SECONDS: positiveInt(300),
+  // The agent runtime: the built-in tool loop, or Claude Code (the optional, proprietary SDK the operator installs).
+  AGENT_RUNTIME: z
+    .string()
+    .trim()
+    .default("anthropic")
+    .pipe(z.enum(["anthropic", "claude-code"], { error: (i) => `must be anthropic (the built-in agent, the default) or claude-code, not ${JSON.stringify(i.input)}` })),
   AGENT_SANDBOX: z
     .string()
     .trim()
@@ -181,6 +187,8 @@ export interface Config {
     readonly commandTimeoutMs: number;
     /** How agent commands and checks are isolated: bubblewrap (required to start), or none. */
     readonly sandbox: "bubblewrap" | "none";
+    /** Which agent runs: the built-in tool loop (anthropic) or Claude Code (claude-code). */
+    readonly runtime: "anthropic" | "claude-code";
     /** Hosts (or *.domains) the sandbox's proxy lets agent commands reach; empty means no network. */
     readonly allowedDomains: readonly string[];
     readonly checkTimeoutMs: number;
@@ -303,6 +311,7 @@ function toConfig(e: Env): Config {
       concurrency: e.AGENT_CONCURRENCY,
       commandTimeoutMs: e.AGENT_COMMAND_TIMEOUT_SECONDS * 1000,
       sandbox: e.AGENT_SANDBOX,
+      runtime: e.AGENT_RUNTIME,
       allowedDomains: e.AGENT_ALLOWED_DOMAINS,
       checkTimeoutMs: e.CHECK_TIMEOUT_SECONDS * 1000,
       gitName: e.AGENT_GIT_NAME,
