@@ -6,6 +6,7 @@ import { costOf, type Pricing } from "./pricing.js";
 import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals, TurnReport } from "./runner.js";
 import { LIMITS_NOTE_PREFIX } from "./context-manager.js";
 import { SessionContext } from "./session-context.js";
+import { requestThinking, type ThinkingParams } from "./thinking.js";
 import { runTools } from "./run-tools.js";
 import { CUT_OFF, isPromptTooLong, promptTokens, refusalDetail, toolLabel, usageOf, withoutEmptyText } from "./anthropic-messages.js";
 import { createBashTool, createEditorTool } from "./tools/index.js";
@@ -53,6 +54,8 @@ class AnthropicSession implements AgentSession {
   private readonly editor;
   private readonly bash;
   private readonly context: SessionContext;
+  /** Thinking and effort parameters of every call (the same on each, or the cached prefix would not match). */
+  private readonly params: ThinkingParams;
   /** Prompt tokens of the last answered request: a cache smaller than the minimum is not refreshed. */
   private lastPromptTokens = 0;
   private turns = 0;
@@ -63,6 +66,7 @@ class AnthropicSession implements AgentSession {
     private readonly o: AnthropicRunnerOptions,
     private readonly s: SessionOptions,
   ) {
+    this.params = requestThinking(s.thinking ?? {}, o.model, o.maxTokens);
     this.editor = createEditorTool({ root: s.worktree, maxCharacters: 40_000 });
     this.bash = createBashTool({
       cwd: s.worktree,
@@ -181,7 +185,7 @@ class AnthropicSession implements AgentSession {
 
   private call(messages: Message[], maxTokens: number, signal: AbortSignal): Promise<Anthropic.Messages.Message> {
     return this.o.client.messages
-      .stream({ model: this.o.model, max_tokens: maxTokens, system: this.system(), tools: this.tools(), messages }, { signal })
+      .stream({ model: this.o.model, max_tokens: maxTokens, system: this.system(), tools: this.tools(), messages, ...this.params }, { signal })
       .finalMessage();
   }
 
@@ -253,7 +257,9 @@ class AnthropicSession implements AgentSession {
     if (this.messages.at(-1)?.role !== "assistant" || this.lastPromptTokens < MIN_CACHED_PROMPT_TOKENS) return;
     const marked = this.breakpoints.mark(this.messages);
     const ping: Message = { role: "user", content: [{ type: "text", text: "[cache refresh] The checks are still running. Reply with OK." }] };
-    const response = await this.call([...marked, ping], 16, AbortSignal.any([signal, this.s.signal]));
+    // A manual thinking budget must stay under max_tokens; otherwise a few tokens are all it needs.
+    const budget = this.params.thinking?.type === "enabled" ? this.params.thinking.budget_tokens : 0;
+    const response = await this.call([...marked, ping], budget + 16, AbortSignal.any([signal, this.s.signal]));
     await this.report("refresh", response, []);
   }
 

@@ -5,8 +5,8 @@ import { checksFailedPrompt } from "./prompts.js";
 import type { AgentSession, RunOutcome } from "./runner.js";
 
 /**
- * The agent ended in a way no pull request may come of: a refusal, or a reply that filled the
- * model's context window. It is an UnrecoverableError because a retry sends the same issue to
+ * The agent ended in a way no pull request may come of: a refusal, or a context that no
+ * compaction could bring under the model's window. It is an UnrecoverableError because a retry sends the same issue to
  * the same model and ends the same way, at full cost again (and a refusal repeats by design).
  */
 export class AgentStopError extends UnrecoverableError {
@@ -107,7 +107,7 @@ function failureNote(o: RunOutcome): string | null {
     );
   if (o.stop === "context-window")
     return (
-      `The agent's conversation filled the model's context window (stop_reason "model_context_window_exceeded") after ${o.turns} turns; ` +
+      `The agent's conversation filled the model's context window after ${o.turns} turns, and compacting it could not make it fit (the issue and the last turn alone are too large); ` +
       "no pull request was opened and the job is not retried, as it would run into the same limit. " +
       "Split the issue into smaller ones, or choose a model with a larger context window (AGENT_MODEL), then re-add the label."
     );

@@ -1,9 +1,11 @@
 import type { Jail } from "../sandbox/sandbox.js";
 import type { Usage } from "../tasks/task.js";
+import type { ThinkingSettings } from "./thinking.js";
 
 /**
- * Why a run of the agent ended. "refusal" (the model declined) and "context-window" (the reply
- * filled the model's context window) end the run with nothing a pull request should be made of.
+ * Why a run of the agent ended. "refusal" (the model declined) and "context-window" (the context
+ * outgrew the model's window and no compaction could help) end the run with nothing a pull
+ * request should be made of.
  */
 export type StopReason =
   | "done"
@@ -60,7 +62,12 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** The job's sandbox: every command the agent runs goes through it (see src/sandbox/). */
   jail: Jail;
+  /** The job's HOME and temporary directory on the host (the claude-code runtime keeps its state there). */
+  home?: string;
+  tmp?: string;
   limits: SessionLimits;
+  /** The repository's thinking and effort (routing file); unset: the model's defaults. */
+  thinking?: ThinkingSettings;
   /** Aborts at once (cancel): in-flight calls and commands stop. */
   signal: AbortSignal;
   /** Ends the run at the next turn boundary (worker shutdown): the current turn completes. */

@@ -143,7 +143,7 @@ describe("AnthropicRunner stop reasons against the fake Messages API", () => {
     expect(failure).toMatchObject({ retry: false, cancelled: false, message: (err as Error).message });
   });
 
-  it("fails the run when a reply fills the context window", async () => {
+  it("fails the run when the first reply fills the context window: there is nothing to compact", async () => {
     fake.script([
       { content: [{ type: "tool_use", name: "bash", input: { command: "touch overflow" } }], stop_reason: "model_context_window_exceeded" },
     ]);

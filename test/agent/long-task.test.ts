@@ -6,6 +6,7 @@ import { createAnthropic } from "../../src/agent/anthropic-client.js";
 import { AnthropicRunner, type AnthropicRunnerOptions } from "../../src/agent/anthropic-runner.js";
 import { runWithChecks } from "../../src/agent/run-with-checks.js";
 import type { AgentSession, TurnReport } from "../../src/agent/runner.js";
+import type { ThinkingSettings } from "../../src/agent/thinking.js";
 import { type AnthropicFake, type AnthropicFakeOptions, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { totalTokens } from "../fakes/anthropic/cache.js";
 import { bash, say } from "../helpers/turns.js";
@@ -36,7 +37,12 @@ type Json = any;
 const lastUserText = (req: Json): string => JSON.stringify(req.messages.at(-1)?.content ?? "");
 const isCompaction = (req: Json) => lastUserText(req).includes("[context] This conversation");
 
-async function start(fakeOpts: AnthropicFakeOptions, runner: Partial<AnthropicRunnerOptions>, system = "You are a coding agent.") {
+async function start(
+  fakeOpts: AnthropicFakeOptions,
+  runner: Partial<AnthropicRunnerOptions>,
+  system = "You are a coding agent.",
+  thinking?: ThinkingSettings,
+) {
   fake = await startAnthropicFake({ minCacheableTokens: 256, ...fakeOpts });
   const r = new AnthropicRunner({
     client: createAnthropic({ apiKey: fake.apiKey, baseUrl: fake.url, maxRetries: 0 }),
@@ -52,6 +58,7 @@ async function start(fakeOpts: AnthropicFakeOptions, runner: Partial<AnthropicRu
     jail: plainJail(tmp),
     limits: { maxTurns: 200, budgetUsd: 50 },
     signal: new AbortController().signal,
+    ...(thinking ? { thinking } : {}),
     onTurn: (t) => {
       reports.push(t);
     },
@@ -126,6 +133,38 @@ describe("context management against a fake with a small context window", () => 
   });
 });
 
+describe("a reply that fills the context window", () => {
+  it("compacts and retries the turn when there are earlier turns to drop", async () => {
+    const s = await start({ intercept: (req) => (isCompaction(req) ? say("## Summary\nNOTE-OVF") : undefined) }, {});
+    fake.script([
+      ...printing(6, 4_000),
+      { content: [{ type: "text", text: "x".repeat(50) }], stop_reason: "model_context_window_exceeded" },
+      say("Recovered."),
+    ]);
+    const outcome = await s.send("Go.");
+
+    expect(outcome.stop).toBe("done");
+    expect(outcome.finalText).toBe("Recovered.");
+    expect(outcome.context?.compactions).toBe(1);
+    expect(JSON.stringify(fake.requests.at(-1)?.body.messages[0])).toContain("NOTE-OVF");
+  });
+});
+
+describe("thinking and effort", () => {
+  it("sends the repository's settings on every call and counts the thinking tokens", async () => {
+    const s = await start({}, { model: "claude-sonnet-5-5" }, undefined, { thinking: "adaptive", effort: "medium" });
+    fake.script([{ ...bash("true"), thinking_tokens: 40, output_tokens: 60 }, { ...say("Done."), thinking_tokens: 5, output_tokens: 9 }]);
+    const outcome = await s.send("Think.");
+
+    expect(fake.requests.map((r) => [r.body.thinking, r.body.output_config])).toEqual([
+      [{ type: "adaptive" }, { effort: "medium" }],
+      [{ type: "adaptive" }, { effort: "medium" }],
+    ]);
+    expect(outcome.usage.thinking).toBe(45);
+    expect(outcome.usage.output).toBe(69); // thinking is part of output, and priced with it
+  });
+});
+
 describe("prompt cache across a long check", () => {
   // The fake's cache lives 600 ms here, and the check takes 1.5 s: without a refresh the next turn
   // writes the whole prompt again; with one every 250 ms it reads it.
@@ -166,7 +205,8 @@ describe("prompt cache across a long check", () => {
     const warm = await runWithLongCheck(250);
     expect(warm.refreshes).toBeGreaterThanOrEqual(2);
     expect(warm.share).toBeGreaterThanOrEqual(0.9);
-    expect(reports.filter((r) => r.kind === "refresh").length).toBe(warm.refreshes);
+    // Each refresh is booked, but one still in flight when the check ends is aborted unanswered.
+    expect(reports.filter((r) => r.kind === "refresh").length).toBeGreaterThanOrEqual(warm.refreshes - 1);
     await session?.close();
     await fake.close();
 

@@ -14,6 +14,8 @@ export type ScriptedTurn =
       /** Sent with a refusal, as the API does: why the model declined. */
       stop_details?: { category: string | null; explanation: string | null };
       output_tokens?: number;
+      /** Of output_tokens, how many were thinking (reported in output_tokens_details). */
+      thinking_tokens?: number;
     }
   | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
 
@@ -30,7 +32,7 @@ export function errorBody(type: string, message: string, requestId: string): Rec
   return { type: "error", error: { type, message }, request_id: requestId };
 }
 
-export function usageObject(cache: CacheUsage, outputTokens: number): Record<string, unknown> {
+export function usageObject(cache: CacheUsage, outputTokens: number, thinkingTokens?: number): Record<string, unknown> {
   return {
     input_tokens: cache.input_tokens,
     cache_creation_input_tokens: cache.cache_creation_input_tokens,
@@ -40,7 +42,7 @@ export function usageObject(cache: CacheUsage, outputTokens: number): Record<str
       ephemeral_1h_input_tokens: cache.ttl === "1h" ? cache.cache_creation_input_tokens : 0,
     },
     output_tokens: outputTokens,
-    output_tokens_details: null,
+    output_tokens_details: thinkingTokens === undefined ? null : { thinking_tokens: thinkingTokens },
     server_tool_use: null,
     service_tier: "standard",
     inference_geo: null,
@@ -82,7 +84,7 @@ export function buildMessage(
     stop_details: turn.stop_details ? { type: "refusal", ...turn.stop_details } : null,
     container: null,
     diagnostics: null,
-    usage: usageObject(cache, outputTokens),
+    usage: usageObject(cache, outputTokens, turn.thinking_tokens),
   };
   return { message, outputTokens };
 }
@@ -136,6 +138,7 @@ export function writeSse(res: ServerResponse, built: BuiltMessage, headers: Reco
       input_tokens: usage.input_tokens,
       cache_creation_input_tokens: usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens,
+      output_tokens_details: usage.output_tokens_details,
       server_tool_use: null,
     },
   });
