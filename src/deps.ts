@@ -161,6 +161,9 @@ function createClients(config: Config, logger: Logger, runner?: AgentRunner): Cl
         commandEnv: { ...config.childEnv },
         commandTimeoutMs: config.agent.commandTimeoutMs,
         pricing: new Pricing(config.agent.modelPrices),
+        contextWindow: config.agent.contextWindow,
+        contextThreshold: config.agent.contextThreshold,
+        cacheRefreshMs: config.agent.cacheRefreshMs,
       }),
   };
 }
