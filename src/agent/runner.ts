@@ -62,9 +62,6 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** The job's sandbox: every command the agent runs goes through it (see src/sandbox/). */
   jail: Jail;
-  /** The job's HOME and temporary directory on the host (the claude-code runtime keeps its state there). */
-  home?: string;
-  tmp?: string;
   limits: SessionLimits;
   /** The repository's thinking and effort (routing file); unset: the model's defaults. */
   thinking?: ThinkingSettings;
