@@ -107,7 +107,7 @@ async function revisionPassOnce(
   c: TaskContext,
   job: Job<ReviseJobData>,
   p: {
-    repo: { owner: string; name: string; baseBranch: string | undefined; checkCommand: string | undefined; maxAgents: number };
+    repo: ReviseRepo;
     pr: { html_url: string; base: { ref: string }; head: { sha: string } };
     items: FeedbackItem[];
   },

@@ -80,7 +80,7 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
   add(Boolean(config.github.webhookSecret), "github webhook secret", config.github.webhookSecret ? "set" : "GITHUB_WEBHOOK_SECRET is not set");
   add(Boolean(config.linear.webhookSecret), "linear webhook secret", config.linear.webhookSecret ? "set" : "LINEAR_WEBHOOK_SECRET is not set");
   try {
-    const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
+    const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo, { model: config.agent.model, maxTokens: config.agent.maxTokens });
     const n = Object.keys(routing.repos).length + routing.routes.length;
     add(Boolean(routing.defaultRepo || n), "routing", routing.defaultRepo || n ? `${routing.routes.length} routes, ${Object.keys(routing.repos).length} repositories, default ${routing.defaultRepo ?? "none"}` : "no DEFAULT_REPO and no routing file: every issue would be refused");
   } catch (err) {

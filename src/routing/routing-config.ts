@@ -1,14 +1,39 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import {
+  EFFORTS,
+  type Effort,
+  MIN_THINKING_BUDGET,
+  requestThinking,
+  THINKING_WORDS,
+  type ThinkingSetting,
+} from "../agent/thinking.js";
 
 const repoName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must look like owner/name");
+
+const quoted = (v: unknown) => JSON.stringify(v) ?? String(v);
+
+// One message for every way a thinking value can be wrong, listing what it may be.
+const thinkingError = {
+  error: (i: { input?: unknown }) =>
+    `must be ${THINKING_WORDS.join(", ")} or a budget of thinking tokens (a whole number of at least ` +
+    `${MIN_THINKING_BUDGET}), not ${quoted(i.input)}`,
+};
+const thinking = z.union(
+  [z.enum(THINKING_WORDS), z.number().int(thinkingError).min(MIN_THINKING_BUDGET, thinkingError)],
+  thinkingError,
+);
+
+const effort = z.enum(EFFORTS, { error: (i) => `must be one of ${EFFORTS.join(", ")}, not ${quoted(i.input)}` });
 
 const repoSettings = z
   .object({
     baseBranch: z.string().min(1).optional(),
     checkCommand: z.string().min(1).optional(),
     maxAgents: z.number().int().positive().optional(),
+    thinking: thinking.optional(),
+    effort: effort.optional(),
   })
   .strict();
 
@@ -46,6 +71,16 @@ export interface RepoSettings {
   baseBranch: string | undefined;
   checkCommand: string | undefined;
   maxAgents: number;
+  /** How the agent's model thinks; undefined leaves the model's default. */
+  thinking: ThinkingSetting | undefined;
+  /** `output_config.effort` of the agent's model calls; undefined leaves the model's default. */
+  effort: Effort | undefined;
+}
+
+/** The agent's model and output limit, to check the file's thinking and effort against. */
+export interface RoutingModel {
+  model: string;
+  maxTokens: number;
 }
 
 /** The validated routing table. */
@@ -69,8 +104,11 @@ export class RoutingConfigError extends Error {
   }
 }
 
-/** Validates a parsed routing document (from YAML or JSON). */
-export function parseRouting(doc: unknown, defaultRepo: string | undefined, file = "routing"): Routing {
+/**
+ * Validates a parsed routing document (from YAML or JSON); with `agent`, also that its model
+ * accepts every thinking and effort setting the file asks for.
+ */
+export function parseRouting(doc: unknown, defaultRepo: string | undefined, file = "routing", agent?: RoutingModel): Routing {
   const parsed = fileSchema.safeParse(doc ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
@@ -81,18 +119,49 @@ export function parseRouting(doc: unknown, defaultRepo: string | undefined, file
     baseBranch: d.defaults?.baseBranch,
     checkCommand: d.defaults?.checkCommand,
     maxAgents: d.defaults?.maxAgents ?? DEFAULT_MAX_AGENTS,
+    thinking: d.defaults?.thinking,
+    effort: d.defaults?.effort,
   };
   const repos: Routing["repos"] = {};
   for (const [key, settings] of Object.entries(d.repos ?? {})) {
     repos[key.toLowerCase()] = { ...defaults, ...stripUndefined(settings) };
   }
+  if (agent) {
+    const problems = modelProblems(defaults, d.repos ?? {}, repos, agent);
+    if (problems.length) throw new RoutingConfigError(file, problems);
+  }
   return { defaultRepo, routes: d.routes ?? [], repos, defaults };
+}
+
+// The model refuses some combinations (a budget on a 5.x model, `off` where thinking is always
+// on): each is named here, under the key that asked for it, rather than failing every agent run.
+function modelProblems(
+  defaults: Routing["defaults"],
+  asked: Record<string, { thinking?: unknown; effort?: unknown }>,
+  repos: Routing["repos"],
+  agent: RoutingModel,
+): string[] {
+  const problems: string[] = [];
+  const check = (where: string, s: Routing["defaults"]) => {
+    try {
+      requestThinking(s, agent.model, agent.maxTokens);
+    } catch (err) {
+      problems.push(`${where}: ${(err as Error).message}`);
+    }
+  };
+  check("defaults", defaults);
+  for (const [key, own] of Object.entries(asked)) {
+    const settings = repos[key.toLowerCase()];
+    if (settings && (own.thinking !== undefined || own.effort !== undefined)) check(`repos.${key}`, settings);
+  }
+  return problems;
 }
 
 /** Reads and validates the routing file, or builds the table from DEFAULT_REPO alone. */
 export async function loadRouting(
   file: string | undefined,
   defaultRepo: string | undefined,
+  agent?: RoutingModel,
 ): Promise<Routing> {
   if (!file) return parseRouting({}, defaultRepo);
   let text: string;
@@ -113,7 +182,7 @@ export async function loadRouting(
       },
     );
   }
-  return parseRouting(doc, defaultRepo, file);
+  return parseRouting(doc, defaultRepo, file, agent);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

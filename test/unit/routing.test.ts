@@ -125,3 +125,89 @@ describe("loadRouting", () => {
     );
   });
 });
+
+describe("thinking and effort in the routing file", () => {
+  const doc = {
+    defaults: { effort: "medium" },
+    repos: {
+      "acme/api": { thinking: "adaptive", effort: "xhigh" },
+      "acme/legacy": { thinking: 4096 },
+      "acme/plain": { checkCommand: "make" },
+    },
+  };
+
+  it("puts them on the repository's settings, defaults first, undefined where nothing is set", () => {
+    const r = parseRouting(doc, "acme/fallback");
+    const route = (label: string) => routeIssue({ teamKey: null, projectName: null, labelNames: [label] }, r);
+    expect(route("repo:acme/api")).toMatchObject({ ok: true, repo: { thinking: "adaptive", effort: "xhigh" } });
+    expect(route("repo:acme/legacy")).toMatchObject({ ok: true, repo: { thinking: 4096, effort: "medium" } });
+    expect(route("repo:acme/plain")).toMatchObject({ ok: true, repo: { thinking: undefined, effort: "medium" } });
+    expect(route("repo:acme/fallback")).toMatchObject({ ok: true, repo: { thinking: undefined, effort: "medium" } });
+    const bare = parseRouting({}, "acme/x").defaults;
+    expect(bare.thinking).toBeUndefined();
+    expect(bare.effort).toBeUndefined();
+  });
+
+  it("names the path and the allowed values of every bad setting", () => {
+    const err = (() => {
+      try {
+        parseRouting(
+          { defaults: { thinking: "fast" }, repos: { "acme/api": { thinking: 512, effort: "extreme" }, "acme/b": { thinking: 2.5 } } },
+          undefined,
+        );
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(RoutingConfigError);
+    const lines = err!.message.split("\n").slice(1);
+    const allowed = "must be adaptive, between-tools, off or a budget of thinking tokens (a whole number of at least 1024)";
+    expect(lines).toEqual([
+      `  - defaults.thinking: ${allowed}, not "fast"`,
+      `  - repos.acme/api.thinking: ${allowed}, not 512`,
+      '  - repos.acme/api.effort: must be one of low, medium, high, xhigh, max, not "extreme"',
+      `  - repos.acme/b.thinking: ${allowed}, not 2.5`,
+    ]);
+  });
+
+  it("refuses, under the key that asked, what the agent's model would answer with a 400", () => {
+    const agent = { model: "claude-sonnet-5-5", maxTokens: 16_000 };
+    const err = (() => {
+      try {
+        parseRouting(doc, undefined, "routing.yaml", agent);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(RoutingConfigError);
+    expect(err!.message).toBe(
+      "Invalid AGENT_WORKFORCE_CONFIG (routing.yaml):\n" +
+        "  - repos.acme/legacy: claude-sonnet-5-5 does not accept a thinking budget (4096 tokens); it accepts adaptive, between-tools (or leave thinking unset for its default)",
+    );
+    // The same file suits a model that takes budgets but not xhigh... except for acme/api's xhigh.
+    expect(() => parseRouting(doc, undefined, "routing.yaml", { model: "claude-sonnet-4-6", maxTokens: 16_000 })).toThrow(
+      /repos\.acme\/api: claude-sonnet-4-6 does not accept effort xhigh/,
+    );
+    expect(() => parseRouting({ defaults: { thinking: "off" } }, undefined, "r", { model: "claude-opus-5-5", maxTokens: 16_000 })).toThrow(
+      /defaults: claude-opus-5-5 does not accept thinking: off; it accepts adaptive/,
+    );
+    expect(() => parseRouting({ defaults: { thinking: 20_000 } }, undefined, "r", { model: "claude-sonnet-4-5", maxTokens: 16_000 })).toThrow(
+      /defaults: a thinking budget \(20000 tokens\) must be less than AGENT_MAX_TOKENS \(16000\)/,
+    );
+    expect(parseRouting({ defaults: { thinking: "between-tools", effort: "low" } }, undefined, "r", agent).defaults).toMatchObject({
+      thinking: "between-tools",
+      effort: "low",
+    });
+  });
+
+  it("checks the file against the model when loaded, as start-up and doctor do", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "awf-routing-"));
+    const file = path.join(dir, "routing.yaml");
+    await writeFile(file, "defaults:\n  thinking: 8000\n");
+    await expect(loadRouting(file, undefined, { model: "claude-fable-5-2", maxTokens: 32_000 })).rejects.toThrow(
+      /defaults: claude-fable-5-2 does not accept a thinking budget/,
+    );
+    expect((await loadRouting(file, undefined, { model: "claude-haiku-4-5", maxTokens: 32_000 })).defaults.thinking).toBe(8000);
+  });
+});
+
