@@ -79,7 +79,10 @@ export interface DepsOverrides {
  */
 export async function createDeps(config: Config, opts: DepsOverrides = {}): Promise<Deps> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
-  const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo);
+  const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo, {
+    model: config.agent.model,
+    maxTokens: config.agent.maxTokens,
+  });
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
   const clients = createClients(config, logger, opts.runner);
