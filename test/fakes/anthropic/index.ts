@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { countMarkers, PromptCache, segmentsOf, totalTokens } from "./cache.js";
+import { answerProbe, type FakeRequestRecord, recordOf, sideRequestTurn } from "./claude-code.js";
 import { buildMessage, errorBody, randomId, type ScriptedTurn, writeSse } from "./respond.js";
 import { validateRequest } from "./validate.js";
 
 export type { ScriptedBlock, ScriptedTurn } from "./respond.js";
+export type { FakeRequestRecord } from "./claude-code.js";
 
 export interface RecordedUsage {
   input_tokens: number;
@@ -26,6 +28,8 @@ export interface AnthropicFake {
   apiKey: string;
   /** Every /v1/messages request as received (including rejected and failed ones); header names lower-cased. */
   requests: Array<{ headers: Record<string, string>; body: AnyBody }>;
+  /** Every request of any route, with its peer address and the tools offered (see claude-code.ts). */
+  log: FakeRequestRecord[];
   /** Usage of every successful /v1/messages response, in order. */
   usages: RecordedUsage[];
   /** Queues turns; each accepted request consumes one. With an empty queue the reply is a final "Done." end_turn. */
@@ -77,6 +81,7 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
   const queue: Array<ScriptedTurn | ((req: AnyBody) => ScriptedTurn)> = [];
   const requests: AnthropicFake["requests"] = [];
   const usages: RecordedUsage[] = [];
+  const log: FakeRequestRecord[] = [];
 
   function sendJson(
     res: ServerResponse,
@@ -93,6 +98,7 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
     const fail = (status: number, type: string, message: string, extra: Record<string, string> = {}) =>
       sendJson(res, status, errorBody(type, message, requestId), { ...headers, ...extra });
     const path = new URL(req.url ?? "/", "http://fake").pathname;
+    if (answerProbe(req, res)) return void log.push(recordOf(req, undefined));
     const raw = await readBody(req);
     let body: AnyBody;
     let parseError = false;
@@ -105,6 +111,7 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
     const isMessages = req.method === "POST" && path === "/v1/messages";
     const isCount = req.method === "POST" && path === "/v1/messages/count_tokens";
     if (isMessages) requests.push({ headers: flatHeaders(req), body });
+    log.push(recordOf(req, body));
 
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
     if (req.headers["x-api-key"] !== apiKey && bearer !== apiKey) {
@@ -144,7 +151,7 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
     }
 
     let turn: ScriptedTurn = { content: [{ type: "text", text: "Done." }], stop_reason: "end_turn" };
-    const intercepted = opts.intercept?.(body);
+    const intercepted = opts.intercept?.(body) ?? sideRequestTurn(req, body);
     if (intercepted) turn = intercepted;
     else {
       const next = queue.shift();
@@ -187,6 +194,7 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
     url,
     apiKey,
     requests,
+    log,
     usages,
     script(turns) {
       queue.push(...turns);
