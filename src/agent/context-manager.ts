@@ -4,8 +4,7 @@ type Message = Anthropic.Messages.MessageParam;
 type Block = Exclude<Message["content"], string>[number];
 
 /** What replaces a cleared tool result: the model learns that something was there and how to get it back. */
-export const CLEARED_RESULT =
-  "[Cleared to save context: this tool result was removed from the conversation. Run the tool again if you still need it.]";
+export const CLEARED_RESULT = "[cleared to save context; run the tool again if you need it]";
 const CLEARED_INPUT = "[cleared to save context]";
 /** Tool inputs (a created file's text, a replacement) shorter than this are kept: clearing them frees little. */
 const BIG_INPUT_CHARS = 400;

@@ -35,8 +35,14 @@ export interface ContextHost {
   replaced(): void;
 }
 
-/** Clearing frees down to this share of the limit, so it happens in rare, large batches. */
-const CLEAR_TO = 0.5;
+/**
+ * Clearing frees down to this share of the limit, so it happens in rare, large batches. Every
+ * clearing rewrites the cache from the first cleared block on, and between two clearings each turn
+ * reads what is there: the lower this is, the more of the prompt is read from the cache.
+ */
+const CLEAR_TO = 0.4;
+/** After clearing, a prompt still above this share of the limit is compacted. */
+const COMPACT_ABOVE = 0.6;
 /** A compacted history must leave this much headroom under the limit, or fewer turns are kept. */
 const COMPACT_TO = 0.8;
 /** Room a progress note takes (about 2,000 tokens). */
@@ -85,8 +91,12 @@ export class SessionContext {
       this.counts.clearings += 1;
       this.counts.clearedTokens += this.size.tokens(cleared.chars);
     }
-    if (this.size.tokens(this.chars()) <= this.limit) return true;
-    return this.compact();
+    const after = this.size.tokens(this.chars());
+    // What clearing cannot touch (calls, placeholders, the model's own words) grows every turn;
+    // once it keeps the prompt well above the clearing target, clearing would come ever more often
+    // and free ever less, so the run compacts instead (and goes on without it if that fails).
+    if (after <= this.limit * COMPACT_ABOVE) return true;
+    return (await this.compact()) || after <= this.limit;
   }
 
   /**

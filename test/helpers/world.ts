@@ -10,7 +10,7 @@ import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.js";
 import { createLogger } from "../../src/logger.js";
-import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
+import { type AnthropicFake, type AnthropicFakeOptions, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { type GitHubFake, startGitHubFake } from "../fakes/github/index.js";
 import type { FakeIssue, FakeIssueLabel, FakeTeam } from "../fakes/linear/index.js";
 import { type LinearFake, startLinearFake } from "../fakes/linear/index.js";
@@ -65,6 +65,8 @@ export interface WorldOptions {
   routing?: Record<string, unknown> | null;
   startWorkers?: boolean;
   overrides?: DepsOverrides;
+  /** Options of the Anthropic fake (a small context window, an intercept for compaction calls). */
+  anthropic?: AnthropicFakeOptions;
 }
 
 const DEFAULT_FILES = {
@@ -78,7 +80,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const [github, linear, anthropic, remote] = await Promise.all([
     startGitHubFake({ token: `ghp_${randomUUID().replace(/-/g, "")}` }),
     startLinearFake({ apiKey: `lin_api_${randomUUID().replace(/-/g, "")}` }),
-    startAnthropicFake({ apiKey: `sk-ant-${randomUUID()}`, minCacheableTokens: 200 }),
+    startAnthropicFake({ apiKey: `sk-ant-${randomUUID()}`, minCacheableTokens: 200, ...opts.anthropic }),
     createBareRemote(opts.files ?? DEFAULT_FILES),
   ]);
   github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main" });
