@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- a benchmark prints its results as tables */
 // npm run bench:long-task [-- --window N --multiple N --real-time]: long agent tasks through the
 // whole service (real Redis, git and sandbox; loopback fakes; a scripted model), measured side by
 // side in one run:
