@@ -43,6 +43,8 @@ export function bwrapArgs(p: {
   readOnly: readonly string[];
   /** The egress proxy's socket on the host, or null for no network at all. */
   proxySocket: string | null;
+  /** What one program run in the jail needs besides the scope (see JailExtras). */
+  extras?: JailExtras;
 }): string[] {
   const { scope } = p;
   // A user namespace always (not "-try"), and none nested inside it: namespaces are where kernel
@@ -64,6 +66,8 @@ export function bwrapArgs(p: {
     args.push("--ro-bind", scope.git.mirror, scope.git.mirror, "--tmpfs", others, "--ro-bind", scope.git.adminDir, scope.git.adminDir);
   }
   if (p.proxySocket) args.push("--bind", p.proxySocket, PROXY_SOCKET_INSIDE);
+  for (const f of p.extras?.files ?? []) args.push("--ro-bind", f.host, f.inside);
+  for (const b of p.extras?.sockets ?? []) args.push("--bind", b.host, bridgeSocketInside(b.port));
   args.push("--chdir", scope.worktree);
   return args;
 }
@@ -76,14 +80,36 @@ function systemDir(dir: string): string[] {
 }
 
 /**
+ * What one program run in a jail needs besides the scope: e.g. an agent runtime's binary, and a
+ * host service it may talk to (the model gateway). The sandbox without isolation ignores them.
+ */
+export interface JailExtras {
+  /** Host files bound read-only at `inside` (a path outside the scope, e.g. under /opt). */
+  files?: ReadonlyArray<{ host: string; inside: string }>;
+  /** Host Unix sockets offered on the sandbox's own loopback at `port` through socat. */
+  sockets?: ReadonlyArray<{ host: string; port: number }>;
+}
+
+/** Where a bridged host socket appears inside the sandbox. */
+export function bridgeSocketInside(port: number): string {
+  return `/run/agent-workforce/bridge-${port}.sock`;
+}
+
+/**
  * The bash prologue that offers the proxy socket on the sandbox's own loopback, waits until it
  * answers, then execs the command ("$@").
  */
 export function proxyPrologue(): string {
-  const port = PROXY_PORT_INSIDE;
+  return bridgePrologue([{ socket: PROXY_SOCKET_INSIDE, port: PROXY_PORT_INSIDE }]);
+}
+
+/** The bash prologue that offers each socket on its loopback port, waits until all answer, then execs "$@". */
+export function bridgePrologue(bridges: ReadonlyArray<{ socket: string; port: number }>): string {
   return [
-    `socat TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_SOCKET_INSIDE} >/dev/null 2>&1 &`,
-    `for _ in $(seq 1 300); do (: </dev/tcp/127.0.0.1/${port}) 2>/dev/null && break; sleep 0.01; done`,
+    ...bridges.flatMap(({ socket, port }) => [
+      `socat TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${socket} >/dev/null 2>&1 &`,
+      `for _ in $(seq 1 300); do (: </dev/tcp/127.0.0.1/${port}) 2>/dev/null && break; sleep 0.01; done`,
+    ]),
     `exec "$@"`,
   ].join("\n");
 }

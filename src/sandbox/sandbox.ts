@@ -4,11 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import type { Logger } from "../logger.js";
 import { createAllowlist } from "./allowlist.js";
-import { bwrapArgs, proxyEnv, proxyPrologue, type SandboxScope } from "./bwrap-args.js";
+import { bridgePrologue, bridgeSocketInside, bwrapArgs, type JailExtras, PROXY_PORT_INSIDE, PROXY_SOCKET_INSIDE, proxyEnv, type SandboxScope } from "./bwrap-args.js";
 import { type EgressDecision, EgressProxy } from "./egress-proxy.js";
 import { probeBubblewrap } from "./probe.js";
 
-export type { SandboxScope } from "./bwrap-args.js";
+export type { JailExtras, SandboxScope } from "./bwrap-args.js";
 
 /** How to start one command: the program, its arguments and its complete environment. */
 export interface SpawnSpec {
@@ -20,7 +20,11 @@ export interface SpawnSpec {
 /** One job's sandbox: turns an argv into the command that runs it inside the boundary. */
 export interface Jail {
   readonly kind: Sandbox["kind"];
-  spawnSpec(argv: readonly string[]): SpawnSpec;
+  /** The job's HOME and temporary directory on the host (an agent runtime keeps its state there). */
+  readonly home: string;
+  readonly tmp: string;
+  /** `extras` (a runtime's binary, a bridged host socket) apply to bubblewrap only: `none` runs argv as is. */
+  spawnSpec(argv: readonly string[], extras?: JailExtras): SpawnSpec;
 }
 
 /** The process's sandbox: everything that runs model-chosen code goes through a jail of it. */
@@ -50,6 +54,8 @@ export const unsandboxed: Sandbox = {
     const full = { ...env, HOME: scope.home, TMPDIR: scope.tmp };
     return {
       kind: "none",
+      home: scope.home,
+      tmp: scope.tmp,
       spawnSpec: (argv) => ({ command: argv[0] as string, args: argv.slice(1), env: full }),
     };
   },
@@ -85,13 +91,19 @@ export async function startSandbox(s: SandboxSettings): Promise<Sandbox> {
   return {
     kind: "bubblewrap",
     jail(scope, env) {
-      const args = bwrapArgs({ scope, readOnly, proxySocket: socket });
       const full = { ...env, HOME: scope.home, TMPDIR: "/tmp", ...(network ? proxyEnv() : {}) };
       return {
         kind: "bubblewrap",
-        spawnSpec(argv) {
+        home: scope.home,
+        tmp: scope.tmp,
+        spawnSpec(argv, extras) {
           assertPlainDirectories(scope);
-          const inner = network ? ["/bin/bash", "-c", proxyPrologue(), "agent-sandbox", ...argv] : [...argv];
+          const args = bwrapArgs({ scope, readOnly, proxySocket: socket, extras });
+          const bridges = [
+            ...(network ? [{ socket: PROXY_SOCKET_INSIDE, port: PROXY_PORT_INSIDE }] : []),
+            ...(extras?.sockets ?? []).map((b) => ({ socket: bridgeSocketInside(b.port), port: b.port })),
+          ];
+          const inner = bridges.length ? ["/bin/bash", "-c", bridgePrologue(bridges), "agent-sandbox", ...argv] : [...argv];
           return { command: bwrap, args: [...args, "--", ...inner], env: full };
         },
       };

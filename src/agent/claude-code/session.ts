@@ -1,0 +1,221 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Options, SDKResultMessage } from "@anthropic-ai/claude-agent-sdk";
+import type { Logger } from "../../logger.js";
+import { ModelGateway } from "../../sandbox/model-gateway.js";
+import { addUsage, type Usage, ZERO_USAGE } from "../../tasks/task.js";
+import type { Pricing } from "../pricing.js";
+import type { AgentSession, RunOutcome, SessionOptions, SessionTotals, StopReason } from "../runner.js";
+import { claudeCodeEnv } from "./child-env.js";
+import { limitsNoteHook, preToolUseGuard } from "./guard.js";
+import type { ThinkingSettings } from "../thinking.js";
+import type { ClaudeAgentSdk } from "./load-sdk.js";
+import { followUpPrompt, limitsNote, runtimeNote } from "./prompt.js";
+import { runQuery } from "./query-run.js";
+import { GATEWAY_PORT_INSIDE, killAll, spawnInJail } from "./spawn-in-jail.js";
+import { type MeteredTurn, TurnMeter } from "./turn-meter.js";
+
+/** Claude Code's tools the agent gets: the file tools and the shell, nothing that reaches out (web, MCP, sub-agents). */
+export const CLAUDE_CODE_TOOLS = ["Read", "Write", "Edit", "Bash", "Glob", "Grep"];
+
+/** What every session of a ClaudeCodeRunner shares. */
+export interface ClaudeCodeRunnerOptions {
+  sdk: ClaudeAgentSdk;
+  /** The `claude` binary of this platform (bound read-only into the jail). */
+  executable: string;
+  model: string;
+  /** The real API key: given to the per-job model gateway only. */
+  apiKey: string;
+  /** Where the gateway forwards (ANTHROPIC_BASE_URL, or Anthropic's API). */
+  upstream: string;
+  pricing: Pricing;
+  /** PATH and LANG of agent commands: no secrets, ever. */
+  commandEnv: Readonly<Record<string, string>>;
+  commandTimeoutMs: number;
+  maxTokens: number;
+  logger: Logger;
+  clientApp: string;
+}
+
+/** The repository's thinking and effort (routing file) as the SDK's options; "between-tools" has no SDK form and is left to the default. */
+function thinkingOptions(t: ThinkingSettings | undefined): Pick<Options, "thinking" | "effort"> {
+  const out: Pick<Options, "thinking" | "effort"> = {};
+  if (t?.effort) out.effort = t.effort;
+  if (typeof t?.thinking === "number") out.thinking = { type: "enabled", budgetTokens: t.thinking };
+  else if (t?.thinking === "adaptive") out.thinking = { type: "adaptive" };
+  else if (t?.thinking === "off") out.thinking = { type: "disabled" };
+  return out;
+}
+
+type Gateway = { gateway: ModelGateway; url: string; socket: string | null; dir: string | null };
+
+/** One agent conversation run by Claude Code; every send() is a fresh `query()` (see followUpPrompt). */
+export class ClaudeCodeSession implements AgentSession {
+  private turns = 0;
+  private usage: Usage = { ...ZERO_USAGE };
+  private cost = 0;
+  private readonly meter: TurnMeter;
+  private readonly children = new Set<ChildProcess>();
+  private readonly reports: string[] = [];
+  private task: string | null = null;
+  private gateway: Promise<Gateway> | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly o: ClaudeCodeRunnerOptions,
+    private readonly s: SessionOptions,
+  ) {
+    this.meter = new TurnMeter(s.worktree);
+    this.log = o.logger.child({ runtime: "claude-code" });
+  }
+
+  totals(): SessionTotals {
+    return { turns: this.turns, usage: this.usage, costUsd: this.cost };
+  }
+
+  touchedFiles(): string[] {
+    return this.meter.touchedFiles();
+  }
+
+  /** Kills whatever is still running and closes the gateway, so nothing acts during commit and push. */
+  async close(): Promise<void> {
+    await killAll(this.children);
+    const gw = await this.gateway?.catch(() => null);
+    this.gateway = null;
+    if (!gw) return;
+    await gw.gateway.close();
+    if (gw.dir) await rm(gw.dir, { recursive: true, force: true });
+  }
+
+  async send(message: string): Promise<RunOutcome> {
+    const early = this.limitReached();
+    if (early) return this.outcome(early, "");
+    const prompt = this.task === null ? message : followUpPrompt({ task: this.task, reports: this.reports, files: this.touchedFiles(), message });
+    this.task ??= message;
+    const gw = await this.openGateway();
+    const before = this.totals();
+    const end = await runQuery({
+      sdk: this.o.sdk,
+      prompt,
+      options: this.options(gw),
+      meter: this.meter,
+      children: this.children,
+      signal: this.s.signal,
+      drain: this.s.drain,
+      onTurn: (t) => this.book(t),
+    });
+    if (end.result) await this.reconcile(end.result, before);
+    if (end.finalText.trim()) this.reports.push(end.finalText);
+    return this.outcome(end.stop, end.finalText);
+  }
+
+  private limitReached(): StopReason | null {
+    if (this.s.signal.aborted) return "aborted";
+    if (this.s.drain?.aborted) return "interrupted";
+    if (this.turns >= this.s.limits.maxTurns) return "max-turns";
+    if (this.cost >= this.s.limits.budgetUsd) return "budget";
+    return null;
+  }
+
+  private options(gw: Gateway): Omit<Options, "abortController"> {
+    const sandboxed = this.s.jail.kind === "bubblewrap";
+    const env = claudeCodeEnv({
+      base: { ...this.o.commandEnv, ...this.s.env },
+      home: this.s.jail.home,
+      tmp: sandboxed ? "/tmp" : this.s.jail.tmp,
+      gatewayUrl: gw.url,
+      token: gw.gateway.token,
+      commandTimeoutMs: this.o.commandTimeoutMs,
+      maxOutputTokens: this.o.maxTokens,
+      clientApp: this.o.clientApp,
+    });
+    return {
+      cwd: this.s.worktree,
+      pathToClaudeCodeExecutable: this.o.executable,
+      model: this.o.model,
+      tools: CLAUDE_CODE_TOOLS,
+      allowedTools: CLAUDE_CODE_TOOLS,
+      permissionMode: "dontAsk",
+      // No user, project or local settings: a repository's .claude/settings.json could add hooks
+      // or permissions of its own. Its CLAUDE.md is in the system prompt already (conventions).
+      settingSources: [],
+      persistSession: false,
+      systemPrompt: { type: "preset", preset: "claude_code", append: `${this.s.system}\n${runtimeNote(this.s.worktree)}` },
+      maxTurns: Math.max(1, this.s.limits.maxTurns - this.turns),
+      maxBudgetUsd: Math.max(0, this.s.limits.budgetUsd - this.cost),
+      includePartialMessages: true,
+      ...thinkingOptions(this.s.thinking),
+      env,
+      hooks: {
+        PreToolUse: [{ hooks: [preToolUseGuard(this.s.worktree)] }],
+        PostToolUse: [{ hooks: [limitsNoteHook(() => limitsNote(this.s.limits, this.turns, this.cost))] }],
+      },
+      spawnClaudeCodeProcess: spawnInJail({
+        jail: this.s.jail,
+        gatewaySocket: gw.socket,
+        children: this.children,
+        onStderr: (text) => this.log.debug({ stderr: text.slice(0, 2000) }, "claude stderr"),
+      }),
+    };
+  }
+
+  /** Books one model call to the session and the job (onTurn), priced like the built-in runner's. */
+  private async book(t: MeteredTurn, tools = t.tools): Promise<StopReason | null> {
+    const model = this.o.pricing.pricesOf(t.model) ? t.model : this.o.model;
+    const costUsd = this.o.pricing.costOf(model, t.usage);
+    this.turns += 1;
+    this.usage = addUsage(this.usage, t.usage);
+    this.cost += costUsd;
+    await this.s.onTurn?.({ turn: this.turns, usage: t.usage, costUsd, tools });
+    if (this.cost >= this.s.limits.budgetUsd) return "budget";
+    if (this.turns >= this.s.limits.maxTurns && t.toolUse) return "max-turns";
+    return null;
+  }
+
+  /**
+   * Logs the SDK's own cost beside ours, and books model calls the stream did not show (Claude
+   * Code's background requests, e.g. a compaction), so the ledger holds everything it spent.
+   */
+  private async reconcile(r: SDKResultMessage, before: SessionTotals): Promise<void> {
+    this.log.info(
+      { bookedUsd: this.cost - before.costUsd, sdkCostUsd: r.total_cost_usd, turns: this.turns - before.turns, sdkTurns: r.num_turns, subtype: r.subtype },
+      "claude-code run ended",
+    );
+    const models = Object.entries(r.modelUsage ?? {});
+    const sum = (f: (m: (typeof models)[number][1]) => number) => models.reduce((a, [, m]) => a + f(m), 0);
+    const unseen: Usage = {
+      input: Math.max(0, sum((m) => m.inputTokens) - (this.usage.input - before.usage.input)),
+      output: Math.max(0, sum((m) => m.outputTokens) - (this.usage.output - before.usage.output)),
+      cacheWrite: Math.max(0, sum((m) => m.cacheCreationInputTokens) - (this.usage.cacheWrite - before.usage.cacheWrite)),
+      cacheRead: Math.max(0, sum((m) => m.cacheReadInputTokens) - (this.usage.cacheRead - before.usage.cacheRead)),
+    };
+    if (!unseen.input && !unseen.output && !unseen.cacheWrite && !unseen.cacheRead) return;
+    // Priced as the model that did most of the work: the SDK does not say which call was whose.
+    const model = models.sort((a, b) => b[1].outputTokens - a[1].outputTokens)[0]?.[0] ?? this.o.model;
+    this.log.warn({ usage: unseen, model }, "claude-code made model calls the stream did not show; booking them");
+    await this.book({ model, usage: unseen, tools: [], toolUse: false, text: "" }, ["(background model calls)"]);
+  }
+
+  /** The job's model gateway: a Unix socket bridged into the jail, or loopback TCP without one. */
+  private openGateway(): Promise<Gateway> {
+    this.gateway ??= (async () => {
+      const common = { apiKey: this.o.apiKey, upstream: this.o.upstream, logger: this.log };
+      if (this.s.jail.kind !== "bubblewrap") {
+        const gateway = await ModelGateway.start({ ...common, listen: { loopbackPort: 0 } });
+        return { gateway, url: `http://127.0.0.1:${gateway.port}`, socket: null, dir: null };
+      }
+      // A short path: Unix socket paths are limited to 108 bytes.
+      const dir = await mkdtemp(path.join(os.tmpdir(), "awf-gw-"));
+      const socket = path.join(dir, "model.sock");
+      const gateway = await ModelGateway.start({ ...common, listen: { socketPath: socket } });
+      return { gateway, url: `http://127.0.0.1:${GATEWAY_PORT_INSIDE}`, socket, dir };
+    })();
+    return this.gateway;
+  }
+
+  private outcome(stop: StopReason, finalText: string): RunOutcome {
+    return { stop, finalText, ...this.totals() };
+  }
+}
