@@ -50,5 +50,20 @@ export const CLIENT_SCRIPT = `
   });
   // Elapsed times and waiting times move even when no task does.
   setInterval(schedule, 30000);
+  // A model turn in flight ticks every second from the elapsed time the server rendered (so the
+  // browser's clock never matters); same format as turnClock() in agent-activity.ts.
+  const firstSeen = new WeakMap();
+  const clock = (ms) => {
+    const s = Math.max(0, Math.floor(ms / 1000)), m = Math.floor(s / 60), h = Math.floor(m / 60);
+    const pad = (n) => String(n).padStart(2, "0");
+    return s < 60 ? s + "s" : m < 60 ? m + "m " + pad(s % 60) + "s" : h + "h " + pad(m % 60) + "m";
+  };
+  setInterval(() => {
+    document.querySelectorAll("[data-turn-elapsed]").forEach((el) => {
+      if (!firstSeen.has(el)) firstSeen.set(el, Date.now());
+      const ticker = el.querySelector(".ticker");
+      if (ticker) ticker.textContent = clock(Number(el.dataset.turnElapsed) + Date.now() - firstSeen.get(el));
+    });
+  }, 1000);
 })();
 `;

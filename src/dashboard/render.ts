@@ -1,4 +1,5 @@
 import { isActive, type Task } from "../tasks/task.js";
+import { turnsCell } from "./agent-activity.js";
 import { CLIENT_SCRIPT } from "./client-script.js";
 import { type Figures, type NeedsYouItem, totalTokens } from "./figures.js";
 import { repoName, STATES, type TaskFilter } from "./filters.js";
@@ -121,14 +122,15 @@ function renderRow(t: Task, now: number): string {
   const start = t.startedAt ?? t.createdAt;
   const elapsed = between(start, isActive(t.state) ? null : (t.finishedAt ?? t.updatedAt), now);
   const u = t.usage;
-  const tokenTitle = `${u.input} in · ${u.output} out · ${u.cacheRead} cache read · ${u.cacheWrite} cache write`;
+  const thinking = u.thinking ? ` (${u.thinking} thinking)` : "";
+  const tokenTitle = `${u.input} in · ${u.output} out${thinking} · ${u.cacheRead} cache read · ${u.cacheWrite} cache write`;
   return (
     `<tr data-issue="${esc(t.issueId)}" data-state="${esc(t.state)}">` +
     `<td class="issue">${link(t.issueUrl, t.identifier, "id")}<span class="title">${esc(t.title)}</span></td>` +
     `<td class="repo">${esc(repoName(t) ?? "–")}</td>` +
     `<td class="state">${stateCell(t, now)}</td>` +
     `<td class="num" title="since ${esc(start)}">${esc(duration(elapsed))}</td>` +
-    `<td class="num">${t.turns}</td>` +
+    turnsCell(t) +
     `<td class="num" title="${esc(tokenTitle)}">${esc(tokens(totalTokens(u)))}</td>` +
     `<td class="num">${esc(usd(t.costUsd))}</td>` +
     `<td class="num">${t.prUrl || t.prNumber !== null ? link(t.prUrl, t.prNumber !== null ? `#${t.prNumber}` : "PR") : '<span class="muted">–</span>'}</td>` +

@@ -1,4 +1,5 @@
 import type { Task, TaskState } from "../tasks/task.js";
+import { turnInProgress } from "./agent-activity.js";
 import { between, duration, esc } from "./html.js";
 
 /** Short badge labels; the table is narrower than a Linear comment. */
@@ -62,6 +63,7 @@ export function stateCell(t: Task, now: number): string {
   const detail = stateDetail(t, now);
   return (
     `<span class="badge s-${esc(t.state)}">${dot}${esc(label)}</span>` +
-    (detail ? `<div class="detail" title="${esc(detail)}">${esc(detail)}</div>` : "")
+    (detail ? `<div class="detail" title="${esc(detail)}">${esc(detail)}</div>` : "") +
+    turnInProgress(t, now)
   );
 }

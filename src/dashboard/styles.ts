@@ -76,4 +76,6 @@ td.state { min-width: 220px; max-width: 420px; }
 tr.flash td { animation: flash 2s ease-out; }
 @keyframes flash { from { background: #fff7cc; } to { background: transparent; } }
 .muted { color: var(--faint); }
+.turn-live { color: var(--blue); font-size: 12.5px; margin-top: 3px; font-variant-numeric: tabular-nums; }
+.ctx { color: var(--muted); font-size: 11.5px; white-space: nowrap; }
 `;

@@ -85,6 +85,12 @@ describe.skipIf(SKIP)("dashboard in Chromium", () => {
     expect(await page.locator("#tasks tbody tr").count()).toBe(6);
     expect(await page.locator('tr[data-issue="eng-1"] .badge').innerText()).toBe("Queued · #2");
     expect(await page.locator('tr[data-issue="eng-2"] .detail').innerText()).toContain("turn 7");
+    // The model call in flight ticks in the page between task events; the context trimming shows by the turns.
+    const ticker = page.locator('tr[data-issue="eng-2"] .turn-live .ticker');
+    const before = await ticker.innerText();
+    expect(await page.locator('tr[data-issue="eng-2"] .turn-live').innerText()).toMatch(/^model turn in progress · 1m 3\ds$/);
+    await expect.poll(() => ticker.innerText(), { timeout: 3_000 }).not.toBe(before);
+    expect(await page.locator('tr[data-issue="eng-2"] [data-context]').innerText()).toBe("1 compaction · 2 clearings");
     expect(await page.locator('tr[data-issue="eng-4"] .issue').innerText()).toContain("<script>alert(1)</script> in the title");
     expect(await page.locator('[data-figure="spend-today"]').innerText()).toContain("$3.20");
     expect(await page.locator('[data-figure="spend-today"]').innerText()).toContain("of $10.00 a day");
@@ -107,6 +113,7 @@ describe.skipIf(SKIP)("dashboard in Chromium", () => {
     await page.waitForSelector('tr[data-issue="eng-2"][data-state="checking"]', { timeout: 5_000 });
     expect(await page.locator('tr[data-issue="eng-2"] .badge').innerText()).toBe("Checks");
     expect(await page.locator('tr[data-issue="eng-2"] .detail').innerText()).toBe("running `npm test`");
+    expect(await page.locator('tr[data-issue="eng-2"] .turn-live').count()).toBe(0);
 
     await tasks.update("eng-1", () => ({
       state: "working",

@@ -39,6 +39,15 @@ describe("dashboard page and JSON", () => {
     expect(html).toContain("Queued · #2");
     expect(html).toContain("acme/widgets already has 2 agents at work");
     expect(html).toContain("turn 7: bash, str_replace_based_edit_tool");
+    // The model call in flight, with how long it has run, and the context trimming next to the turns.
+    const eng2 = html.slice(html.indexOf('<tr data-issue="eng-2"'), html.indexOf("</tr>", html.indexOf('<tr data-issue="eng-2"')));
+    expect(eng2).toMatch(/<div class="turn-live" data-turn-elapsed="9\d{4}"[^>]*>model turn in progress · <span class="ticker">1m 3\ds<\/span><\/div>/);
+    expect(eng2).toContain('<div class="ctx" data-context>1 compaction · 2 clearings</div>');
+    expect(eng2).toContain("48.0k tokens of old tool results cleared");
+    expect(eng2).toContain("3400 out (1200 thinking)");
+    // Tasks whose context was never trimmed and that have no call in flight show neither.
+    const eng3 = html.slice(html.indexOf('<tr data-issue="eng-3"'));
+    expect(eng3.slice(0, eng3.indexOf("</tr>"))).not.toMatch(/turn-live|data-context/);
     expect(html).toContain('href="https://github.com/acme/web/pull/41"');
 
     // User and agent text is escaped everywhere it appears.

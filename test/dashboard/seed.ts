@@ -66,8 +66,11 @@ export async function seedWorkforce(tasks: TaskStore): Promise<void> {
     patch: {
       step: "turn 7: bash, str_replace_based_edit_tool",
       turns: 7,
-      usage: { input: 12_000, output: 3_400, cacheRead: 88_000, cacheWrite: 9_000 },
+      usage: { input: 12_000, output: 3_400, cacheRead: 88_000, cacheWrite: 9_000, thinking: 1_200 },
       costUsd: 0.37,
+      // Its eighth model call started 90 seconds ago; its context was trimmed three times so far.
+      turnStartedAt: new Date(Date.now() - 90_000).toISOString(),
+      context: { clearings: 2, compactions: 1, clearedTokens: 48_000 },
     },
   });
   await seedTask(
