@@ -157,6 +157,7 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
     }),
     jail,
     limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
+    thinking: { thinking: p.repo.thinking, effort: p.repo.effort },
     signal,
     drain: deps.draining.signal,
     onCallStart: async () => {

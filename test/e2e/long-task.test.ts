@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { totalTokens } from "../fakes/anthropic/cache.js";
 import { answerCompaction, cacheReadShare, longTaskTurns } from "../helpers/long-task.js";
+import { bash, say } from "../helpers/turns.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
 
 // A task whose tool output is three times the model's context window ends with a pull request:
@@ -38,4 +39,20 @@ describe("a long task through the whole service", () => {
     const share = cacheReadShare(w.anthropic.usages);
     expect(share).toBeGreaterThanOrEqual(0.9);
   }, 180_000);
+
+  it("sends the repository's thinking and effort from the routing file on every model call", async () => {
+    world = await startWorld({
+      env: { AGENT_MODEL: "claude-sonnet-5-5" },
+      routing: { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", thinking: "adaptive", effort: "low" } } },
+    });
+    const w = world;
+    w.anthropic.script([bash("echo hello again >> greet.txt"), say("## Summary\nDone.\n## Files\ngreet.txt\n## Decisions\nnone\n## Open points\nnone")]);
+    const res = await w.labelIssue(w.newIssue());
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+    const calls = w.anthropic.requests.map((r) => [r.body.model, r.body.thinking, r.body.output_config]);
+    expect(calls).toEqual([
+      ["claude-sonnet-5-5", { type: "adaptive" }, { effort: "low" }],
+      ["claude-sonnet-5-5", { type: "adaptive" }, { effort: "low" }],
+    ]);
+  });
 });
