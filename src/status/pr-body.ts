@@ -55,9 +55,25 @@ export function renderPrBody(
   parts.push(
     "",
     "## Cost",
-    `${usageLine(task)} (${p.model})`,
+    `${costLine(task)} (${p.model})`,
     "",
     `<sub>Opened by agent-workforce. Request changes in a review or mention ${p.agentHandle} in a comment to have the agent revise this pull request.</sub>`,
   );
   return parts.join("\n");
+}
+
+const k = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+
+// A compaction means the run outgrew its context window and went on from its own progress note:
+// a reviewer should know that part of the work was done from a summary of the rest.
+/** The Cost line: turns, tokens and dollars, then thinking tokens and context compactions when there were any. */
+export function costLine(task: Pick<Task, "turns" | "usage" | "costUsd" | "context">): string {
+  const compactions = task.context?.compactions ?? 0;
+  return [
+    usageLine(task),
+    task.usage.thinking ? `${k(task.usage.thinking)} of the output thinking` : "",
+    compactions ? `context compacted ${compactions === 1 ? "once" : `${compactions} times`}` : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
