@@ -104,6 +104,47 @@ describe("the drain reaches running commands and checks", () => {
     expect(messages.at(-1)?.content[0]?.content).toBe("finished");
   });
 
+  it("aborts a model reply in flight after the grace, ends the run as interrupted and keeps the history valid", async () => {
+    fake.script([bash("true"), { ...say("a very long reply"), delayMs: 30_000 }]);
+    const drain = new AbortController();
+    const s = start(new AbortController().signal, drain.signal);
+    const sending = s.send("Do it.");
+    // The second request is in flight once the fake has it.
+    const deadline = Date.now() + 10_000;
+    while (fake.requests.length < 2) {
+      if (Date.now() > deadline) throw new Error("the second model call never started");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const abortedAt = Date.now();
+    drain.abort(new Error("shutting down"));
+    const outcome = await sending;
+
+    expect(outcome.stop).toBe("interrupted");
+    // The reply gets the drain's grace (3 s), not its 30 s.
+    expect(Date.now() - abortedAt).toBeLessThan(6_000);
+    expect(outcome.turns).toBe(1);
+    expect(fake.usages).toHaveLength(1);
+    const messages = (s as unknown as { messages: unknown[] }).messages;
+    expect(validateRequest({ model: "m", max_tokens: 1, messages }, { requireMaxTokens: true, strictAlternation: true })).toBeNull();
+  });
+
+  it("a cancel aborts a model reply in flight at once", async () => {
+    fake.script([{ ...say("a very long reply"), delayMs: 30_000 }]);
+    const cancel = new AbortController();
+    const s = start(cancel.signal, new AbortController().signal);
+    const sending = s.send("Do it.");
+    const deadline = Date.now() + 10_000;
+    while (fake.requests.length < 1) {
+      if (Date.now() > deadline) throw new Error("the model call never started");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const abortedAt = Date.now();
+    cancel.abort(new Error("stopped"));
+    const outcome = await sending;
+    expect(outcome.stop).toBe("aborted");
+    expect(Date.now() - abortedAt).toBeLessThan(1_000);
+  });
+
   it("a cancel during a command still ends the run as aborted", async () => {
     fake.script([bash("touch started && sleep 60")]);
     const cancel = new AbortController();

@@ -167,6 +167,17 @@ export async function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promi
         retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {},
       );
     }
+    if (turn.delayMs) {
+      // A client that gives up (an aborted stream) ends the wait: nothing is answered or recorded.
+      const gone = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), turn.delayMs);
+        res.once("close", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (gone) return;
+    }
     const usage = cache.apply(body.model, segments);
     const built = buildMessage(turn, body.model, usage);
     usages.push({

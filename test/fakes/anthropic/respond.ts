@@ -16,6 +16,8 @@ export type ScriptedTurn =
       output_tokens?: number;
       /** Of output_tokens, how many were thinking (reported in output_tokens_details). */
       thinking_tokens?: number;
+      /** The model takes this long before it answers (a long reply in flight). */
+      delayMs?: number;
     }
   | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
 
