@@ -5,6 +5,7 @@ import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
 import { AnthropicRunner } from "./agent/anthropic-runner.js";
+import { createClaudeCodeRunner } from "./agent/claude-code/runner.js";
 import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
 import { createOctokit, type GitHub } from "./github/octokit.js";
@@ -85,7 +86,13 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   });
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
-  const clients = createClients(config, logger, opts.runner);
+  let clients: Clients | null;
+  try {
+    clients = await createClients(config, logger, opts.runner);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   const runsAgents = clients !== null && (opts.roles ?? ["server", "worker"]).includes("worker");
   let sandbox: Sandbox;
   try {
@@ -146,7 +153,7 @@ function sandboxSettings(config: Config, logger: Logger) {
   };
 }
 
-function createClients(config: Config, logger: Logger, runner?: AgentRunner): Clients | null {
+async function createClients(config: Config, logger: Logger, runner?: AgentRunner): Promise<Clients | null> {
   const { github, linear, anthropic: a } = config;
   if (!github.token || !linear.apiKey || !a.apiKey) return null;
   const linearKey = linear.apiKey;
@@ -157,6 +164,8 @@ function createClients(config: Config, logger: Logger, runner?: AgentRunner): Cl
     anthropic,
     runner:
       runner ??
+      // Claude Code only when chosen: its SDK is an optional package the operator installs.
+      (config.agent.runtime === "claude-code" ? await createClaudeCodeRunner(config, logger) : undefined) ??
       new AnthropicRunner({
         client: anthropic,
         model: config.agent.model,
