@@ -21,7 +21,7 @@ export interface QueryRunInput {
   children: Set<ChildProcess>;
   /** Stop: ends the run at once. */
   signal: AbortSignal;
-  /** Worker shutdown: ends the run at the next turn boundary (a running tool gets a short grace). */
+  /** Worker shutdown: ends the run at the next turn boundary, or after a short grace. */
   drain?: AbortSignal;
   /** Books a turn; returns a limit to stop at before the next model call (budget, max-turns). */
   onTurn(turn: MeteredTurn): Promise<StopReason | null>;
@@ -41,7 +41,6 @@ class Stops {
   readonly ctrl = new AbortController();
   stopped: StopReason | null = null;
   pending: StopReason | null = null;
-  inTools = false;
   private grace: NodeJS.Timeout | undefined;
 
   constructor(private readonly children: Set<ChildProcess>) {}
@@ -54,31 +53,27 @@ class Stops {
     this.ctrl.abort();
   }
 
-  /** A drain: a running command gets the built-in runner's grace, then is killed. */
+  /**
+   * A drain: the run ends at the next boundary, or after the built-in runner's grace when a
+   * command or a model call outlasts it (a shutdown must not wait minutes; the work is handed over).
+   */
   drain(): void {
     this.pending = "interrupted";
-    if (this.inTools) this.startGrace();
+    this.grace ??= setTimeout(() => this.now("interrupted"), DRAIN_GRACE_MS);
   }
 
   /** A turn was booked; `limit` is what its booking reached, if anything. */
-  turn(toolUse: boolean, limit: StopReason | null): void {
+  turn(limit: StopReason | null): void {
     if (limit && this.pending !== "interrupted") this.pending = limit;
-    this.inTools = toolUse;
-    if (toolUse && this.pending === "interrupted") this.startGrace();
   }
 
   /** A boundary (tool results back, or a new model call starting): a pending stop applies now. */
   boundary(): void {
-    this.inTools = false;
     if (this.pending) this.now(this.pending);
   }
 
   dispose(): void {
     clearTimeout(this.grace);
-  }
-
-  private startGrace(): void {
-    this.grace ??= setTimeout(() => this.now("interrupted"), DRAIN_GRACE_MS);
   }
 }
 
@@ -104,7 +99,7 @@ export async function runQuery(p: QueryRunInput): Promise<QueryRunEnd> {
       const turn = p.meter.feed(m);
       if (turn) {
         if (turn.text) lastText = turn.text;
-        stops.turn(turn.toolUse, await p.onTurn(turn));
+        stops.turn(await p.onTurn(turn));
       } else if (isToolResults(m)) stops.boundary();
       else if (m.type === "result") result = m;
       if (stops.stopped) break;

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Config } from "../../config.js";
 import type { Logger } from "../../logger.js";
 import { Pricing } from "../pricing.js";
@@ -27,6 +29,9 @@ export async function createClaudeCodeRunner(config: Config, logger: Logger): Pr
   const apiKey = config.anthropic.apiKey;
   if (!apiKey) throw new Error("AGENT_RUNTIME=claude-code needs ANTHROPIC_API_KEY (it stays in the worker; the agent gets a per-job token)");
   const { sdk, executable } = await loadClaudeCode();
+  if (config.agent.sandbox === "bubblewrap" && !onPath("socat", config.childEnv.PATH ?? "")) {
+    throw new Error("AGENT_RUNTIME=claude-code needs socat in the sandbox (it offers the model gateway on the jail's loopback): apt-get install socat");
+  }
   logger.info({ executable }, "agent runtime: claude-code");
   return new ClaudeCodeRunner({
     sdk,
@@ -41,4 +46,8 @@ export async function createClaudeCodeRunner(config: Config, logger: Logger): Pr
     logger,
     clientApp: "agent-workforce",
   });
+}
+
+function onPath(program: string, pathVar: string): boolean {
+  return pathVar.split(":").some((d) => path.isAbsolute(d) && existsSync(path.join(d, program)));
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { DRAIN_GRACE_MS } from "../../../src/agent/checks.js";
 import { userPrompt } from "../../fakes/anthropic/claude-code.js";
 import { type Harness, processesMatching, say, startHarness, tool } from "./harness.js";
 
@@ -100,6 +101,20 @@ describe("claude-code runner: the service's rules", () => {
     expect(out.stop).toBe("interrupted");
     expect(await readFile(path.join(h.worktree, "done.txt"), "utf8")).toBe("finished\n");
     expect(h.fake.pendingTurns()).toBe(1);
+  }, 30_000);
+
+  it("a drain kills a command that outlasts the grace, and hands over as interrupted", async () => {
+    h = await startHarness();
+    const marker = path.join(h.worktree, "started");
+    h.fake.script([tool("Bash", { command: "touch started && sleep 41.5", description: "long" }), say("never said")]);
+    const run = h.session.send("Work");
+    await until(() => exists(marker), "the command to start");
+    const t0 = Date.now();
+    h.drain.abort();
+    const out = await run;
+    expect(out.stop).toBe("interrupted");
+    expect(Date.now() - t0).toBeLessThan(DRAIN_GRACE_MS + 2_000);
+    await until(() => processesMatching("sleep 41.5").length === 0, "the command to be gone", 1_000);
   }, 30_000);
 
   it("a second send is a fresh query: the task, the earlier report and the new message, no transcript", async () => {
