@@ -15,6 +15,18 @@ export interface ModelGatewayOptions {
   /** ANTHROPIC_BASE_URL of the service, or Anthropic's own API. */
   upstream: string;
   logger: Logger;
+  /** Every answered request's model and usage, read from the answer as it streams past. */
+  onUsage?: (model: string, usage: GatewayUsage) => void;
+  /** Asked before each request: a reason to refuse it (the job's budget is spent), or null. */
+  admit?: () => string | null;
+}
+
+/** Token counts of one answer, as the API reports them. */
+export interface GatewayUsage {
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
 }
 
 /** One request the gateway answered, for logs and tests. */
@@ -84,8 +96,10 @@ export class ModelGateway {
     const url = new URL(req.url ?? "/", "http://gateway");
     const deny = (status: number, message: string) => {
       this.records.push({ method: req.method ?? "", path: url.pathname, status });
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ type: "error", error: { type: status === 401 ? "authentication_error" : "not_found_error", message } }));
+      // x-should-retry: the Anthropic SDK (inside Claude Code too) would otherwise retry a refusal for minutes.
+      res.writeHead(status, { "content-type": "application/json", "x-should-retry": "false" });
+      const type = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : "not_found_error";
+      res.end(JSON.stringify({ type: "error", error: { type, message } }));
       req.resume();
     };
     if (!this.authorised(req)) return deny(401, "agent-workforce model gateway: missing or wrong token");
@@ -93,6 +107,8 @@ export class ModelGateway {
       return deny(404, `agent-workforce model gateway: only POST /v1/messages and /v1/messages/count_tokens pass, not ${req.method} ${url.pathname}`);
     }
     if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return deny(413, "request too large");
+    const refusal = url.pathname === "/v1/messages" ? this.o.admit?.() : null;
+    if (refusal) return deny(429, `agent-workforce model gateway: ${refusal}`);
     this.forward(req, res, url);
   }
 
@@ -125,7 +141,9 @@ export class ModelGateway {
         delete out.connection;
         delete out["transfer-encoding"];
         res.writeHead(up.statusCode ?? 502, out);
-        // Piped as it arrives: the answer is a server-sent event stream.
+        // Piped as it arrives (the answer is a server-sent event stream), and metered on the way:
+        // whoever holds the token (the runtime, or a command of the agent's) is booked.
+        if (url.pathname === "/v1/messages" && up.statusCode === 200 && this.o.onUsage) meter(up, this.o.onUsage);
         up.pipe(res);
       },
     );
@@ -142,4 +160,50 @@ export class ModelGateway {
     });
     req.pipe(upstream);
   }
+}
+
+type RawUsage = { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
+
+/** Reads the usage of a Messages answer (SSE: message_start, then message_delta; JSON: its usage) as it passes. */
+function meter(up: http.IncomingMessage, onUsage: (model: string, usage: GatewayUsage) => void): void {
+  const sse = String(up.headers["content-type"] ?? "").includes("text/event-stream");
+  let buffer = "";
+  let model = "";
+  let usage: GatewayUsage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
+  const take = (u: RawUsage | undefined) => {
+    if (!u) return;
+    usage = {
+      input: u.input_tokens ?? usage.input,
+      output: u.output_tokens ?? usage.output,
+      cacheWrite: u.cache_creation_input_tokens ?? usage.cacheWrite,
+      cacheRead: u.cache_read_input_tokens ?? usage.cacheRead,
+    };
+  };
+  const line = (text: string) => {
+    if (sse && !text.startsWith("data:")) return;
+    try {
+      const e = JSON.parse(sse ? text.slice(5) : text) as { type?: string; model?: string; message?: { model?: string; usage?: RawUsage }; usage?: RawUsage };
+      if (e.type === "message_start") {
+        model = e.message?.model ?? model;
+        take(e.message?.usage);
+      } else if (e.type === "message_delta" || e.type === "message") {
+        model = e.model ?? model;
+        take(e.usage);
+      }
+    } catch {
+      // not JSON: nothing to meter in this line
+    }
+  };
+  up.setEncoding("utf8");
+  up.on("data", (chunk: string) => {
+    buffer += chunk;
+    if (!sse) return;
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    lines.forEach(line);
+  });
+  up.once("end", () => {
+    if (buffer) line(buffer);
+    if (model) onUsage(model, usage);
+  });
 }

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ModelGateway } from "../../src/sandbox/model-gateway.js";
+import { type GatewayUsage, ModelGateway } from "../../src/sandbox/model-gateway.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
 
 let fake: AnthropicFake;
@@ -39,9 +39,40 @@ function request(p: { method?: string; path: string; headers?: Record<string, st
 
 const MESSAGE = { model: "claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] };
 
+const metered: Array<{ model: string; usage: GatewayUsage }> = [];
+let refusal: string | null = null;
+
 describe("model gateway", () => {
   beforeEach(async () => {
-    gw = await ModelGateway.start({ listen: { socketPath: path.join(dir, "gw.sock") }, apiKey: fake.apiKey, upstream: fake.url, logger: pino({ level: "silent" }) });
+    metered.length = 0;
+    refusal = null;
+    gw = await ModelGateway.start({
+      listen: { socketPath: path.join(dir, "gw.sock") },
+      apiKey: fake.apiKey,
+      upstream: fake.url,
+      logger: pino({ level: "silent" }),
+      onUsage: (model, usage) => void metered.push({ model, usage }),
+      admit: () => refusal,
+    });
+  });
+
+  it("meters every answer, streamed or not, as the API reports it", async () => {
+    fake.script([{ content: [{ type: "text", text: "one" }], output_tokens: 7 }, { content: [{ type: "text", text: "two" }], output_tokens: 9 }]);
+    const headers = { "x-api-key": gw.token, "anthropic-version": "2023-06-01" };
+    await request({ path: "/v1/messages", headers, body: MESSAGE });
+    await request({ path: "/v1/messages", headers, body: { ...MESSAGE, stream: false } });
+    expect(metered.map((m) => [m.model, m.usage.output, m.usage.input])).toEqual([
+      ["claude-sonnet-4-6", 7, fake.usages[0]?.input_tokens],
+      ["claude-sonnet-4-6", 9, fake.usages[1]?.input_tokens],
+    ]);
+  });
+
+  it("refuses Messages requests once told to (the job's budget is spent), without a retry", async () => {
+    refusal = "the job's budget is spent";
+    const res = await request({ path: "/v1/messages", headers: { "x-api-key": gw.token, "anthropic-version": "2023-06-01" }, body: MESSAGE });
+    expect(res.status).toBe(429);
+    expect(res.text).toContain("the job's budget is spent");
+    expect(fake.log).toHaveLength(0);
   });
 
   it("forwards a token-bearing Messages request with the real key, streaming the answer back", async () => {

@@ -61,6 +61,8 @@ export class ClaudeCodeSession implements AgentSession {
   private readonly reports: string[] = [];
   private task: string | null = null;
   private gateway: Promise<Gateway> | null = null;
+  /** What the gateway saw answered, whoever asked: the ledger's ground truth. */
+  private readonly metered: Array<{ model: string; usage: Usage }> = [];
   private readonly log: Logger;
 
   constructor(
@@ -96,6 +98,7 @@ export class ClaudeCodeSession implements AgentSession {
     this.task ??= message;
     const gw = await this.openGateway();
     const before = this.totals();
+    const mark = this.metered.length;
     const end = await runQuery({
       sdk: this.o.sdk,
       prompt,
@@ -106,7 +109,7 @@ export class ClaudeCodeSession implements AgentSession {
       drain: this.s.drain,
       onTurn: (t) => this.book(t),
     });
-    if (end.result) await this.reconcile(end.result, before);
+    await this.reconcile(end.result, before, this.metered.slice(mark));
     if (end.finalText.trim()) this.reports.push(end.finalText);
     return this.outcome(end.stop, end.finalText);
   }
@@ -175,33 +178,41 @@ export class ClaudeCodeSession implements AgentSession {
   }
 
   /**
-   * Logs the SDK's own cost beside ours, and books model calls the stream did not show (Claude
-   * Code's background requests, e.g. a compaction), so the ledger holds everything it spent.
+   * Logs the SDK's own cost beside ours, and books what the gateway relayed but the stream did
+   * not show (Claude Code's background calls, or a command of the agent's using the token), so the
+   * ledger holds everything spent.
    */
-  private async reconcile(r: SDKResultMessage, before: SessionTotals): Promise<void> {
+  private async reconcile(r: SDKResultMessage | null, before: SessionTotals, metered: Array<{ model: string; usage: Usage }>): Promise<void> {
     this.log.info(
-      { bookedUsd: this.cost - before.costUsd, sdkCostUsd: r.total_cost_usd, turns: this.turns - before.turns, sdkTurns: r.num_turns, subtype: r.subtype },
+      { bookedUsd: this.cost - before.costUsd, sdkCostUsd: r?.total_cost_usd, turns: this.turns - before.turns, sdkTurns: r?.num_turns, subtype: r?.subtype },
       "claude-code run ended",
     );
-    const models = Object.entries(r.modelUsage ?? {});
-    const sum = (f: (m: (typeof models)[number][1]) => number) => models.reduce((a, [, m]) => a + f(m), 0);
+    const seen = metered.reduce((a, m) => addUsage(a, m.usage), { ...ZERO_USAGE });
+    const booked = this.usage;
     const unseen: Usage = {
-      input: Math.max(0, sum((m) => m.inputTokens) - (this.usage.input - before.usage.input)),
-      output: Math.max(0, sum((m) => m.outputTokens) - (this.usage.output - before.usage.output)),
-      cacheWrite: Math.max(0, sum((m) => m.cacheCreationInputTokens) - (this.usage.cacheWrite - before.usage.cacheWrite)),
-      cacheRead: Math.max(0, sum((m) => m.cacheReadInputTokens) - (this.usage.cacheRead - before.usage.cacheRead)),
+      input: Math.max(0, seen.input - (booked.input - before.usage.input)),
+      output: Math.max(0, seen.output - (booked.output - before.usage.output)),
+      cacheWrite: Math.max(0, seen.cacheWrite - (booked.cacheWrite - before.usage.cacheWrite)),
+      cacheRead: Math.max(0, seen.cacheRead - (booked.cacheRead - before.usage.cacheRead)),
     };
     if (!unseen.input && !unseen.output && !unseen.cacheWrite && !unseen.cacheRead) return;
-    // Priced as the model that did most of the work: the SDK does not say which call was whose.
-    const model = models.sort((a, b) => b[1].outputTokens - a[1].outputTokens)[0]?.[0] ?? this.o.model;
-    this.log.warn({ usage: unseen, model }, "claude-code made model calls the stream did not show; booking them");
-    await this.book({ model, usage: unseen, tools: [], toolUse: false, text: "" }, ["(background model calls)"]);
+    // Priced as the model that answered most: the gateway's calls are not matched one by one.
+    const model = [...metered].sort((a, b) => b.usage.output - a.usage.output)[0]?.model ?? this.o.model;
+    this.log.warn({ usage: unseen, model }, "model calls outside Claude Code's own turns went through the gateway; booking them");
+    await this.book({ model, usage: unseen, tools: [], toolUse: false, text: "" }, ["(model calls outside the agent loop)"]);
   }
 
   /** The job's model gateway: a Unix socket bridged into the jail, or loopback TCP without one. */
   private openGateway(): Promise<Gateway> {
     this.gateway ??= (async () => {
-      const common = { apiKey: this.o.apiKey, upstream: this.o.upstream, logger: this.log };
+      const common = {
+        apiKey: this.o.apiKey,
+        upstream: this.o.upstream,
+        logger: this.log,
+        onUsage: (model: string, usage: Usage) => void this.metered.push({ model, usage }),
+        // The job's budget holds for anyone with the token, not only for Claude Code's own loop.
+        admit: () => (this.cost >= this.s.limits.budgetUsd ? "the job's budget (AGENT_BUDGET_USD) is spent" : null),
+      };
       if (this.s.jail.kind !== "bubblewrap") {
         const gateway = await ModelGateway.start({ ...common, listen: { loopbackPort: 0 } });
         return { gateway, url: `http://127.0.0.1:${gateway.port}`, socket: null, dir: null };

@@ -76,6 +76,23 @@ describe("claude-code runner: the service's rules", () => {
     expect(results).not.toContain(h.fake.apiKey);
   }, 30_000);
 
+  it("model calls a command of the agent makes with the token are booked too", async () => {
+    h = await startHarness({ limits: { maxTurns: 10, budgetUsd: 0.05 } });
+    const curl = `curl -s "$ANTHROPIC_BASE_URL/v1/messages" -H "x-api-key: $ANTHROPIC_API_KEY" -H "anthropic-version: 2023-06-01" -H "content-type: application/json" -d '{"model":"claude-sonnet-4-6","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}'`;
+    h.fake.script([
+      tool("Bash", { command: curl, description: "call the model" }),
+      { content: [{ type: "text" as const, text: "answer to the command's own call" }], output_tokens: 500 },
+      say("done"),
+    ]);
+    await h.session.send("Call the model yourself");
+    // Positive signal: the command's call reached the fake and its answer came back to the agent.
+    expect(lastMessages(h)).toContain("answer to the command's own call");
+    const booked = h.turns.reduce((a, t) => a + t.usage.output, 0);
+    expect(booked).toBe(h.fake.usages.reduce((a, u) => a + u.output_tokens, 0));
+    expect(h.turns.at(-1)?.tools).toEqual(["(model calls outside the agent loop)"]);
+    expect(h.turns.at(-1)?.usage.output).toBe(500);
+  }, 30_000);
+
   it("a stop ends the run within 2 s and leaves no process", async () => {
     h = await startHarness();
     const marker = path.join(h.worktree, "started");
