@@ -23,6 +23,8 @@ export interface QueryRunInput {
   signal: AbortSignal;
   /** Worker shutdown: ends the run at the next turn boundary, or after a short grace. */
   drain?: AbortSignal;
+  /** A model call starts (the dashboard shows a turn in progress). */
+  onCallStart?: () => void | Promise<void>;
   /** Books a turn; returns a limit to stop at before the next model call (budget, max-turns). */
   onTurn(turn: MeteredTurn): Promise<StopReason | null>;
 }
@@ -94,8 +96,11 @@ export async function runQuery(p: QueryRunInput): Promise<QueryRunEnd> {
   const q = p.sdk.query({ prompt: p.prompt, options: { ...p.options, abortController: stops.ctrl } });
   try {
     for await (const m of q) {
-      if (m.type === "stream_event" && m.event.type === "message_start") stops.boundary();
-      if (stops.stopped) break;
+      if (m.type === "stream_event" && m.event.type === "message_start") {
+        stops.boundary();
+        if (stops.stopped) break;
+        await p.onCallStart?.();
+      }
       const turn = p.meter.feed(m);
       if (turn) {
         if (turn.text) lastText = turn.text;

@@ -108,6 +108,7 @@ export class ClaudeCodeSession implements AgentSession {
       signal: this.s.signal,
       drain: this.s.drain,
       onTurn: (t) => this.book(t),
+      onCallStart: () => this.s.onCallStart?.(this.turns + 1),
     });
     await this.reconcile(end.result, before, this.metered.slice(mark));
     if (end.finalText.trim()) this.reports.push(end.finalText);
@@ -165,10 +166,12 @@ export class ClaudeCodeSession implements AgentSession {
   }
 
   /** Books one model call to the session and the job (onTurn), priced like the built-in runner's. */
-  private async book(t: MeteredTurn, tools = t.tools): Promise<StopReason | null> {
+  private async book(t: MeteredTurn, extra?: string): Promise<StopReason | null> {
     const model = this.o.pricing.pricesOf(t.model) ? t.model : this.o.model;
     const costUsd = this.o.pricing.costOf(model, t.usage);
-    this.turns += 1;
+    // Calls outside Claude Code's own loop cost money but are not turns of the agent.
+    if (!extra) this.turns += 1;
+    const tools = extra ? [extra] : t.tools;
     this.usage = addUsage(this.usage, t.usage);
     this.cost += costUsd;
     await this.s.onTurn?.({ turn: this.turns, usage: t.usage, costUsd, tools });
@@ -199,7 +202,7 @@ export class ClaudeCodeSession implements AgentSession {
     // Priced as the model that answered most: the gateway's calls are not matched one by one.
     const model = [...metered].sort((a, b) => b.usage.output - a.usage.output)[0]?.model ?? this.o.model;
     this.log.warn({ usage: unseen, model }, "model calls outside Claude Code's own turns went through the gateway; booking them");
-    await this.book({ model, usage: unseen, tools: [], toolUse: false, text: "" }, ["(model calls outside the agent loop)"]);
+    await this.book({ model, usage: unseen, tools: [], toolUse: false, text: "" }, "(model calls outside the agent loop)");
   }
 
   /** The job's model gateway: a Unix socket bridged into the jail, or loopback TCP without one. */
