@@ -147,6 +147,7 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
   // not a fresh budget (p.key is the job's id).
   const spent = await deps.spend.job(p.key);
   if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
+  let callStart: Promise<unknown> = Promise.resolve();
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
     system: systemPrompt({
@@ -160,8 +161,10 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
     thinking: { thinking: p.repo.thinking, effort: p.repo.effort },
     signal,
     drain: deps.draining.signal,
-    onCallStart: async () => {
-      await c.save({ turnStartedAt: new Date().toISOString() });
+    onCallStart: () => {
+      // Not awaited: the model call must not wait for Redis (a blip would hold the agent up);
+      // onTurn waits for it, so "in progress" never lands after the turn that ended it.
+      callStart = c.save({ turnStartedAt: new Date().toISOString() }).catch((err: unknown) => log.warn({ err }, "could not record the model call in flight"));
     },
     onTurn: async (t) => {
       const s = session.totals();
@@ -169,6 +172,7 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
       log.info({ kind, turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools, context: s.context }, kind === "turn" ? "agent turn" : `agent ${kind} call`);
       await deps.spend.add(t.costUsd, new Date(), p.key);
       await recordTurn(deps.workerRedis, config.redisPrefix, t.usage, t.costUsd);
+      await callStart;
       await c.save({
         turns: before.turns + s.turns,
         usage: addUsage(before.usage, s.usage),

@@ -58,7 +58,8 @@ describe("the end of a review loop", () => {
     const w = world;
     const { issue, pr } = await implemented(w, REPORT);
     // The model refuses the revision's request outright: it fails for good after the pending status.
-    w.anthropic.script([{ error: { status: 400, type: "invalid_request_error", message: "prompt is too long" } }]);
+    // (Not "prompt is too long": that one the agent answers by compacting its context.)
+    w.anthropic.script([{ error: { status: 400, type: "invalid_request_error", message: "messages.1.content: tool_result block(s) provided when previous message does not contain any tool_use blocks" } }]);
     await comment(w, pr, 7311, "@agent rename the greeting file");
     await w.waitFor(async () => (await revisions(w)).failed === 1, "the failed revision");
 
