@@ -39,8 +39,9 @@ export interface GatewayRecord {
 // Claude Code's model traffic: the Messages API (its query string carries `beta=true`) and token
 // counting. Anything else (models list, files, batches, admin) is no business of a coding agent.
 const ALLOWED = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
-// Headers that describe one hop (RFC 9110 §7.6.1) or carry credentials, never forwarded.
-const DROPPED = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "x-api-key", "authorization", "content-length"];
+// Headers that describe one hop (RFC 9110 §7.6.1) or carry credentials, never forwarded; and
+// accept-encoding, so answers come back uncompressed and their usage can be metered.
+const DROPPED = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "x-api-key", "authorization", "accept-encoding"];
 // A prompt of a full 1M-token context is a few MB of JSON; far more is not a model request.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
