@@ -1,11 +1,13 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createAnthropic } from "../agent/anthropic-client.js";
+import { CLAUDE_AGENT_SDK_VERSION, loadClaudeCode } from "../agent/claude-code/load-sdk.js";
 import { probeBubblewrap } from "../sandbox/probe.js";
 import { pathDirs } from "../sandbox/sandbox.js";
 import { type Config, ConfigError, type Role } from "../config.js";
 import { createOctokit } from "../github/octokit.js";
 import { createLinearClient } from "../linear/client.js";
+import { linearAppChecks } from "../linear/oauth/doctor-checks.js";
 import { createLogger } from "../logger.js";
 import { createRedis, pingWithin, redactUrl } from "../redis.js";
 import { evictionPolicy } from "../redis-policy.js";
@@ -57,7 +59,9 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
       add(false, "github token", `${config.github.apiUrl}: ${(err as Error).message} — check GITHUB_TOKEN and GITHUB_API_URL`);
     }
   }
-  if (config.linear.apiKey) {
+  if (config.linear.app) for (const c of await linearAppChecks(config)) add(c.ok, c.name, c.detail);
+  else if (config.linear.apiKey) add(true, "linear mode", "API key (LINEAR_API_KEY): Linear calls act as the key's user");
+  if (config.linear.apiKey && !config.linear.app) {
     try {
       const res = await createLinearClient({ apiKey: config.linear.apiKey, apiUrl: config.linear.apiUrl }).client.rawRequest<
         { viewer: { name: string } },
@@ -93,6 +97,7 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
     add(false, "git", "git is not on PATH; install git");
   }
   add(...(await sandboxCheck(config)));
+  add(...(await runtimeCheck(config)));
   print(checks, out);
   return checks.every((c) => c.ok) ? 0 : 1;
 }
@@ -106,6 +111,18 @@ async function sandboxCheck(config: Config): Promise<[boolean, string, string]> 
     return [true, "agent sandbox", `bubblewrap; network: ${domains.length ? domains.join(", ") : "none"}`];
   } catch (err) {
     return [false, "agent sandbox", (err as Error).message];
+  }
+}
+
+/** AGENT_RUNTIME: the built-in loop, or Claude Code with its optional SDK installed and its binary answering. */
+async function runtimeCheck(config: Config): Promise<[boolean, string, string]> {
+  if (config.agent.runtime === "anthropic") return [true, "agent runtime", "anthropic (the built-in tool loop)"];
+  try {
+    const { executable } = await loadClaudeCode();
+    const { stdout } = await promisify(execFile)(executable, ["--version"], { env: { PATH: config.childEnv.PATH ?? "" }, timeout: 10_000 });
+    return [true, "agent runtime", `claude-code: SDK ${CLAUDE_AGENT_SDK_VERSION}, ${stdout.trim()}`];
+  } catch (err) {
+    return [false, "agent runtime", (err as Error).message];
   }
 }
 
