@@ -3,6 +3,7 @@ import { githubWebhookRoutes } from "../webhooks/github.js";
 import { linearWebhookRoutes } from "../webhooks/linear.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import type { Deps } from "./deps.js";
+import { linearInstallRoutes } from "./linear/oauth/install-routes.js";
 import { metricsRoutes } from "./metrics/routes.js";
 import { pingWithin } from "./redis.js";
 
@@ -56,5 +57,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(linearWebhookRoutes, { deps });
   await app.register(metricsRoutes, { deps });
   await app.register(dashboardRoutes, { deps });
+  if (deps.linearApp) await app.register(linearInstallRoutes, { linearApp: deps.linearApp });
   return app;
 }

@@ -11,6 +11,7 @@ import {
   modelPrices,
   unknownContextWindowProblem,
 } from "./config-settings.js";
+import { encryptionKey, linearAppProblems, type LinearAppConfig, linearAppConfig, publicUrl } from "./linear/oauth/settings.js";
 
 export { DEFAULT_ALLOWED_DOMAINS } from "./config-settings.js";
 
@@ -52,6 +53,12 @@ const schema = z.object({
   GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).default(1000),
   LINEAR_API_KEY: optionalSecret,
   LINEAR_API_URL: url("https://api.linear.app/graphql"),
+  // The Linear OAuth app (actor=app); see src/linear/oauth/settings.ts.
+  LINEAR_CLIENT_ID: optionalSecret,
+  LINEAR_CLIENT_SECRET: optionalSecret,
+  LINEAR_AUTHORIZE_URL: url("https://linear.app/oauth/authorize"),
+  PUBLIC_URL: publicUrl,
+  TOKEN_ENCRYPTION_KEY: encryptionKey,
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: z
     .string()
@@ -150,7 +157,11 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     readonly apiKey: string | undefined;
     readonly apiUrl: string;
+    /** The OAuth app (LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET set): Linear calls act as the app, per workspace. */
+    readonly app: LinearAppConfig | null;
   };
+  /** PUBLIC_URL without a trailing slash: where people and Linear reach this service. */
+  readonly publicUrl: string | undefined;
   readonly anthropic: {
     readonly apiKey: string | undefined;
     readonly baseUrl: string | undefined;
@@ -224,7 +235,7 @@ const REQUIRED: Record<Role, Array<[keyof Env, string]>> = {
   ],
   worker: [
     ["GITHUB_TOKEN", "a GitHub token with contents and pull-request write access"],
-    ["LINEAR_API_KEY", "a Linear API key to update issues and comments"],
+    ["LINEAR_API_KEY", "a Linear API key to update issues and comments (or LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET of a Linear OAuth app)"],
     ["ANTHROPIC_API_KEY", "an Anthropic API key for the coding agent"],
   ],
 };
@@ -258,6 +269,8 @@ export function loadConfig(
   }
   for (const role of roles) {
     for (const [name, why] of REQUIRED[role]) {
+      // The OAuth app stands in for the API key (its own settings are checked below).
+      if (name === "LINEAR_API_KEY" && env.LINEAR_CLIENT_ID?.trim()) continue;
       if (!env[name]?.trim()) problems.push(`${name} is required to run the ${role}: ${why}`);
     }
   }
@@ -267,6 +280,7 @@ export function loadConfig(
     const windowless = unknownContextWindowProblem(parsed.data.AGENT_MODEL, parsed.data.AGENT_CONTEXT_WINDOW);
     if (windowless) problems.push(windowless);
   }
+  problems.push(...linearAppProblems(env));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(toConfig(parsed.data));
 }
@@ -288,7 +302,8 @@ function toConfig(e: Env): Config {
       apiUrl: e.GITHUB_API_URL,
       writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
     },
-    linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL },
+    linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL, app: linearAppConfig(e) },
+    publicUrl: e.PUBLIC_URL,
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     agentLabel: e.AGENT_LABEL,
     dataDir: path.resolve(e.DATA_DIR),

@@ -10,6 +10,7 @@ import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
 import { createOctokit, type GitHub } from "./github/octokit.js";
 import { createLinearClient } from "./linear/client.js";
+import { LinearApp } from "./linear/oauth/app-auth.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, redactUrl, withTimeout } from "./redis.js";
 import { assertNoEviction } from "./redis-policy.js";
@@ -27,8 +28,11 @@ import { Workspace } from "./workspace/index.js";
 /** Remote clients; present when their credentials are configured (always in a worker). */
 export interface Clients {
   readonly github: GitHub;
-  /** A Linear client bound to one job's AbortSignal. */
-  linear(signal?: AbortSignal): LinearClient;
+  /**
+   * A Linear client bound to one job's AbortSignal. With the OAuth app it acts as the app in
+   * `organizationId` (default: the only installed workspace); with an API key it ignores it.
+   */
+  linear(signal?: AbortSignal, organizationId?: string): LinearClient;
   readonly anthropic: Anthropic;
   readonly runner: AgentRunner;
 }
@@ -57,6 +61,8 @@ export interface Deps {
   readonly routing: Routing;
   readonly workspace: Workspace;
   readonly clients: Clients | null;
+  /** The Linear OAuth app (installs and per-workspace tokens) when LINEAR_CLIENT_ID is set. */
+  readonly linearApp: LinearApp | null;
   /** Where agent commands and checks run: started (fail-closed) only in processes that run workers. */
   readonly sandbox: Sandbox;
   /** Aborted when the process shuts down: agents finish their current turn, save and hand over. */
@@ -86,9 +92,10 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   });
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
+  const linearApp = createLinearApp(config, redis, logger);
   let clients: Clients | null;
   try {
-    clients = await createClients(config, logger, opts.runner);
+    clients = await createClients(config, logger, opts.runner, linearApp);
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -121,6 +128,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     routing,
     workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
     clients,
+    linearApp,
     sandbox,
     draining: new AbortController(),
     async close() {
@@ -153,14 +161,25 @@ function sandboxSettings(config: Config, logger: Logger) {
   };
 }
 
-async function createClients(config: Config, logger: Logger, runner?: AgentRunner): Promise<Clients | null> {
+function createLinearApp(config: Config, redis: Redis, logger: Logger): LinearApp | null {
+  const app = config.linear.app;
+  if (!app) return null;
+  const installUrl = config.publicUrl ? `${config.publicUrl}/oauth/linear/install` : undefined;
+  return new LinearApp(app, { apiUrl: config.linear.apiUrl, redis, prefix: config.redisPrefix, logger, installUrl });
+}
+
+async function createClients(config: Config, logger: Logger, runner?: AgentRunner, app?: LinearApp | null): Promise<Clients | null> {
   const { github, linear, anthropic: a } = config;
-  if (!github.token || !linear.apiKey || !a.apiKey) return null;
+  if (!github.token || !(app || linear.apiKey) || !a.apiKey) return null;
   const linearKey = linear.apiKey;
+  const apiUrl = linear.apiUrl;
   const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
     github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
-    linear: (signal) => createLinearClient({ apiKey: linearKey, apiUrl: linear.apiUrl, signal }),
+    // The app, when configured, is the one Linear identity (an API key also set is not used).
+    linear: app
+      ? (signal, organizationId) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal })
+      : (signal) => createLinearClient({ apiKey: linearKey ?? "", apiUrl, signal }),
     anthropic,
     runner:
       runner ??

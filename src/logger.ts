@@ -20,9 +20,9 @@ const REDACT = [
   "headers.authorization",
 ];
 
-/** A URL with the values of secret-looking query parameters (e.g. the dashboard's ?token=) masked. */
+/** A URL with the values of secret-looking query parameters (the dashboard's ?token=, an OAuth ?code=) masked. */
 export function maskQuery(url: string): string {
-  return url.replace(/([?&](?:token|access_token|api_key|key|secret)=)[^&#]*/gi, "$1[redacted]");
+  return url.replace(/([?&](?:token|access_token|refresh_token|api_key|key|secret|client_secret|code)=)[^&#]*/gi, "$1[redacted]");
 }
 
 /** Fastify's request shape as logged: no headers, and the query's secrets masked. */
