@@ -99,18 +99,25 @@ export class ClaudeCodeSession implements AgentSession {
     const gw = await this.openGateway();
     const before = this.totals();
     const mark = this.metered.length;
-    const end = await runQuery({
-      sdk: this.o.sdk,
-      prompt,
-      options: this.options(gw),
-      meter: this.meter,
-      children: this.children,
-      signal: this.s.signal,
-      drain: this.s.drain,
-      onTurn: (t) => this.book(t),
-      onCallStart: () => this.s.onCallStart?.(this.turns + 1),
-    });
-    await this.reconcile(end.result, before, this.metered.slice(mark));
+    let end: Awaited<ReturnType<typeof runQuery>> | undefined;
+    try {
+      end = await runQuery({
+        sdk: this.o.sdk,
+        prompt,
+        options: this.options(gw),
+        meter: this.meter,
+        children: this.children,
+        signal: this.s.signal,
+        drain: this.s.drain,
+        onTurn: (t) => this.book(t),
+        onCallStart: () => this.s.onCallStart?.(this.turns + 1),
+      });
+    } finally {
+      // A run that failed still spent what the gateway relayed.
+      await this.reconcile(end?.result ?? null, before, this.metered.slice(mark)).catch((err: unknown) =>
+        this.log.warn({ err }, "could not book the gateway's metered calls"),
+      );
+    }
     if (end.finalText.trim()) this.reports.push(end.finalText);
     return this.outcome(end.stop, end.finalText);
   }

@@ -167,6 +167,13 @@ describe("claude-code runner: the service's rules", () => {
     expect(out.turns).toBe(1);
   }, 30_000);
 
+  it("an API error after Claude Code's retries fails the send with the API's words", async () => {
+    h = await startHarness();
+    h.fake.script(Array.from({ length: 20 }, () => ({ error: { status: 400, type: "invalid_request_error", message: "fake refusal for the test" } })));
+    await expect(h.session.send("Anything")).rejects.toThrow(/Claude Code ended with an error: .*fake refusal for the test/);
+    expect(h.fake.log.length).toBeGreaterThan(0);
+  }, 30_000);
+
   it("runs without a sandbox too (AGENT_SANDBOX=none), through the same gateway", async () => {
     h = await startHarness({ sandbox: "none" });
     h.fake.script([tool("Bash", { command: "printenv ANTHROPIC_API_KEY ANTHROPIC_BASE_URL" }), say("ok")]);
