@@ -4,6 +4,7 @@ import { postComment } from "../src/linear/comments.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { publishProgress } from "../src/status/publish.js";
 import { isActive, type Task } from "../src/tasks/task.js";
+import { appRevoked } from "./app-revoked.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
 
@@ -11,6 +12,7 @@ const CANCEL_REASON: Record<CancelJobData["reason"], string> = {
   "label-removed": "the agent label was removed",
   "issue-canceled": "the issue was cancelled",
   "issue-completed": "the issue was completed",
+  "app-revoked": "the Linear app was uninstalled from the workspace",
 };
 
 /** Processor for the `lifecycle` queue: stop agents, and follow PRs being merged or closed. */
@@ -18,6 +20,7 @@ export function createLifecycleProcessor(deps: WorkerDeps) {
   return async (job: Job<LifecycleJobData>, _token?: string, signal?: AbortSignal): Promise<{ outcome: string }> => {
     const data = job.data;
     if (data.kind === "cancel") return { outcome: await cancel(deps, data) };
+    if (data.kind === "app-revoked") return { outcome: await appRevoked(deps, data, (stop) => cancel(deps, stop)) };
     return { outcome: await prClosed(deps, data, signal) };
   };
 }
@@ -47,7 +50,8 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
       : `Stopped because ${reason}.`,
     finishedAt: new Date().toISOString(),
   }));
-  await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
+  // An uninstalled app can no longer write to that workspace.
+  if (data.reason !== "app-revoked") await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
 }

@@ -39,7 +39,7 @@ export interface CancelJobData {
   kind: "cancel";
   issueId: string;
   identifier: string;
-  reason: "label-removed" | "issue-canceled" | "issue-completed";
+  reason: "label-removed" | "issue-canceled" | "issue-completed" | "app-revoked";
   eventAt: string;
   source: { delivery: string; receivedAt: string; actor: string | null };
 }
@@ -74,7 +74,17 @@ export interface PrClosedJobData {
   source: { delivery: string; receivedAt: string };
 }
 
-export type LifecycleJobData = CancelJobData | PrClosedJobData;
+/** A workspace uninstalled the Linear OAuth app: forget its tokens and stop its work. */
+export interface AppRevokedJobData {
+  kind: "app-revoked";
+  organizationId: string;
+  oauthClientId: string;
+  /** The webhook's createdAt: one job per revocation, however often delivered. */
+  revokedAt: string;
+  source: { delivery: string; receivedAt: string };
+}
+
+export type LifecycleJobData = CancelJobData | PrClosedJobData | AppRevokedJobData;
 
 /** A periodic sweep for missed webhooks and stuck tasks. */
 export interface ReconcileJobData {

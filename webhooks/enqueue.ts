@@ -59,6 +59,10 @@ export function planJob(intent: Intent): JobPlan {
         opts: {},
       };
     }
+    case "app-revoked": {
+      const d = intent.data;
+      return { queue: "lifecycle", name: "app-revoked", jobId: safeJobId("app-revoked", d.organizationId, stamp(d.revokedAt)), opts: {} };
+    }
   }
 }
 

@@ -1,11 +1,12 @@
-import type { CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData } from "../jobs/queues.js";
+import type { AppRevokedJobData, CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData } from "../jobs/queues.js";
 
 /** What a webhook asks the service to do, decided from its payload alone. */
 export type Intent =
   | { kind: "implement"; data: ImplementJobData }
   | { kind: "cancel"; data: CancelJobData }
   | { kind: "feedback"; data: FeedbackJobData }
-  | { kind: "pr-closed"; data: PrClosedJobData };
+  | { kind: "pr-closed"; data: PrClosedJobData }
+  | { kind: "app-revoked"; data: AppRevokedJobData };
 
 /** The outcome of mapping: an intent to enqueue, or a reason why the event is not ours to act on. */
 export type Decision = { act: true; intent: Intent } | { act: false; reason: string };

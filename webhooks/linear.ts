@@ -3,11 +3,13 @@ import {
   LINEAR_WEBHOOK_SIGNATURE_HEADER,
   LinearWebhookClient,
   type LinearWebhookPayload,
+  type OAuthAppWebhookPayload,
 } from "@linear/sdk/webhooks";
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapLinearEvent } from "./linear-intents.js";
+import { mapOAuthAppEvent } from "./oauth-app-intents.js";
 import { describeShapeError, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
 import { bindDeliveryToLogs } from "./request-logger.js";
@@ -21,7 +23,7 @@ const WINDOW_MS = 60_000;
  */
 export function linearDeliveryKey(payload: Record<string, unknown>): string {
   const data = (payload.data ?? {}) as Record<string, unknown>;
-  const parts = [payload.type, payload.action, data.id, data.updatedAt ?? payload.createdAt].map(String);
+  const parts = [payload.type, payload.action, data.id ?? payload.organizationId, data.updatedAt ?? payload.createdAt].map(String);
   return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
 }
 
@@ -66,7 +68,7 @@ export async function linearWebhookRoutes(app: FastifyInstance, opts: { deps: De
     // Linear re-signs each retry, so the subject key (not the Linear-Delivery header) dedupes.
     reply.log = req.log.child({ deliveryKey, action: `${String(payload.type)}.${String(payload.action)}` });
     const ctx = { delivery: deliveryKey, receivedAt: new Date().toISOString() };
-    const decision = mapLinearEvent(payload as unknown as LinearWebhookPayload, deps.config.agentLabel, ctx);
+    const decision = payload.type === "OAuthApp" ? mapOAuthAppEvent(payload as unknown as OAuthAppWebhookPayload, ctx, deps.config.linear.app?.clientId) : mapLinearEvent(payload as unknown as LinearWebhookPayload, deps.config.agentLabel, ctx);
     // Linear counts any answer but 200 as a failed delivery and retries it, so accepted is 200 here.
     return accept(deps, reply, { source: "linear", deliveryKey, decision, acceptedStatus: 200 });
   });

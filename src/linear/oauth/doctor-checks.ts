@@ -1,6 +1,6 @@
 import type { Config } from "../../config.js";
 import { createLogger } from "../../logger.js";
-import { createRedis, pingWithin } from "../../redis.js";
+import { createRedis, pingWithin, withTimeout } from "../../redis.js";
 import { LinearApp } from "./app-auth.js";
 import { INSTALL_PATH } from "./install-routes.js";
 
@@ -29,6 +29,8 @@ export async function linearAppChecks(config: Config, now = Date.now()): Promise
   const redis = createRedis(config.redisUrl, "producer", { lazyConnect: false });
   redis.on("error", () => undefined);
   try {
+    // The producer connection queues nothing while it connects: wait until it is up.
+    if (redis.status !== "ready") await withTimeout(new Promise((r) => redis.once("ready", r)), 2_000, "Redis did not answer");
     await pingWithin(redis, 2_000);
     const linearApp = new LinearApp(app, { apiUrl: config.linear.apiUrl, redis, prefix: config.redisPrefix, logger: createLogger({ level: "silent" }) });
     const installed = await linearApp.installations();

@@ -16,7 +16,8 @@ import { connectionOf } from "./filter.js";
 import type { LinearStore } from "./store.js";
 import type { Entity } from "./types.js";
 
-export type FakeContext = { store: LinearStore };
+/** `viewerId`: the user an app token acts as (default: the API key's user, `store.viewerId`). */
+export type FakeContext = { store: LinearStore; viewerId?: string };
 export type Resolver = GraphQLFieldResolver<Record<string, unknown>, FakeContext, Record<string, unknown>>;
 export type ResolverMap = Record<string, Record<string, Resolver>>;
 /** Items a `XConnection` field of a parent object ranges over (before filter/pagination). */

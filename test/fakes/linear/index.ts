@@ -37,6 +37,7 @@ export { StoreCollections } from "./collections.js";
 export { getLinearSchema } from "./schema.js";
 export type { FaultKind, LinearFake, LinearFakeRequest } from "./server.js";
 export { startLinearFake } from "./server.js";
+export { FakeOAuth, type FakeTokenRequest } from "./oauth.js";
 export { LinearStore } from "./store.js";
 export type {
   FakeAttachment,

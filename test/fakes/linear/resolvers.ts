@@ -74,7 +74,7 @@ const priorityLabel: Resolver = (issue) => PRIORITY_LABELS[Number(issue.priority
 
 export const resolvers: ResolverMap = {
   Query: {
-    viewer: (_s, _a, { store }) => store.viewer,
+    viewer: (_s, _a, { store, viewerId }) => (viewerId ? store.users.get(viewerId) : store.viewer),
     organization: (_s, _a, { store }) => store.organization,
     issue: byId("Issue"),
     team: byId("Team"),
@@ -108,7 +108,7 @@ export const resolvers: ResolverMap = {
   Issue: { priorityLabel },
   IssueSearchResult: { priorityLabel },
   User: {
-    isMe: (user, _a, { store }) => user.id === store.viewerId,
+    isMe: (user, _a, { store, viewerId }) => user.id === (viewerId ?? store.viewerId),
   },
   Team: {
     issueCount: (team, _a, { store }) => whereEq(store, "Issue", "teamId", team.id).length,

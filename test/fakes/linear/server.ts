@@ -11,6 +11,7 @@ import {
 } from "./errors.js";
 import { connectionScopes, resolvers } from "./resolvers.js";
 import { getLinearSchema } from "./schema.js";
+import { FakeOAuth } from "./oauth.js";
 import { LinearStore } from "./store.js";
 
 export type FaultKind = "ratelimited" | "internal";
@@ -19,6 +20,8 @@ export interface LinearFakeRequest {
   operationName?: string;
   query: string;
   variables: Record<string, unknown>;
+  /** The Authorization header it carried (tests check which token a call used). */
+  authorization?: string;
 }
 
 export interface LinearFake {
@@ -27,6 +30,8 @@ export interface LinearFake {
   /** The key the fake accepts, as `Authorization: <key>` or `Authorization: Bearer <key>`. */
   apiKey: string;
   store: LinearStore;
+  /** The OAuth side: /oauth/token, /oauth/authorize and app tokens (see oauth.ts). */
+  oauth: FakeOAuth;
   /** Every POST received (including faulted/unauthenticated ones), in order. Clear with `requests.length = 0`. */
   requests: LinearFakeRequest[];
   /**
@@ -92,9 +97,12 @@ export async function startLinearFake(
   const faults: Fault[] = [];
   const validated = new Map<string, DocumentNode>();
   const fieldResolver = createFieldResolver(resolvers, connectionScopes);
+  const oauth = new FakeOAuth(store);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && path === "/oauth/token") return oauth.token(req, await readBody(req), res);
+    if (req.method === "GET" && path === "/oauth/authorize") return oauth.authorizeRedirect(new URL(req.url ?? "/", "http://fake"), res);
     if (req.method !== "POST" || path !== "/graphql") {
       send(res, 404, { errors: [errorJson("NOT_FOUND", "unknown", "Not found")] });
       return;
@@ -112,7 +120,7 @@ export async function startLinearFake(
     const document = parsed instanceof GraphQLError ? undefined : parsed;
     const givenName = typeof body.operationName === "string" ? body.operationName : undefined;
     const operationName = givenName ?? operationNameOf(document);
-    requests.push({ ...(operationName ? { operationName } : {}), query, variables });
+    requests.push({ ...(operationName ? { operationName } : {}), query, variables, authorization: req.headers.authorization });
 
     const at = faults.findIndex((f) => f.operation === undefined || f.operation === operationName);
     const fault = at === -1 ? undefined : faults.splice(at, 1)[0];
@@ -132,7 +140,13 @@ export async function startLinearFake(
     }
 
     const auth = req.headers.authorization ?? "";
-    if (auth !== apiKey && auth !== `Bearer ${apiKey}`) {
+    // An app token acts as the app user; an expired or replaced one is refused with a 401.
+    const bearer = oauth.bearer(auth);
+    if (bearer && !bearer.ok) {
+      send(res, 401, { errors: [authenticationError()] });
+      return;
+    }
+    if (!bearer && auth !== apiKey && auth !== `Bearer ${apiKey}`) {
       send(res, 400, { errors: [authenticationError()] });
       return;
     }
@@ -151,7 +165,7 @@ export async function startLinearFake(
       }
       validated.set(query, document);
     }
-    const contextValue: FakeContext = { store };
+    const contextValue: FakeContext = { store, ...(bearer?.ok ? { viewerId: bearer.userId } : {}) };
     const result = await execute({
       schema,
       document,
@@ -191,6 +205,7 @@ export async function startLinearFake(
     url: `http://127.0.0.1:${port}/graphql`,
     apiKey,
     store,
+    oauth,
     requests,
     failNext(n, kind, failOpts) {
       for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation });
