@@ -55,6 +55,15 @@ async function abortWhenStarted(ctrl: AbortController, file: string): Promise<nu
   return Date.now();
 }
 
+/** Resolves once the fake has received `n` model requests (the n-th call is in flight). */
+async function requestsReceived(n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (fake.requests.length < n) {
+    if (Date.now() > deadline) throw new Error(`model call ${n} never started`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** A session whose agent always finishes at once, for the quality gate alone. */
 function finishedSession(): AgentSession {
   const totals = { turns: 1, usage: { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 }, costUsd: 0 };
@@ -110,11 +119,7 @@ describe("the drain reaches running commands and checks", () => {
     const s = start(new AbortController().signal, drain.signal);
     const sending = s.send("Do it.");
     // The second request is in flight once the fake has it.
-    const deadline = Date.now() + 10_000;
-    while (fake.requests.length < 2) {
-      if (Date.now() > deadline) throw new Error("the second model call never started");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await requestsReceived(2);
     const abortedAt = Date.now();
     drain.abort(new Error("shutting down"));
     const outcome = await sending;
@@ -133,11 +138,7 @@ describe("the drain reaches running commands and checks", () => {
     const cancel = new AbortController();
     const s = start(cancel.signal, new AbortController().signal);
     const sending = s.send("Do it.");
-    const deadline = Date.now() + 10_000;
-    while (fake.requests.length < 1) {
-      if (Date.now() > deadline) throw new Error("the model call never started");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await requestsReceived(1);
     const abortedAt = Date.now();
     cancel.abort(new Error("stopped"));
     const outcome = await sending;
