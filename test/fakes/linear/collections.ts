@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { FakeAgentActivity, FakeAgentSession } from "./agent-sessions.js";
 import type {
   Entity,
   FakeAttachment,
@@ -27,6 +28,8 @@ export class StoreCollections {
   readonly projects = new Map<string, FakeProject>();
   readonly comments = new Map<string, FakeComment>();
   readonly attachments = new Map<string, FakeAttachment>();
+  readonly agentSessions = new Map<string, FakeAgentSession>();
+  readonly agentActivities = new Map<string, FakeAgentActivity>();
   /** The user the API key belongs to (`viewer`). */
   viewerId = "";
   /** Incremented by every mutation; echoed as `lastSyncId` in payloads. */
@@ -112,6 +115,8 @@ export class StoreCollections {
       Project: this.projects,
       Comment: this.comments,
       Attachment: this.attachments,
+      AgentSession: this.agentSessions,
+      AgentActivity: this.agentActivities,
     };
     return map[typeName] as Map<string, Entity> | undefined;
   }

@@ -77,6 +77,12 @@ function applyIssueInput(store: LinearStore, issue: FakeIssue, input: Input): vo
     if (id && !store.users.has(id)) throw notFound("User");
     issue.assigneeId = id;
   }
+  if (input.delegateId !== undefined) {
+    // The agent (an app user) works on the issue for the human assignee, who keeps it.
+    const id = str(input.delegateId) ?? null;
+    if (id && !store.users.has(id)) throw notFound("User");
+    issue.delegateId = id;
+  }
   if (input.projectId !== undefined) {
     const id = str(input.projectId) ?? null;
     if (id && !store.projects.has(id)) throw notFound("Project");

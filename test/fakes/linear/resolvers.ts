@@ -1,3 +1,4 @@
+import { agentMutationResolvers, agentQueryResolvers, agentTypeResolvers } from "./agent-sessions.js";
 import type { ConnectionScopes, Resolver, ResolverMap } from "./defaults.js";
 import { invalidInput, notFound } from "./errors.js";
 import { type ConnectionArgs, connectionOf } from "./filter.js";
@@ -39,6 +40,8 @@ export const connectionScopes: ConnectionScopes = {
   "Issue.comments": (store, p) => whereEq(store, "Comment", "issueId", p.id),
   "Issue.attachments": (store, p) => whereEq(store, "Attachment", "issueId", p.id),
   "Issue.children": (store, p) => whereEq(store, "Issue", "parentId", p.id),
+  "AgentSession.activities": (store, p) => whereEq(store, "AgentActivity", "agentSessionId", p.id),
+  "User.delegatedIssues": (store, p) => whereEq(store, "Issue", "delegateId", p.id),
   "Team.states": (store, p) => whereEq(store, "WorkflowState", "teamId", p.id),
   "Team.labels": (store, p) => whereEq(store, "IssueLabel", "teamId", p.id),
   "Team.issues": (store, p) => whereEq(store, "Issue", "teamId", p.id),
@@ -97,6 +100,7 @@ export const resolvers: ResolverMap = {
     users: listOf("User"),
     attachmentsForURL: listOf("Attachment", (store, args) => whereEq(store, "Attachment", "url", args.url)),
     issueSearch: listOf("Issue", (store, args) => searchText(store, args.query)),
+    ...agentQueryResolvers,
     searchIssues: (_s, args, { store }) => {
       const hits = searchText(store, args.term).filter((i) => !args.teamId || i.teamId === args.teamId);
       const total = connectionOf(store, "Issue", hits, { ...args, first: hits.length, after: null }).nodes
@@ -104,7 +108,8 @@ export const resolvers: ResolverMap = {
       return { ...connectionOf(store, "Issue", hits, args as ConnectionArgs), totalCount: total };
     },
   },
-  Mutation: mutationResolvers,
+  Mutation: { ...mutationResolvers, ...agentMutationResolvers },
+  ...agentTypeResolvers,
   Issue: { priorityLabel },
   IssueSearchResult: { priorityLabel },
   User: {

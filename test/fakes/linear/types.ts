@@ -81,6 +81,8 @@ export type FakeIssue = {
   labelIds: string[];
   projectId: string | null;
   assigneeId: string | null;
+  /** The agent delegated to work on the issue (`Issue.delegate`); the assignee stays the owner. */
+  delegateId?: string | null;
   creatorId: string | null;
   parentId: string | null;
   /** 0 = none, 1 = urgent, 2 = high, 3 = medium, 4 = low */
