@@ -2,10 +2,16 @@ import type { Job } from "bullmq";
 import { mayDirectAgent, selfLoginCache } from "../src/github/authority.js";
 import { classifyFeedback } from "./feedback-rules.js";
 import type { WorkerDeps } from "./job-context.js";
-import { type FeedbackJobData, type ReviseJobData, safeJobId } from "./queues.js";
+import { type FeedbackJobData, type SessionFeedbackJobData, safeJobId } from "./queues.js";
+import { scheduleRevision } from "./revision-schedule.js";
+import { createSessionFeedbackProcessor } from "./session-feedback.js";
 
 /** Result of a feedback job, for logs and tests. */
-export type FeedbackOutcome = { action: "ignored"; reason: string } | { action: "collected" } | { action: "revision"; jobId: string };
+export type FeedbackOutcome =
+  | { action: "ignored"; reason: string }
+  | { action: "collected" }
+  | { action: "revision"; jobId: string }
+  | { action: "implement"; jobId: string };
 
 /**
  * Processor for `feedback` jobs: decides whether a PR comment or review concerns an agent's PR
@@ -14,7 +20,9 @@ export type FeedbackOutcome = { action: "ignored"; reason: string } | { action: 
  */
 export function createFeedbackProcessor(deps: WorkerDeps) {
   const selfLogin = selfLoginCache(deps.clients.github);
-  return async (job: Job<FeedbackJobData>, _token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
+  const fromSession = createSessionFeedbackProcessor(deps);
+  return async (job: Job<FeedbackJobData | SessionFeedbackJobData>, token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
+    if (job.data.kind === "session-feedback") return fromSession(job as Job<SessionFeedbackJobData>, token, signal);
     const f = job.data;
     const log = deps.logger.child({ jobId: job.id, queue: job.queueName, pr: `${f.repo.owner}/${f.repo.name}#${f.prNumber}` });
     const ignore = (reason: string): FeedbackOutcome => {
@@ -45,16 +53,9 @@ export function createFeedbackProcessor(deps: WorkerDeps) {
       log.info({ author: f.author.login, via: authority.via }, "feedback collected for a later revision");
       return { action: "collected" };
     }
-    const data: ReviseJobData = { kind: "revise", issueId: task.issueId, repo: f.repo, prNumber: f.prNumber };
-    const revision = await deps.queues.revise.add("revise", data, {
-      jobId: safeJobId("revise", task.issueId, job.id ?? Date.now()),
-      delay: deps.config.agent.revisionDebounceMs,
-      // Debounce: feedback within the quiet time replaces the waiting job and restarts the clock,
-      // so one review (many webhooks) becomes one revision. Feedback arriving while a revision
-      // runs is kept as exactly one follow-up that starts when it ends.
-      deduplication: { id: dedupId, replace: true, keepLastIfActive: true },
-    });
+    const revision = await scheduleRevision(deps, { issueId: task.issueId, repo: f.repo, prNumber: f.prNumber, trigger: job.id ?? Date.now() });
     log.info({ author: f.author.login, via: authority.via, because: trigger.because, revision: revision.id }, "revision scheduled");
     return { action: "revision", jobId: String(revision.id) };
   };
 }
+

@@ -15,6 +15,7 @@ import { publishImplemented } from "./implement-publish.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
 import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
+import { attachSession, awaitsReview, queueSessionFeedback } from "./session-feedback.js";
 
 export type { WorkerDeps } from "./job-context.js";
 
@@ -30,9 +31,12 @@ type Result = { prUrl: string | null };
 /** Processor for `implement` jobs: Linear issue → agent run in a worktree → checks → branch → PR. */
 export function createImplementProcessor(deps: WorkerDeps) {
   return agentJob<ImplementJobData, ImplementPlan, Result>(deps, {
-    task: (job) => deps.tasks.ensure({ issueId: job.data.issueId, identifier: job.data.identifier, title: job.data.title, issueUrl: job.data.url }),
+    task: async (job) => {
+      const task = await deps.tasks.ensure({ issueId: job.data.issueId, identifier: job.data.identifier, title: job.data.title, issueUrl: job.data.url });
+      return job.data.session ? attachSession(deps.tasks, task, job.data.session) : task;
+    },
     idle: (c) => ({ prUrl: c?.task().prUrl ?? null }),
-    refuse: refuseStale,
+    refuse: async (c, job) => (await refuseForSession(c, job)) ?? refuseStale(c, job),
     // A job put back to wait for a slot takes it first, for the repository it already routed to:
     // waiting then costs Redis calls only, not a Linear request per wake-up.
     knownSlot: (c, job) => {
@@ -48,6 +52,26 @@ export function createImplementProcessor(deps: WorkerDeps) {
       return { prUrl: await publishImplemented(c, plan, work.landed) };
     },
   });
+}
+
+/**
+ * One task per issue: a session (delegation, @mention or message) on an issue whose PR awaits
+ * review, or whose agent already works, becomes feedback for that task rather than a second run.
+ */
+async function refuseForSession(c: TaskContext, job: Job<ImplementJobData>): Promise<Result | null> {
+  const session = job.data.session;
+  const t = c.task();
+  if (!session || !awaitsReview(t)) return null;
+  const body = session.followUp ?? (isStub(session.comment) ? null : session.comment) ?? session.promptContext ?? "Asked again in a Linear agent session.";
+  const message = { id: `${session.id}:${job.id}`, body, author: job.data.source.actor, receivedAt: job.data.source.receivedAt, delivery: job.data.source.delivery };
+  const { jobId } = await queueSessionFeedback(c.deps, { task: t, session, message, signal: c.signal });
+  c.log.info({ revision: jobId }, "the session asks for work on an issue whose PR awaits review; queued as feedback");
+  return { prUrl: t.prUrl };
+}
+
+// Linear's root comment of a delegation's session says only that the thread is the session's.
+function isStub(comment: string | null): boolean {
+  return !comment || /^This thread is for an agent session with /.test(comment.trim());
 }
 
 /** A late or repeated labelling that must start nothing; says why where a person would look. */
@@ -88,11 +112,12 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
-  const unwanted = notWanted(issue, deps.config.agentLabel);
+  const unwanted = notWanted(issue, deps.config.agentLabel, Boolean(job.data.session ?? c.task().session));
   const route = unwanted ? null : routeIssue({ teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames }, deps.routing);
   if (unwanted || !route?.ok) {
     const reason = unwanted ?? (route && !route.ok ? route.reason : "");
-    if (!unwanted) await postComment(c.linear, { issueId: issue.id, body: `🤖 ${reason}` });
+    // The session shows the reason as its error; the label path says it in a comment.
+    if (!unwanted && !c.task().session) await postComment(c.linear, { issueId: issue.id, body: `🤖 ${reason}` });
     await c.save({ state: unwanted ? "stopped" : "failed", step: null, error: reason, finishedAt: new Date().toISOString() });
     await c.publish();
     log.info({ reason, issueState: issue.state }, unwanted ? "the issue no longer wants an agent; not starting" : "issue routes to no repository");
@@ -109,9 +134,10 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
  * Canceled issue is finished work: a job that outlived either (it waited in the queue, a late
  * redelivery, a re-add merged into a job being cancelled) must not start an agent nobody wants.
  */
-function notWanted(issue: IssueContext, agentLabel: string): string | null {
+function notWanted(issue: IssueContext, agentLabel: string, viaSession: boolean): string | null {
   const wanted = agentLabel.toLowerCase();
-  if (!issue.labelNames.some((name) => name.toLowerCase() === wanted)) {
+  // A delegated issue needs no label: un-delegating (or Stop) is its switch, and sends a cancel.
+  if (!viaSession && !issue.labelNames.some((name) => name.toLowerCase() === wanted)) {
     return `Not started: the \`${agentLabel}\` label is no longer on the issue.`;
   }
   if (issue.state.type === "completed" || issue.state.type === "canceled") {
@@ -150,7 +176,7 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
     ...where,
     branch,
     key: jobId,
-    firstMessage: async () => issuePrompt(issue, resumeNote),
+    firstMessage: async () => issuePrompt(issue, resumeNote, job.data.session),
     checkpoint: (r, sha) => checkpointOf(jobId, r, sha),
     commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
   });
@@ -182,7 +208,8 @@ async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUr
 async function changedNothing(c: TaskContext, plan: ImplementPlan, n: Nothing): Promise<Result> {
   const question = n.limitNote ? null : openQuestion(n.finalText);
   if (!question) throw unrecoverable(`${n.limitNote ?? "The agent finished without changing any file."} No pull request was opened.`);
-  await postComment(c.linear, {
+  // In a session the question is its elicitation (rendered from the task); a comment otherwise.
+  if (!c.task().session) await postComment(c.linear, {
     issueId: plan.issue.id,
     body: `🤖 The agent has a question before it changes anything:\n\n${question.split("\n").map((l) => `> ${l}`).join("\n")}\n\nAnswer in a comment, then remove and re-add the \`${c.deps.config.agentLabel}\` label to continue with your answer.`,
   });

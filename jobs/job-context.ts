@@ -2,7 +2,7 @@ import type { LinearClient } from "@linear/sdk";
 import type { Job } from "bullmq";
 import type { Clients, Deps } from "../src/deps.js";
 import type { Logger } from "../src/logger.js";
-import { publishProgress } from "../src/status/publish.js";
+import { publishStatus } from "../src/status/publish.js";
 import type { Task } from "../src/tasks/task.js";
 
 export type WorkerDeps = Deps & { clients: Clients };
@@ -23,8 +23,9 @@ export interface TaskContext {
   task(): Task;
   save(patch: Partial<Task>): Promise<Task>;
   /**
-   * Renders the task into the Linear progress comment (edited in place). `final` uses a client
-   * not bound to the job's signal, so a stopped job can still say that it stopped.
+   * Renders the task into its Linear agent session, or else the progress comment (edited in
+   * place). `final` uses a client not bound to the job's signal, so a stopped job can still say
+   * that it stopped.
    */
   publish(final?: boolean): Promise<void>;
   /** Unlinks the cancellation; call when the job ends. */
@@ -41,7 +42,8 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
   if (signal?.aborted) forward();
   signal?.addEventListener("abort", forward, { once: true });
   const unregister = deps.cancellation.register(issueId, ctrl);
-  const linear = deps.clients.linear(ctrl.signal);
+  // A session is served by its own workspace's client (the OAuth app acts per organization).
+  const linear = deps.clients.linear(ctrl.signal, initial.session?.organizationId);
   let task = initial;
   const ctx: TaskContext = {
     deps,
@@ -58,8 +60,8 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
       return task;
     },
     async publish(final = false) {
-      const client = final ? deps.clients.linear() : linear;
-      task = await publishProgress(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel });
+      const client = final ? deps.clients.linear(undefined, task.session?.organizationId) : linear;
+      task = await publishStatus(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel });
     },
     done() {
       unregister();

@@ -2,7 +2,7 @@ import type { Job } from "bullmq";
 import { formatUsd } from "../src/agent/pricing.js";
 import { postComment } from "../src/linear/comments.js";
 import { moveIssue } from "../src/linear/workflow.js";
-import { publishProgress } from "../src/status/publish.js";
+import { publishStatus } from "../src/status/publish.js";
 import { isActive, type Task } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
 import type { WorkerDeps } from "./job-context.js";
@@ -12,6 +12,8 @@ const CANCEL_REASON: Record<CancelJobData["reason"], string> = {
   "label-removed": "the agent label was removed",
   "issue-canceled": "the issue was cancelled",
   "issue-completed": "the issue was completed",
+  "stop-requested": "someone pressed Stop in the Linear agent session",
+  "delegate-removed": "the agent is no longer delegated on the issue",
   "app-revoked": "the Linear app was uninstalled from the workspace",
 };
 
@@ -51,7 +53,7 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
     finishedAt: new Date().toISOString(),
   }));
   // An uninstalled app can no longer write to that workspace.
-  if (data.reason !== "app-revoked") await publishProgress(deps.clients.linear(), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
+  if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, stopped.session?.organizationId), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
 }
@@ -102,7 +104,7 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
     : null;
   await postComment(linear, { issueId: task.issueId, body: closingNote({ ...task, ...closed }, data, stateName) });
   const updated = await deps.tasks.update(task.issueId, () => closed);
-  await publishProgress(linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel });
+  await publishStatus(linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel });
   log.info("pull request lifecycle recorded");
   return data.merged ? "merged" : "closed";
 }

@@ -1,5 +1,6 @@
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { SessionRef } from "../src/tasks/task.js";
 
 /** Queue names. Cancellation and lifecycle get their own queue so a busy agent queue never delays them. */
 export const QUEUE = {
@@ -8,6 +9,7 @@ export const QUEUE = {
   revise: "revise",
   lifecycle: "lifecycle",
   reconcile: "reconcile",
+  ack: "ack",
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -32,6 +34,22 @@ export interface ImplementJobData {
   eventAt: string;
   /** Where the intent came from, for logs and the dashboard. */
   source: { delivery: string; receivedAt: string; actor: string | null };
+  /** Set when a Linear agent session (delegation or @mention) asked for the work. */
+  session?: SessionJobRef;
+}
+
+/** A session in job data: the session and what Linear gave the agent to start from (user text, no secrets). */
+export interface SessionJobRef extends SessionRef {
+  /** Linear's own rendering of the issue and the thread (`promptContext`). */
+  promptContext: string | null;
+  /** Workspace and team guidance, nearest team first. */
+  guidance: string[];
+  /** An @mention inside a thread: the thread's earlier comments, oldest first. */
+  previousComments: string[];
+  /** The session's root comment: the @mention itself, or Linear's stub for a delegation. */
+  comment: string | null;
+  /** A human's follow-up that starts a new attempt (a `prompted` message on a task with no open PR). */
+  followUp?: string | null;
 }
 
 /** The agent label is gone or the issue was closed in Linear: stop whatever runs for it. */
@@ -39,7 +57,7 @@ export interface CancelJobData {
   kind: "cancel";
   issueId: string;
   identifier: string;
-  reason: "label-removed" | "issue-canceled" | "issue-completed" | "app-revoked";
+  reason: "label-removed" | "issue-canceled" | "issue-completed" | "stop-requested" | "delegate-removed" | "app-revoked";
   eventAt: string;
   source: { delivery: string; receivedAt: string; actor: string | null };
 }
@@ -49,7 +67,7 @@ export interface FeedbackJobData {
   kind: "feedback";
   repo: RepoRef;
   prNumber: number;
-  event: "issue_comment" | "pull_request_review" | "pull_request_review_comment";
+  event: "issue_comment" | "pull_request_review" | "pull_request_review_comment" | "linear_prompt";
   /** Comment or review id on GitHub. */
   commentId: number;
   body: string;
@@ -86,6 +104,34 @@ export interface AppRevokedJobData {
 
 export type LifecycleJobData = CancelJobData | PrClosedJobData | AppRevokedJobData;
 
+/** A human's message in the issue's Linear agent session (`prompted`); the worker decides what it becomes. */
+export interface SessionFeedbackJobData {
+  kind: "session-feedback";
+  issueId: string;
+  identifier: string;
+  title: string;
+  url: string | null;
+  session: SessionRef;
+  /** The prompt activity's id: one job per message, however often delivered. */
+  activityId: string;
+  body: string;
+  author: string | null;
+  createdAt: string;
+  source: { delivery: string; receivedAt: string };
+}
+
+/** The first activity of a new session: says the work is queued, and why, within Linear's 10 seconds. */
+export interface AckJobData {
+  kind: "ack";
+  issueId: string;
+  identifier: string;
+  title: string;
+  url: string | null;
+  session: SessionRef;
+  /** The implement job the session asked for. */
+  implementJobId: string;
+}
+
 /** A periodic sweep for missed webhooks and stuck tasks. */
 export interface ReconcileJobData {
   kind: "reconcile";
@@ -113,10 +159,12 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 
 export interface Queues {
   implement: Queue<ImplementJobData>;
-  feedback: Queue<FeedbackJobData>;
+  feedback: Queue<FeedbackJobData | SessionFeedbackJobData>;
   revise: Queue<ReviseJobData>;
   lifecycle: Queue<LifecycleJobData>;
   reconcile: Queue<ReconcileJobData>;
+  /** Session acknowledgements: fast workers of their own, never behind an agent. */
+  ack: Queue<AckJobData>;
   close(): Promise<void>;
 }
 
@@ -131,18 +179,20 @@ export function createQueues(connection: Redis, prefix: string, onError: (err: E
     return queue;
   };
   const implement = open<ImplementJobData>(QUEUE.implement);
-  const feedback = open<FeedbackJobData>(QUEUE.feedback);
+  const feedback = open<FeedbackJobData | SessionFeedbackJobData>(QUEUE.feedback);
   const revise = open<ReviseJobData>(QUEUE.revise);
   const lifecycle = open<LifecycleJobData>(QUEUE.lifecycle);
   const reconcile = open<ReconcileJobData>(QUEUE.reconcile);
+  const ack = open<AckJobData>(QUEUE.ack);
   return {
     implement,
     feedback,
     revise,
     lifecycle,
     reconcile,
+    ack,
     async close() {
-      await Promise.all([implement.close(), feedback.close(), revise.close(), lifecycle.close(), reconcile.close()]);
+      await Promise.all([implement.close(), feedback.close(), revise.close(), lifecycle.close(), reconcile.close(), ack.close()]);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type Processor, Worker } from "bullmq";
 import type { Deps } from "../src/deps.js";
 import { recordJob } from "../src/metrics/cluster-counters.js";
+import { createAckProcessor } from "./ack.js";
 import { createRedis } from "../src/redis.js";
 import { createFeedbackProcessor } from "./feedback.js";
 import { createImplementProcessor } from "./implement.js";
@@ -43,6 +44,8 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
     new Worker(QUEUE.feedback, createFeedbackProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
     new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4 }),
     new Worker(QUEUE.reconcile, createReconcileProcessor(wdeps) as Processor, { ...common, concurrency: 1 }),
+    // A session's first activity is due within 10 s: its own workers, never behind an agent.
+    new Worker(QUEUE.ack, createAckProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
   ];
   if (reconcileIntervalMs > 0) {
     // One scheduler for all processes: upserting the same id keeps a single repeatable job.

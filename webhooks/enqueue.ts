@@ -43,6 +43,9 @@ export function planJob(intent: Intent): JobPlan {
     }
     case "feedback": {
       const d = intent.data;
+      if (d.kind === "session-feedback") {
+        return { queue: "feedback", name: "session-feedback", jobId: safeJobId("session-feedback", d.session.id, d.activityId), opts: {} };
+      }
       return {
         queue: "feedback",
         name: "feedback",
@@ -80,7 +83,19 @@ export async function enqueueIntent(
   const queue = queues[plan.queue] as unknown as {
     add(name: string, data: unknown, opts: JobsOptions): Promise<{ id?: string }>;
   };
-  const job = await queue.add(plan.name, intent.data, { ...plan.opts, jobId: plan.jobId });
+  // A new session must hear from us within 10 s even when every agent slot is busy: its
+  // acknowledgement goes to a fast queue of its own, added with the job it acknowledges.
+  const session = intent.kind === "implement" ? intent.data.session : undefined;
+  const [job] = await Promise.all([
+    queue.add(plan.name, intent.data, { ...plan.opts, jobId: plan.jobId }),
+    session && intent.kind === "implement"
+      ? queues.ack.add(
+          "ack",
+          { kind: "ack", issueId: intent.data.issueId, identifier: intent.data.identifier, title: intent.data.title, url: intent.data.url, session: { id: session.id, organizationId: session.organizationId }, implementJobId: plan.jobId },
+          { jobId: safeJobId("ack", session.id), attempts: 5, backoff: { type: "fixed", delay: 1_000 } },
+        )
+      : undefined,
+  ]);
   const jobId = job.id ?? plan.jobId;
   return { jobId, merged: jobId !== plan.jobId };
 }

@@ -1,10 +1,10 @@
-import type { AppRevokedJobData, CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData } from "../jobs/queues.js";
+import type { AppRevokedJobData, CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData, SessionFeedbackJobData } from "../jobs/queues.js";
 
 /** What a webhook asks the service to do, decided from its payload alone. */
 export type Intent =
   | { kind: "implement"; data: ImplementJobData }
   | { kind: "cancel"; data: CancelJobData }
-  | { kind: "feedback"; data: FeedbackJobData }
+  | { kind: "feedback"; data: FeedbackJobData | SessionFeedbackJobData }
   | { kind: "pr-closed"; data: PrClosedJobData }
   | { kind: "app-revoked"; data: AppRevokedJobData };
 

@@ -1,4 +1,5 @@
 import type { EntityWebhookPayloadWithIssueData, LinearWebhookPayload } from "@linear/sdk/webhooks";
+import { type AgentSessionEvent, type AppUserNotification, mapAgentSessionEvent, mapAppUserNotification } from "./agent-session-intents.js";
 import { type Decision, type DeliveryContext, ignore } from "./intents.js";
 
 type IssuePayload = EntityWebhookPayloadWithIssueData;
@@ -14,6 +15,8 @@ export function mapLinearEvent(
   agentLabel: string,
   ctx: DeliveryContext,
 ): Decision {
+  if (payload.type === "AgentSessionEvent") return mapAgentSessionEvent(payload as AgentSessionEvent, ctx);
+  if (payload.type === "AppUserNotification") return mapAppUserNotification(payload as AppUserNotification, ctx);
   if (payload.type !== "Issue") return ignore(`Linear ${payload.type} events are not acted on`);
   const p = payload as IssuePayload;
   if (!p.data || typeof p.data.id !== "string") return ignore("Issue event without issue data");

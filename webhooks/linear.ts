@@ -10,7 +10,7 @@ import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapLinearEvent } from "./linear-intents.js";
 import { mapOAuthAppEvent } from "./oauth-app-intents.js";
-import { describeShapeError, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
+import { describeShapeError, LINEAR_AGENT_SESSION_SHAPE, LINEAR_APP_NOTIFICATION_SHAPE, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
 import { bindDeliveryToLogs } from "./request-logger.js";
 
@@ -23,9 +23,28 @@ const WINDOW_MS = 60_000;
  */
 export function linearDeliveryKey(payload: Record<string, unknown>): string {
   const data = (payload.data ?? {}) as Record<string, unknown>;
-  const parts = [payload.type, payload.action, data.id ?? payload.organizationId, data.updatedAt ?? payload.createdAt].map(String);
+  const parts = [payload.type, payload.action, ...subjectOf(payload, data)].map(String);
   return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
 }
+
+// Agent events carry no `data`: a session event is about its session and activity, a
+// notification about itself.
+function subjectOf(payload: Record<string, unknown>, data: Record<string, unknown>): unknown[] {
+  if (payload.type === "AgentSessionEvent") {
+    const session = (payload.agentSession ?? {}) as Record<string, unknown>;
+    const activity = (payload.agentActivity ?? {}) as Record<string, unknown>;
+    return [session.id, activity.id ?? ""];
+  }
+  if (payload.type === "OAuthApp") return [payload.organizationId, payload.createdAt];
+  if (payload.type === "AppUserNotification") return [((payload.notification ?? {}) as Record<string, unknown>).id];
+  return [data.id, data.updatedAt ?? payload.createdAt];
+}
+
+const SHAPES = {
+  Issue: ["Linear Issue payload", LINEAR_ISSUE_SHAPE],
+  AgentSessionEvent: ["Linear AgentSessionEvent payload", LINEAR_AGENT_SESSION_SHAPE],
+  AppUserNotification: ["Linear AppUserNotification payload", LINEAR_APP_NOTIFICATION_SHAPE],
+} as const;
 
 /** POST /webhooks/linear: LinearWebhookClient verifies signature and timestamp; map; enqueue; answer. */
 export async function linearWebhookRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
@@ -59,9 +78,10 @@ export async function linearWebhookRoutes(app: FastifyInstance, opts: { deps: De
     const timestamp = payload.webhookTimestamp;
     const fresh = typeof timestamp === "number" && Number.isFinite(timestamp) && Math.abs(Date.now() - timestamp) <= WINDOW_MS;
     if (!fresh) return reply.code(401).send({ error: "webhook timestamp missing or outside the 60-second window" });
-    if (payload.type === "Issue") {
-      const shape = LINEAR_ISSUE_SHAPE.safeParse(payload);
-      if (!shape.success) return reply.code(400).send({ error: describeShapeError("Linear Issue payload", shape.error) });
+    const known = SHAPES[String(payload.type) as keyof typeof SHAPES];
+    if (known) {
+      const shape = known[1].safeParse(payload);
+      if (!shape.success) return reply.code(400).send({ error: describeShapeError(known[0], shape.error) });
     }
 
     const deliveryKey = linearDeliveryKey(payload);

@@ -86,6 +86,30 @@ export const LINEAR_ISSUE_SHAPE = z.object({
   }),
 });
 
+/** The AgentSessionEvent fields the mapper reads (SDK: AgentSessionEventWebhookPayload). */
+export const LINEAR_AGENT_SESSION_SHAPE = z.object({
+  type: z.literal("AgentSessionEvent"),
+  action: z.string(),
+  organizationId: z.string(),
+  agentSession: z.object({
+    id: z.string(),
+    createdAt: z.string(),
+    issueId: z.string().nullable().optional(),
+    issue: z.object({ id: z.string(), identifier: z.string(), title: z.string() }).nullable().optional(),
+  }),
+  agentActivity: z.object({ id: z.string(), createdAt: z.string(), content: z.record(z.string(), z.unknown()), signal: z.string().nullable().optional() }).nullable().optional(),
+  guidance: z.array(z.object({ body: z.string() })).nullable().optional(),
+  previousComments: z.array(z.object({ body: z.string() })).nullable().optional(),
+  promptContext: z.string().nullable().optional(),
+});
+
+/** The AppUserNotification fields the mapper reads. */
+export const LINEAR_APP_NOTIFICATION_SHAPE = z.object({
+  type: z.literal("AppUserNotification"),
+  action: z.string(),
+  notification: z.object({ id: z.string(), issueId: z.string().optional() }),
+});
+
 /** A zod failure as one line: "issue.number: Invalid input: expected number, received string". */
 export function describeShapeError(prefix: string, error: z.ZodError): string {
   const first = error.issues[0];

@@ -44,11 +44,20 @@ Repository conventions:
 ${conventions || "(the repository has no README, CONTRIBUTING, AGENTS.md or CLAUDE.md)"}`;
 }
 
+/** What a Linear agent session adds to the issue: Linear's context, guidance, the thread, a follow-up. */
+export interface SessionPromptContext {
+  promptContext: string | null;
+  guidance: string[];
+  previousComments: string[];
+  followUp?: string | null;
+}
+
 /**
  * The issue as the first user message: title, description and discussion, marked as data. When a
- * previous run was interrupted, its note says where the branch already is.
+ * previous run was interrupted, its note says where the branch already is; a Linear
+ * session adds its context, guidance, thread and follow-up.
  */
-export function issuePrompt(issue: IssueContext, resume?: string | null): string {
+export function issuePrompt(issue: IssueContext, resume?: string | null, session?: SessionPromptContext): string {
   const comments = issue.comments
     .map(
       (c) =>
@@ -65,7 +74,17 @@ ${escapeData(issue.description) || "(no description)"}
 </issue>
 ${comments ? `\nDiscussion on the issue, oldest first:\n${comments}\n` : ""}${
     resume ? `\nA previous run on this issue was interrupted; continue from where it left off:\n<handoff>\n${escapeData(resume)}\n</handoff>\n` : ""
-  }`;
+  }${session ? sessionPrompt(session) : ""}`;
+}
+
+// Every piece is user text: data sections, escaped like the issue itself.
+function sessionPrompt(s: SessionPromptContext): string {
+  const parts: string[] = [];
+  if (s.promptContext) parts.push(`\nLinear's context for this request:\n<linear_context>\n${escapeData(s.promptContext)}\n</linear_context>\n`);
+  if (s.guidance.length) parts.push(`\nThe workspace's guidance for agents, nearest team first:\n${s.guidance.map((g) => `<guidance>\n${escapeData(g)}\n</guidance>`).join("\n")}\n`);
+  if (s.previousComments.length) parts.push(`\nEarlier comments of the thread you were mentioned in, oldest first:\n${s.previousComments.map((c) => `<thread_comment>\n${escapeData(c)}\n</thread_comment>`).join("\n")}\n`);
+  if (s.followUp) parts.push(`\nThe person who asked for this work added:\n<follow_up>\n${escapeData(s.followUp)}\n</follow_up>\n`);
+  return parts.join("");
 }
 
 /** Sent back to the agent when the repository's checks fail after it finished. */

@@ -4,6 +4,18 @@ import { upsertComment } from "../linear/comments.js";
 import type { Task } from "../tasks/task.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import { renderLinearProgress } from "./linear-comment.js";
+import { publishSession } from "./session-publish.js";
+
+/**
+ * Shows the task where its humans look: its Linear agent session when a session asked for the
+ * work (the session replaces the progress comment), the progress comment otherwise.
+ */
+export async function publishStatus(
+  linear: LinearClient,
+  p: { tasks: TaskStore; task: Task; agentLabel: string; now?: Date },
+): Promise<Task> {
+  return p.task.session ? publishSession(linear, p) : publishProgress(linear, p);
+}
 
 /**
  * Renders the task into its Linear progress comment (created once, then edited in place). The

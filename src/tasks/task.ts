@@ -75,6 +75,13 @@ export interface Task {
   context?: { clearings: number; compactions: number; clearedTokens: number } | null;
   /** When the model call in flight started; null between calls. */
   turnStartedAt?: string | null;
+  /**
+   * The Linear agent session that shows this task (delegation or @mention): its activities, plan
+   * and external URLs replace the progress comment. Absent on records from before sessions.
+   */
+  session?: SessionRef | null;
+  /** What the session already shows, so each publish posts only what changed (see status/session-publish). */
+  sessionShown?: SessionShown | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
@@ -83,6 +90,24 @@ export interface Task {
   startedAt: string | null;
   prOpenedAt: string | null;
   finishedAt: string | null;
+}
+
+/** A Linear agent session, and the workspace (organization) whose client serves it. */
+export interface SessionRef {
+  id: string;
+  organizationId: string;
+}
+
+/** Keys of what a session already shows; activities are append-only, so each is posted once. */
+export interface SessionShown {
+  /** The session these keys belong to: a new session starts from nothing. */
+  sessionId: string;
+  plan?: string;
+  thought?: string;
+  checks?: string;
+  push?: string;
+  urls?: string[];
+  ended?: string;
 }
 
 /** A job's pushed result, enough to finish its PR and Linear steps without rerunning the agent. */

@@ -148,7 +148,7 @@ describe("review loop", () => {
       const job = await w.deps.queues.feedback.getJob(res.body.jobId);
       expect(job?.returnvalue).toMatchObject({ action: "ignored" });
     }
-    const reasons = (await Promise.all(cases.map(async (c) => (await w.deps.queues.feedback.getJobs(["completed"])).find((j) => j.data.commentId === c.id)?.returnvalue.reason)));
+    const reasons = (await Promise.all(cases.map(async (c) => (await w.deps.queues.feedback.getJobs(["completed"])).find((j) => j.data.kind === "feedback" && j.data.commentId === c.id)?.returnvalue.reason)));
     expect(reasons[0]).toMatch(/mallory has read permission/);
     expect(reasons[1]).toMatch(/our own comment|is a bot/);
     expect(reasons[2]).toMatch(/is a bot/);

@@ -47,11 +47,13 @@ export interface World {
   labelIssue(issue: FakeIssue, opts?: { updatedAt?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
   waitForJob(
     jobId: string,
-    queue?: "implement" | "feedback" | "revise" | "lifecycle",
+    queue?: "implement" | "feedback" | "revise" | "lifecycle" | "ack",
     timeoutMs?: number,
   ): Promise<"completed" | "failed">;
   /** Sends a signed GitHub webhook through the real route. */
   sendGitHub(event: string, payload: unknown): Promise<{ status: number; body: Record<string, any> }>;
+  /** Signs any Linear webhook body (an AgentSessionEvent, say) and posts it through the real route. */
+  sendLinear(payload: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Sends the signed Linear webhook for "agent label removed from `issue`". */
   unlabelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Polls `check` until it returns a truthy value. */
@@ -163,6 +165,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     dataDir,
     env,
     secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET],
+    sendLinear,
     newIssue(p = {}) {
       return linear.store.seedIssue({
         teamId: team.id,

@@ -16,7 +16,7 @@ describe("mapGitHubEvent on real @octokit/webhooks-examples payloads", () => {
   it("a PR conversation comment is feedback with author login and association", () => {
     const p = prCommentExample();
     const d = decide("issue_comment", p);
-    if (!d.act || d.intent.kind !== "feedback") throw new Error("expected feedback");
+    if (!d.act || d.intent.kind !== "feedback" || d.intent.data.kind !== "feedback") throw new Error("expected feedback");
     expect(d.intent.data).toMatchObject({
       repo: { owner: p.repository.owner.login, name: p.repository.name },
       prNumber: p.issue.number,
@@ -48,7 +48,7 @@ describe("mapGitHubEvent on real @octokit/webhooks-examples payloads", () => {
     const p = githubExample("pull_request_review", "submitted");
     p.review.body = "Please rename the flag.";
     const d = decide("pull_request_review", p);
-    if (!d.act || d.intent.kind !== "feedback") throw new Error("expected feedback");
+    if (!d.act || d.intent.kind !== "feedback" || d.intent.data.kind !== "feedback") throw new Error("expected feedback");
     expect(d.intent.data.review).toEqual({ id: p.review.id, state: "commented" });
     expect(d.intent.data.prNumber).toBe(p.pull_request.number);
   });
@@ -58,7 +58,7 @@ describe("mapGitHubEvent on real @octokit/webhooks-examples payloads", () => {
     p.review.state = "changes_requested";
     p.review.body = null;
     const d = decide("pull_request_review", p);
-    expect(d.act && d.intent.kind === "feedback" && d.intent.data.review?.state).toBe("changes_requested");
+    expect(d.act && d.intent.kind === "feedback" && d.intent.data.kind === "feedback" && d.intent.data.review?.state).toBe("changes_requested");
     const empty = githubExample("pull_request_review", "submitted");
     empty.review.body = null;
     expect(decide("pull_request_review", empty)).toEqual({
@@ -74,7 +74,7 @@ describe("mapGitHubEvent on real @octokit/webhooks-examples payloads", () => {
   it("an inline review comment is feedback with path, line and diff hunk", () => {
     const p = githubExample("pull_request_review_comment", "created", 1);
     const d = decide("pull_request_review_comment", p);
-    if (!d.act || d.intent.kind !== "feedback") throw new Error("expected feedback");
+    if (!d.act || d.intent.kind !== "feedback" || d.intent.data.kind !== "feedback") throw new Error("expected feedback");
     expect(d.intent.data.location).toEqual({
       path: p.comment.path,
       line: p.comment.line,

@@ -1,0 +1,135 @@
+import { withoutReplies } from "../agent/prompts.js";
+import type { ActivityContent, PlanStep } from "../linear/agent-sessions.js";
+import type { Task } from "../tasks/task.js";
+import { usageLine } from "./format.js";
+
+/** One activity the session should show, under the key that makes it post once. */
+export interface KeyedActivity {
+  key: string;
+  content: ActivityContent;
+  ephemeral?: boolean;
+}
+
+/** Everything the Linear agent session shows for a task, rendered from the record alone. */
+export interface SessionView {
+  plan: PlanStep[];
+  /** What the agent is doing now (a coalesced `thought`); null once the run ended. */
+  thought: KeyedActivity | null;
+  /** The checks starting or their result (`action`). */
+  checks: KeyedActivity | null;
+  /** The branch pushed (`action`). */
+  push: KeyedActivity | null;
+  /** The pull request, for the session's external URLs. */
+  pr: { label: string; url: string } | null;
+  /** How the run ended: `response`, `elicitation` (a question) or `error`; null while it runs. */
+  ended: KeyedActivity | null;
+}
+
+const STEPS = ["Route to a repository", "Prepare the workspace", "Implement", "Run checks", "Open the pull request"] as const;
+const ENDED = new Set<Task["state"]>(["pr-open", "merged", "closed", "failed", "stopped"]);
+
+/** Renders the session from the task record, as the progress comment and PR body are. */
+export function renderSession(task: Task): SessionView {
+  const ended = endedActivity(task);
+  return {
+    plan: renderPlan(task),
+    thought: ended ? null : thoughtOf(task),
+    checks: checksOf(task),
+    push: pushOf(task),
+    pr: task.prUrl ? { label: "Pull request", url: task.prUrl } : null,
+    ended,
+  };
+}
+
+/** The plan: route → workspace → implement → checks → PR, each with its status. */
+export function renderPlan(task: Task): PlanStep[] {
+  const content = [...STEPS].map(String);
+  if (task.repo) content[0] = `Route to a repository: ${task.repo.owner}/${task.repo.name}`;
+  if (task.state === "revising") content[2] = "Revise for the feedback";
+  if (task.checks) content[3] = `Run checks: \`${task.checks.command}\` ${task.checks.summary}`;
+  if (task.prUrl) content[4] = `Open the pull request: #${task.prNumber}`;
+  if (task.state === "failed" || task.state === "stopped") return halted(task, content);
+  const current = phaseOf(task);
+  return content.map((c, i) => ({ content: c, status: i < current ? "completed" : i === current ? "inProgress" : "pending" }));
+}
+
+// Index of the step in progress (5 = all done, -1 = not started).
+function phaseOf(task: Task): number {
+  if (task.state === "queued") return -1;
+  if (ENDED.has(task.state)) return 5;
+  if (task.state === "checking") return 3;
+  if (task.state === "revising") return 2;
+  if (task.step === "reading the issue") return 0;
+  if (task.step === "preparing the workspace") return 1;
+  if (task.landed && task.landed.jobId === task.jobId && !task.landed.revision) return 4;
+  return 2;
+}
+
+// A run that failed or stopped: what was done stays done, the rest is cancelled. The last plan
+// shown says how far it got.
+function halted(task: Task, content: string[]): PlanStep[] {
+  let before: PlanStep[] = [];
+  try {
+    before = task.sessionShown?.plan ? (JSON.parse(task.sessionShown.plan) as PlanStep[]) : [];
+  } catch {
+    before = [];
+  }
+  return content.map((c, i) => ({ content: c, status: before[i]?.status === "completed" ? "completed" : "canceled" }));
+}
+
+function thoughtOf(task: Task): KeyedActivity | null {
+  // While checks run, their action says so.
+  if (!task.step || task.state === "checking") return null;
+  const body = task.state === "queued" ? `Queued: ${task.step.replace(/^waiting: /, "")}.` : `${capital(task.step)}.`;
+  // Turn-by-turn chatter replaces itself (ephemeral); waiting reasons and phases stay in the log.
+  return { key: `thought:${task.attempts}:${task.step}`, content: { type: "thought", body }, ephemeral: task.step.startsWith("turn ") };
+}
+
+function checksOf(task: Task): KeyedActivity | null {
+  if (task.state === "checking" && task.step) {
+    const command = /`(.+)`/.exec(task.step)?.[1] ?? task.step;
+    return { key: `checks:run:${task.attempts}:${task.turns}`, content: { type: "action", action: "Running checks", parameter: command } };
+  }
+  if (!task.checks) return null;
+  const c = task.checks;
+  return { key: `checks:done:${task.attempts}:${task.turns}:${c.summary}`, content: { type: "action", action: "Ran checks", parameter: c.command, result: c.summary } };
+}
+
+function pushOf(task: Task): KeyedActivity | null {
+  const l = task.landed;
+  if (!l || l.pushed === false || !task.branch) return null;
+  return { key: `push:${l.sha}`, content: { type: "action", action: "Pushed", parameter: task.branch, result: l.sha.slice(0, 7) } };
+}
+
+/** The one closing activity of a run, keyed by how and when it ended so it posts once. */
+function endedActivity(task: Task): KeyedActivity | null {
+  if (!ENDED.has(task.state) || !task.finishedAt) return null;
+  const key = `ended:${task.state}:${task.finishedAt}`;
+  if (task.state === "failed") return { key, content: { type: "error", body: `The agent could not finish: ${task.error ?? "unknown error"}\n\nReply here to try again.` } };
+  if (task.state === "stopped") {
+    if (task.question) return { key, content: { type: "elicitation", body: task.question } };
+    return { key, content: { type: "response", body: `Stopped. ${task.error ?? ""}`.trim() + "\nNothing was pushed after the stop; reply here or delegate the issue again to continue." } };
+  }
+  return { key, content: { type: "response", body: doneBody(task) } };
+}
+
+function doneBody(task: Task): string {
+  const pr = task.prUrl ? `[PR #${task.prNumber}](${task.prUrl})` : "the pull request";
+  if (task.state === "merged") return `${pr} was merged. Total cost: ${usageLine(task)}.`;
+  if (task.state === "closed") return `${pr} was closed without merging. Total cost: ${usageLine(task)}.`;
+  const revised = Boolean(task.landed?.revision) && task.revisions > 0;
+  const where = task.repo ? ` in \`${task.repo.owner}/${task.repo.name}\`` : "";
+  const summary = withoutReplies(task.handoff ?? "").trim().slice(0, 3000) || "_The agent did not write a summary._";
+  const checks = task.checks ? `\`${task.checks.command}\` ${task.checks.summary}` : "no checks ran";
+  return [
+    revised ? `Revised ${pr}${where} for your feedback.` : `Opened ${pr}${where}.`,
+    "",
+    summary,
+    "",
+    `**Checks:** ${checks}`,
+    `**Cost:** ${usageLine(task)}`,
+    ...(task.error ? ["", `**Note:** ${task.error}`] : []),
+  ].join("\n");
+}
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
