@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { userPrompt } from "../fakes/anthropic/claude-code.js";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import { reviewSubmitted } from "../fixtures/github-events.js";
+import { processesMatching } from "../agent/claude-code/harness.js";
 import { REVIEWER } from "../helpers/review.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
 
@@ -96,5 +97,28 @@ describe("review loop with AGENT_RUNTIME=claude-code", () => {
     expect([...offered].sort()).toEqual(["Bash", "Edit", "Glob", "Grep", "Read", "Write"]);
     expect(w.logs.some((l) => l.includes("sandbox egress refused"))).toBe(false);
     expect(w.logs.some((l) => l.includes(w.anthropic.apiKey))).toBe(false);
+  }, 60_000);
+
+  it("removing the label stops Claude Code within 2 s: its jail is gone, nothing is pushed", async () => {
+    world = await startWorld({ env: { AGENT_RUNTIME: "claude-code" } });
+    const w = world;
+    const issue = w.newIssue();
+    w.anthropic.script([
+      call("Read", (b) => ({ file_path: inWorktree(b, "greet.txt") })),
+      call("Edit", (b) => ({ file_path: inWorktree(b, "greet.txt"), old_string: "hello", new_string: "hello, world" })),
+      // (Claude Code refuses a standalone sleep.)
+      call("Bash", () => ({ command: "echo working && sleep 43.5", description: "a long command" })),
+      say("never said"),
+    ]);
+    const res = await w.labelIssue(issue);
+    await w.waitFor(() => processesMatching("sleep 43.5").length > 0, "the long command to run", 30_000);
+    const started = Date.now();
+    expect((await w.unlabelIssue(issue)).body).toMatchObject({ intent: "cancel" });
+    await w.waitFor(() => processesMatching("sleep 43.5").length === 0 && processesMatching(w.dataDir).length === 0, "the jail to be gone", 2_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("failed");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "stopped" });
+    expect(await w.remote.branches()).toEqual(["main"]);
+    expect(w.anthropic.pendingTurns()).toBe(1);
   }, 60_000);
 });
