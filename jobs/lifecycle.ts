@@ -1,5 +1,6 @@
 import type { Job } from "bullmq";
 import { formatUsd } from "../src/agent/pricing.js";
+import { postActivity } from "../src/linear/agent-sessions.js";
 import { postComment } from "../src/linear/comments.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { publishStatus } from "../src/status/publish.js";
@@ -41,7 +42,13 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   // An open PR with no agent running still stops (a failed revision leaves the PR open too):
   // review feedback must not wake the agent again until someone labels the issue again.
   const idle = task.state === "pr-open" || (task.state === "failed" && task.prNumber !== null);
-  if (!isActive(task.state) && !idle) return removed.length > 0 ? "waiting job removed" : `nothing running (task is ${task.state})`;
+  if (!isActive(task.state) && !idle) {
+    // Linear asks for one response confirming every Stop, even when nothing ran. A run this
+    // Stop ended (it finished after the Stop was pressed) has confirmed it already.
+    const endedBefore = task.finishedAt !== null && Date.parse(task.finishedAt) < Date.parse(data.eventAt);
+    if (data.reason === "stop-requested" && task.session && endedBefore) await confirmIdleStop(deps, task, data);
+    return removed.length > 0 ? "waiting job removed" : `nothing running (task is ${task.state})`;
+  }
   // A job holding the issue lock records the stop itself when its signal fires; otherwise we do.
   if (await deps.limits.issueHolder(data.issueId)) return "running agent signalled to stop";
   const stopped = await deps.tasks.update(data.issueId, () => ({
@@ -56,6 +63,15 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, stopped.session?.organizationId), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
+}
+
+async function confirmIdleStop(deps: WorkerDeps, task: Task, data: CancelJobData): Promise<void> {
+  const session = task.session as NonNullable<Task["session"]>;
+  await postActivity(deps.clients.linear(undefined, session.organizationId), {
+    sessionId: session.id,
+    key: `stop:${data.eventAt}`,
+    content: { type: "response", body: `Stopped: nothing was running for ${task.identifier}, and nothing was changed.` },
+  });
 }
 
 /**

@@ -143,6 +143,11 @@ describe("Linear agent sessions: delegation and @mentions become work, the sessi
     expect(w.anthropic.requests).toHaveLength(2);
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "stopped" });
     expect(w.linear.store.agentSessions.get(sessionId)?.plan).toEqual(expect.arrayContaining([{ content: "Implement", status: "canceled" }]));
+
+    // Stop again with nothing running: still exactly one confirming response for it.
+    const again = await prompt(w, sessionId, "Stop", "stop");
+    expect(await w.waitForJob(again.res.body.jobId as string, "lifecycle")).toBe("completed");
+    expect(ofType(w, sessionId, "response").map((r) => r.content.body)).toEqual([responses[0]?.content.body, "Stopped: nothing was running for ENG-1, and nothing was changed."]);
   });
 
   it("a `created` delivered three times yields one job, one acknowledgement and one run", async () => {
