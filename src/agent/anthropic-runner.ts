@@ -4,7 +4,7 @@ import { CacheBreakpoints } from "./cache-breakpoints.js";
 import { commandStop } from "./checks.js";
 import { costOf, type Pricing } from "./pricing.js";
 import type { AgentRunner, AgentSession, RunOutcome, SessionOptions, SessionTotals, TurnReport } from "./runner.js";
-import { LIMITS_NOTE_PREFIX } from "./context-manager.js";
+import { limitsNote } from "./limits-note.js";
 import { SessionContext } from "./session-context.js";
 import { requestThinking, type ThinkingParams } from "./thinking.js";
 import { runTools } from "./run-tools.js";
@@ -147,7 +147,7 @@ class AnthropicSession implements AgentSession {
         // stays valid for a later send().
         const results = await runTools(runnable, { editor: this.editor, bash: this.bash, signal: this.s.signal, drain: this.s.drain });
         if (cut) results.push({ type: "tool_result", tool_use_id: cut.id, content: CUT_OFF, is_error: true });
-        this.appendUser([...results, { type: "text", text: this.limitsNote() }]);
+        this.appendUser([...results, { type: "text", text: limitsNote(this.s.limits, this.turns, this.cost) }]);
         continue;
       }
       if (stop === "max_tokens") {
@@ -263,22 +263,6 @@ class AnthropicSession implements AgentSession {
     await this.report("refresh", response, []);
   }
 
-  /**
-   * What is left of the run's turns and budget, told after every turn so the model can plan; near
-   * the end it is asked to wrap up, so the run ends with a report saying what is unfinished rather
-   * than being cut off mid-change.
-   */
-  private limitsNote(): string {
-    const { maxTurns, budgetUsd } = this.s.limits;
-    const turnsLeft = Math.max(0, maxTurns - this.turns);
-    const usdLeft = Math.max(0, budgetUsd - this.cost);
-    const perTurn = this.turns > 0 ? this.cost / this.turns : 0;
-    const line = `${LIMITS_NOTE_PREFIX} ${turnsLeft} of ${maxTurns} turns and $${usdLeft.toFixed(2)} of $${budgetUsd.toFixed(2)} left.`;
-    const nearEnd = turnsLeft <= 2 || usdLeft <= Math.max(budgetUsd * 0.1, perTurn * 2);
-    return nearEnd
-      ? `${line} You are about to run out: start nothing new. Leave the code in a consistent state and end now with your report, listing what is done and, under Open points, what is left.`
-      : line;
-  }
 
   // Consecutive user content (tool results, then a follow-up) goes into one message.
   private appendUser(blocks: Array<ToolResultBlock | Anthropic.Messages.TextBlockParam>) {

@@ -1,5 +1,4 @@
 import { escapeData } from "../prompts.js";
-import type { SessionLimits } from "../runner.js";
 
 /**
  * What the service's system prompt needs to say differently under Claude Code: its tools and
@@ -30,18 +29,3 @@ Now:
 ${p.message}`;
 }
 
-/**
- * What is left of the run's turns and budget, told after every tool so the model can plan; near
- * the end it is asked to wrap up (the built-in runner says the same after every turn).
- */
-export function limitsNote(limits: SessionLimits, turns: number, costUsd: number): string {
-  const { maxTurns, budgetUsd } = limits;
-  const turnsLeft = Math.max(0, maxTurns - turns);
-  const usdLeft = Math.max(0, budgetUsd - costUsd);
-  const perTurn = turns > 0 ? costUsd / turns : 0;
-  const line = `[limits] ${turnsLeft} of ${maxTurns} turns and $${usdLeft.toFixed(2)} of $${budgetUsd.toFixed(2)} left.`;
-  const nearEnd = turnsLeft <= 2 || usdLeft <= Math.max(budgetUsd * 0.1, perTurn * 2);
-  return nearEnd
-    ? `${line} You are about to run out: start nothing new. Leave the code in a consistent state and end now with your report, listing what is done and, under Open points, what is left.`
-    : line;
-}
