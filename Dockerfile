@@ -9,7 +9,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY webhooks ./webhooks
 COPY jobs ./jobs
-RUN npm run build && npm prune --omit=dev
+# The Claude Code runtime (AGENT_RUNTIME=claude-code) is an optional, proprietary dependency with a
+# ~420 MB binary: an image carries it only when built with --build-arg CLAUDE_CODE=true, so an
+# image that is shared never redistributes it by default.
+ARG CLAUDE_CODE=false
+RUN npm run build && npm prune --omit=dev $([ "$CLAUDE_CODE" = true ] || echo --omit=optional)
 
 # Run: non-root, git for the agent's workspaces, tini to reap the agent's child processes, and the
 # agent's sandbox: bubblewrap (unprivileged, in user namespaces; it needs the security options in
