@@ -5,6 +5,7 @@ import { postComment } from "../src/linear/comments.js";
 import { fetchIssueContext, type IssueContext } from "../src/linear/issues.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
+import { routeOrAsk } from "../src/routing/route-or-ask.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { Landed } from "../src/tasks/task.js";
 import { branchForIssue } from "../src/workspace/index.js";
@@ -15,6 +16,7 @@ import { publishImplemented } from "./implement-publish.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
 import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
+import { askForRepo } from "./repo-question.js";
 import { attachSession, awaitsReview, queueSessionFeedback } from "./session-feedback.js";
 
 export type { WorkerDeps } from "./job-context.js";
@@ -112,8 +114,15 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
-  const unwanted = notWanted(issue, deps.config.agentLabel, Boolean(job.data.session ?? c.task().session));
-  const route = unwanted ? null : routeIssue({ teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames }, deps.routing);
+  const viaSession = Boolean(job.data.session ?? c.task().session);
+  const unwanted = notWanted(issue, deps.config.agentLabel, viaSession);
+  const routable = { teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames };
+  // A session can ask which repository instead of guessing; the label path says how to route in a comment.
+  const route = unwanted ? null : viaSession ? routeOrAsk(routable, deps.routing, c.task().repoChoice?.repo ?? null) : routeIssue(routable, deps.routing);
+  if (route && !route.ok && "ask" in route) {
+    await askForRepo(c, job, route.ask);
+    return { done: { prUrl: null } };
+  }
   if (unwanted || !route?.ok) {
     const reason = unwanted ?? (route && !route.ok ? route.reason : "");
     // The session shows the reason as its error; the label path says it in a comment.

@@ -42,7 +42,9 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   // An open PR with no agent running still stops (a failed revision leaves the PR open too):
   // review feedback must not wake the agent again until someone labels the issue again.
   const idle = task.state === "pr-open" || (task.state === "failed" && task.prNumber !== null);
-  if (!isActive(task.state) && !idle) {
+  // A task waiting for an answer is withdrawn: it leaves "Needs you" and its session says so.
+  const asking = task.state === "needs-input";
+  if (!isActive(task.state) && !idle && !asking) {
     // Linear asks for one response confirming every Stop, even when nothing ran. A run this
     // Stop ended (it finished after the Stop was pressed) has confirmed it already.
     const endedBefore = task.finishedAt !== null && Date.parse(task.finishedAt) < Date.parse(data.eventAt);
@@ -56,7 +58,8 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
     step: null,
     error: idle
       ? `Stopped because ${reason}. The pull request stays open; label the issue again for the agent to take review feedback.`
-      : `Stopped because ${reason}.`,
+      : `Stopped because ${reason}${asking ? ", while it waited for a repository to be chosen" : ""}.`,
+    ...(asking ? { repoQuestion: null } : {}),
     finishedAt: new Date().toISOString(),
   }));
   // An uninstalled app can no longer write to that workspace.

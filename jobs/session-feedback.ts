@@ -7,6 +7,7 @@ import { enqueueIntent } from "../webhooks/enqueue.js";
 import type { FeedbackOutcome } from "./feedback.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { FeedbackJobData, ImplementJobData, SessionFeedbackJobData, SessionJobRef } from "./queues.js";
+import { answerRepoQuestion, answersRepoQuestion } from "./repo-question.js";
 import { scheduleRevision } from "./revision-schedule.js";
 
 /** The message a session asks for, as review feedback: the revision machinery takes it like a PR comment. */
@@ -78,6 +79,8 @@ export function createSessionFeedbackProcessor(deps: WorkerDeps) {
       log.info({ revision: jobId }, "session message queued as feedback for the pull request");
       return { action: "revision", jobId };
     }
+    // The task waits for a repository choice: the message is its answer.
+    if (task && answersRepoQuestion(task, d.activityId)) return answerRepoQuestion(deps, job, task, signal);
     const session: SessionJobRef = { ...d.session, promptContext: null, guidance: [], previousComments: [], comment: null, followUp: d.body };
     const data: ImplementJobData = {
       kind: "implement",

@@ -1,3 +1,4 @@
+import { repoQuestionLine } from "../status/repo-elicitation.js";
 import type { Task, Usage } from "../tasks/task.js";
 
 /** Workforce-wide numbers shown at the top of the dashboard. */
@@ -111,7 +112,10 @@ const KIND_ORDER: Record<NeedsYouKind, number> = { question: 0, failed: 1, revie
 export function needsYou(tasks: readonly Task[]): NeedsYouItem[] {
   const items: NeedsYouItem[] = [];
   for (const t of tasks) {
-    if (t.question && t.state === "stopped") {
+    if (t.state === "needs-input") {
+      const reason = t.repoQuestion ? repoQuestionLine(t.repoQuestion) : "The agent waits for an answer in the Linear agent session.";
+      items.push({ kind: "question", task: t, reason, since: t.repoQuestion?.askedAt ?? t.updatedAt });
+    } else if (t.question && t.state === "stopped") {
       items.push({ kind: "question", task: t, reason: `The agent asks: ${t.question}`, since: t.finishedAt ?? t.updatedAt });
     } else if (t.state === "failed") {
       items.push({ kind: "failed", task: t, reason: t.error ?? "failed without a recorded reason", since: t.finishedAt ?? t.updatedAt });

@@ -3,6 +3,7 @@ import type { Task, TaskState } from "../tasks/task.js";
 /** Every state, in the order a task usually moves through them (filter menus use this order). */
 export const STATES: readonly TaskState[] = [
   "queued",
+  "needs-input",
   "working",
   "checking",
   "pr-open",

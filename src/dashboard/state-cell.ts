@@ -1,10 +1,12 @@
 import type { Task, TaskState } from "../tasks/task.js";
 import { turnInProgress } from "./agent-activity.js";
+import { repoQuestionLine } from "../status/repo-elicitation.js";
 import { between, duration, esc } from "./html.js";
 
 /** Short badge labels; the table is narrower than a Linear comment. */
 export const BADGE_LABEL: Record<TaskState, string> = {
   queued: "Queued",
+  "needs-input": "Needs input",
   working: "Working",
   checking: "Checks",
   "pr-open": "Awaiting review",
@@ -34,6 +36,8 @@ export function stateDetail(t: Task, now: number): string {
   switch (t.state) {
     case "queued":
       return step || "waiting for a worker";
+    case "needs-input":
+      return t.repoQuestion ? repoQuestionLine(t.repoQuestion) : step;
     case "working":
     case "revising": {
       const turn = t.turns > 0 && !/^turn \d/.test(step) ? `turn ${t.turns}` : "";

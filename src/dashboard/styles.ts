@@ -70,6 +70,7 @@ td.state { min-width: 220px; max-width: 420px; }
 .s-merged { background: var(--green-bg); color: var(--green); }
 .s-closed { background: var(--grey-bg); color: var(--muted); }
 .s-failed { background: var(--red-bg); color: var(--red); }
+.s-needs-input { background: var(--violet-bg); color: var(--violet); }
 .s-stopped { background: #fdf0e6; color: #9a4a0c; }
 .pulse { width: 7px; height: 7px; border-radius: 50%; background: currentColor; animation: pulse 1.4s ease-in-out infinite; }
 @keyframes pulse { 50% { opacity: 0.25; } }

@@ -10,7 +10,8 @@ export interface RoutableIssue {
 /** Where an issue goes, and which rule sent it there (shown to humans). */
 export type RouteResult = { ok: true; repo: RepoSettings; via: string } | { ok: false; reason: string };
 
-const REPO_LABEL = /^repo:\s*([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/i;
+/** A `repo:owner/name` label; groups 1 and 2 are the owner and the name. */
+export const REPO_LABEL = /^repo:\s*([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/i;
 
 /**
  * Picks the repository for an issue: a `repo:owner/name` label wins, then a project route, then a
@@ -37,7 +38,8 @@ export function routeIssue(issue: RoutableIssue, routing: Routing): RouteResult 
   };
 }
 
-function settle(full: string, routing: Routing, via: string): RouteResult {
+/** The route to `full` (owner/name) with its configured settings. */
+export function settle(full: string, routing: Routing, via: string): RouteResult {
   const [owner, name] = full.split("/") as [string, string];
   const settings = routing.repos[full.toLowerCase()] ?? routing.defaults;
   return { ok: true, repo: { owner, name, ...settings }, via };

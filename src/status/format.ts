@@ -4,6 +4,7 @@ import type { Task, TaskState } from "../tasks/task.js";
 /** Short human labels for states, shared by every status surface. */
 export const STATE_LABEL: Record<TaskState, string> = {
   queued: "Queued",
+  "needs-input": "Waiting for your answer",
   working: "Working",
   checking: "Running checks",
   "pr-open": "Pull request open, awaiting review",

@@ -3,6 +3,7 @@ import { STATE_LABEL, usageLine } from "./format.js";
 
 const ICON: Record<Task["state"], string> = {
   queued: "⏳",
+  "needs-input": "❓",
   working: "🛠️",
   checking: "🧪",
   "pr-open": "👀",

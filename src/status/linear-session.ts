@@ -2,12 +2,16 @@ import { withoutReplies } from "../agent/prompts.js";
 import type { ActivityContent, PlanStep } from "../linear/agent-sessions.js";
 import type { Task } from "../tasks/task.js";
 import { usageLine } from "./format.js";
+import { renderRepoElicitation } from "./repo-elicitation.js";
 
 /** One activity the session should show, under the key that makes it post once. */
 export interface KeyedActivity {
   key: string;
   content: ActivityContent;
   ephemeral?: boolean;
+  /** A `select` elicitation's signal and its options. */
+  signal?: "select";
+  signalMetadata?: Record<string, unknown>;
 }
 
 /** Everything the Linear agent session shows for a task, rendered from the record alone. */
@@ -21,7 +25,7 @@ export interface SessionView {
   push: KeyedActivity | null;
   /** The pull request, for the session's external URLs. */
   pr: { label: string; url: string } | null;
-  /** How the run ended: `response`, `elicitation` (a question) or `error`; null while it runs. */
+  /** How the run ended: `response`, `elicitation` (a question, or which repository) or `error`; null while it runs. */
   ended: KeyedActivity | null;
 }
 
@@ -45,6 +49,7 @@ export function renderSession(task: Task): SessionView {
 export function renderPlan(task: Task): PlanStep[] {
   const content = [...STEPS].map(String);
   if (task.repo) content[0] = `Route to a repository: ${task.repo.owner}/${task.repo.name}`;
+  if (task.state === "needs-input") content[0] = "Route to a repository: waiting for your choice";
   if (task.state === "revising") content[2] = "Revise for the feedback";
   if (task.checks) content[3] = `Run checks: \`${task.checks.command}\` ${task.checks.summary}`;
   if (task.prUrl) content[4] = `Open the pull request: #${task.prNumber}`;
@@ -56,6 +61,7 @@ export function renderPlan(task: Task): PlanStep[] {
 // Index of the step in progress (5 = all done, -1 = not started).
 function phaseOf(task: Task): number {
   if (task.state === "queued") return -1;
+  if (task.state === "needs-input") return 0;
   if (ENDED.has(task.state)) return 5;
   if (task.state === "checking") return 3;
   if (task.state === "revising") return 2;
@@ -103,6 +109,10 @@ function pushOf(task: Task): KeyedActivity | null {
 
 /** The one closing activity of a run, keyed by how and when it ended so it posts once. */
 function endedActivity(task: Task): KeyedActivity | null {
+  if (task.state === "needs-input" && task.repoQuestion) {
+    const q = renderRepoElicitation(task.repoQuestion, task.identifier);
+    return { key: `ask-repo:${task.repoQuestion.key}`, content: { type: "elicitation", body: q.body }, signal: "select", signalMetadata: q.signalMetadata };
+  }
   if (!ENDED.has(task.state) || !task.finishedAt) return null;
   const key = `ended:${task.state}:${task.finishedAt}`;
   if (task.state === "failed") return { key, content: { type: "error", body: `The agent could not finish: ${task.error ?? "unknown error"}\n\nReply here to try again.` } };

@@ -19,7 +19,7 @@ export async function publishSession(linear: LinearClient, p: { tasks: TaskStore
   const before = JSON.stringify(shown);
   const post = async (field: "thought" | "checks" | "push" | "ended", a: KeyedActivity | null) => {
     if (!a || shown[field] === a.key) return;
-    await postActivity(linear, { sessionId: session.id, key: a.key, content: a.content, ...(a.ephemeral ? { ephemeral: true } : {}) });
+    await postActivity(linear, { sessionId: session.id, key: a.key, content: a.content, ...(a.ephemeral ? { ephemeral: true } : {}), ...(a.signal ? { signal: a.signal, signalMetadata: a.signalMetadata } : {}) });
     shown[field] = a.key;
   };
   try {

@@ -1,6 +1,8 @@
 /** Where a task is in its life; one module (this one) owns which moves are allowed. */
 export type TaskState =
   | "queued"
+  /** Waiting for a person's answer in the agent session (which repository); holds no slot or lock. */
+  | "needs-input"
   | "working"
   | "checking"
   | "pr-open"
@@ -82,6 +84,10 @@ export interface Task {
   session?: SessionRef | null;
   /** What the session already shows, so each publish posts only what changed (see status/session-publish). */
   sessionShown?: SessionShown | null;
+  /** The open question of a `needs-input` task: which repository to work in (see jobs/repo-question). */
+  repoQuestion?: RepoQuestion | null;
+  /** The repository a person chose in the session: later attempts go there without asking again. */
+  repoChoice?: RepoChoice | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
@@ -96,6 +102,29 @@ export interface Task {
 export interface SessionRef {
   id: string;
   organizationId: string;
+}
+
+/** A `select` elicitation waiting for its answer: the repositories offered and why it asks. */
+export interface RepoQuestion {
+  /** owner/name, as the routing configuration spells them. */
+  candidates: string[];
+  /** Why routing could not decide, in words for the person answering. */
+  why: string;
+  /** What the elicitation is about (the asking job or the unmatched answer): it posts once per key. */
+  key: string;
+  askedAt: string;
+  /** The last answer that matched no candidate (or several), to say so in the next elicitation. */
+  unmatched?: { answer: string; among: string[] } | null;
+}
+
+/** A repository chosen in the session, remembered for the issue. */
+export interface RepoChoice {
+  /** owner/name */
+  repo: string;
+  chosenBy: string | null;
+  chosenAt: string;
+  /** The prompt activity that answered: a retried answer resumes without asking again. */
+  activityId: string;
 }
 
 /** Keys of what a session already shows; activities are append-only, so each is posted once. */
@@ -149,8 +178,10 @@ export function isActive(state: TaskState): boolean {
 // A revision can fail before it reaches `revising` (the PR cannot be read, say), so `pr-open` may
 // fail too; and removing the label stops a failed task's review loop as it stops a `pr-open` one.
 const ALLOWED: Record<TaskState, TaskState[]> = {
-  queued: ["working", "failed", "stopped"],
-  working: ["checking", "pr-open", "failed", "stopped", "queued"],
+  queued: ["working", "failed", "stopped", "needs-input"],
+  // An answer resumes the task (queued, then working); Stop or un-delegating ends the wait.
+  "needs-input": ["queued", "working", "failed", "stopped"],
+  working: ["checking", "pr-open", "failed", "stopped", "queued", "needs-input"],
   checking: ["working", "revising", "pr-open", "failed", "stopped", "queued"],
   "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped", "failed"],
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],

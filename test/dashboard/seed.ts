@@ -13,6 +13,7 @@ export interface SeedSpec {
 /** The path from `queued` to each state. */
 const PATH: Record<TaskState, TaskState[]> = {
   queued: [],
+  "needs-input": ["working", "needs-input"],
   working: ["working"],
   checking: ["working", "checking"],
   "pr-open": ["working", "pr-open"],

@@ -65,6 +65,8 @@ export interface WorldOptions {
   env?: Record<string, string>;
   files?: Record<string, string>;
   routing?: Record<string, unknown> | null;
+  /** null: no DEFAULT_REPO, so only the routing file routes (set by default whenever routing is). */
+  defaultRepo?: null;
   startWorkers?: boolean;
   overrides?: DepsOverrides;
   /** Options of the Anthropic fake (a small context window, an intercept for compaction calls). */
@@ -117,7 +119,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     // Tests that need the reconciler run it themselves; a sweep at start-up would race them.
     RECONCILE_INTERVAL_MS: "0",
     ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
-    ...(opts.routing === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
+    ...(opts.routing === null || opts.defaultRepo === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
     ...opts.env,
   };
   if (routingFile)
