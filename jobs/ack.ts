@@ -18,7 +18,8 @@ export function createAckProcessor(deps: WorkerDeps) {
     const d = job.data;
     const task = await attachSession(deps.tasks, await deps.tasks.ensure({ issueId: d.issueId, identifier: d.identifier, title: d.title, issueUrl: d.url }), d.session);
     const said = await lineMessage(deps, d, task);
-    await postActivity(deps.clients.linear(signal, d.session.organizationId), { sessionId: d.session.id, key: `ack:${d.session.id}`, content: { type: "thought", body: said } });
+    // Linear expects a session's first activity within 10 s: it goes before status updates.
+    await postActivity(deps.clients.linear(signal, d.session.organizationId, { priority: "critical" }), { sessionId: d.session.id, key: `ack:${d.session.id}`, content: { type: "thought", body: said } });
     return { said };
   };
 }

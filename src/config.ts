@@ -53,6 +53,9 @@ const schema = z.object({
   GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).default(1000),
   LINEAR_API_KEY: optionalSecret,
   LINEAR_API_URL: url("https://api.linear.app/graphql"),
+  // The shared request budget per Linear token (default: Linear's documented limit for the mode).
+  LINEAR_REQUESTS_PER_HOUR: z.coerce.number().int().positive().optional(),
+  LINEAR_REQUEST_BURST: z.coerce.number().int().positive().optional(),
   // The Linear OAuth app (actor=app); see src/linear/oauth/settings.ts.
   LINEAR_CLIENT_ID: optionalSecret,
   LINEAR_CLIENT_SECRET: optionalSecret,
@@ -159,6 +162,10 @@ export interface Config {
     readonly apiUrl: string;
     /** The OAuth app (LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET set): Linear calls act as the app, per workspace. */
     readonly app: LinearAppConfig | null;
+    /** Requests per hour per token, shared by all processes; unset: Linear's limit (1,200 app, 5,000 key). */
+    readonly requestsPerHour: number | undefined;
+    /** Requests that may go back to back after a quiet spell; unset: a hundredth of the hour (at least 4). */
+    readonly requestBurst: number | undefined;
   };
   /** PUBLIC_URL without a trailing slash: where people and Linear reach this service. */
   readonly publicUrl: string | undefined;
@@ -302,7 +309,7 @@ function toConfig(e: Env): Config {
       apiUrl: e.GITHUB_API_URL,
       writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
     },
-    linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL, app: linearAppConfig(e) },
+    linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL, app: linearAppConfig(e), requestsPerHour: e.LINEAR_REQUESTS_PER_HOUR, requestBurst: e.LINEAR_REQUEST_BURST },
     publicUrl: e.PUBLIC_URL,
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     agentLabel: e.AGENT_LABEL,

@@ -9,7 +9,8 @@ import { createClaudeCodeRunner } from "./agent/claude-code/runner.js";
 import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
 import { createOctokit, type GitHub } from "./github/octokit.js";
-import { createLinearClient } from "./linear/client.js";
+import { createLinearClient, type LinearPacing } from "./linear/client.js";
+import { LINEAR_LIMITS, LinearBudget, type TokenBudget } from "./linear/request-budget.js";
 import { LinearApp } from "./linear/oauth/app-auth.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, redactUrl, withTimeout } from "./redis.js";
@@ -31,8 +32,9 @@ export interface Clients {
   /**
    * A Linear client bound to one job's AbortSignal. With the OAuth app it acts as the app in
    * `organizationId` (default: the only installed workspace); with an API key it ignores it.
+   * Its requests wait for the token's Redis-shared budget; `priority` overrides their class.
    */
-  linear(signal?: AbortSignal, organizationId?: string): LinearClient;
+  linear(signal?: AbortSignal, organizationId?: string, opts?: { priority?: "critical" | "status" }): LinearClient;
   readonly anthropic: Anthropic;
   readonly runner: AgentRunner;
 }
@@ -95,7 +97,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   const linearApp = createLinearApp(config, redis, logger);
   let clients: Clients | null;
   try {
-    clients = await createClients(config, logger, opts.runner, linearApp);
+    clients = await createClients(config, logger, opts.runner, linearApp, redis);
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -168,18 +170,29 @@ function createLinearApp(config: Config, redis: Redis, logger: Logger): LinearAp
   return new LinearApp(app, { apiUrl: config.linear.apiUrl, redis, prefix: config.redisPrefix, logger, installUrl });
 }
 
-async function createClients(config: Config, logger: Logger, runner?: AgentRunner, app?: LinearApp | null): Promise<Clients | null> {
+async function createClients(config: Config, logger: Logger, runner: AgentRunner | undefined, app: LinearApp | null, redis: Redis): Promise<Clients | null> {
   const { github, linear, anthropic: a } = config;
   if (!github.token || !(app || linear.apiKey) || !a.apiKey) return null;
   const linearKey = linear.apiKey;
   const apiUrl = linear.apiUrl;
+  const budget = new LinearBudget(redis, config.redisPrefix, { requestsPerHour: linear.requestsPerHour ?? (app ? LINEAR_LIMITS.app : LINEAR_LIMITS.apiKey), burst: linear.requestBurst }, logger.child({ component: "linear-budget" }));
+  // One budget per token identity: the app's user in an organization, or the API key.
+  const pacing = (organizationId: string | undefined, priority?: "critical" | "status"): LinearPacing => {
+    let found: Promise<TokenBudget> | undefined;
+    const of = async () => budget.of(app ? `app:${app.config.clientId}:${organizationId ?? (await app.defaultOrganization())}` : `key:${linearKey ?? ""}`);
+    return {
+      // Found once per client; a failed look (no installation yet) is asked again next time.
+      budget: () => (found ??= of().catch((err: unknown) => { found = undefined; throw err; })),
+      ...(priority ? { priority } : {}),
+    };
+  };
   const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
     github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
     // The app, when configured, is the one Linear identity (an API key also set is not used).
     linear: app
-      ? (signal, organizationId) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal })
-      : (signal) => createLinearClient({ apiKey: linearKey ?? "", apiUrl, signal }),
+      ? (signal, organizationId, opts) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal, pacing: pacing(organizationId, opts?.priority) })
+      : (signal, _organizationId, opts) => createLinearClient({ apiKey: linearKey ?? "", apiUrl, signal, pacing: pacing(undefined, opts?.priority) }),
     anthropic,
     runner:
       runner ??

@@ -22,6 +22,8 @@ export interface LinearFakeRequest {
   variables: Record<string, unknown>;
   /** The Authorization header it carried (tests check which token a call used). */
   authorization?: string;
+  /** When it arrived (ms since the epoch), for tests of request pacing. */
+  at: number;
 }
 
 export interface LinearFake {
@@ -38,13 +40,14 @@ export interface LinearFake {
    * The next `n` requests fail: "ratelimited" → HTTP 400, errors[0].extensions.code "RATELIMITED" (type
    * "ratelimited", as Linear; the SDK throws RatelimitedLinearError); "internal" → HTTP 500 (InternalLinearError).
    * Faults queue up in call order. `opts.retryAfterSeconds` adds a Retry-After header to rate-limit answers;
-   * `opts.operation` makes a fault wait for a request of that GraphQL operation, letting others pass.
+   * `opts.operation` makes a fault wait for a request of that GraphQL operation, letting others pass;
+   * `opts.status` answers a rate limit with that HTTP status (429 as well as Linear's 400).
    */
-  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number; operation?: string }): void;
+  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number; operation?: string; status?: 400 | 429 }): void;
   close(): Promise<void>;
 }
 
-type Fault = { kind: FaultKind; retryAfterSeconds?: number; operation?: string };
+type Fault = { kind: FaultKind; retryAfterSeconds?: number; operation?: string; status?: 400 | 429 };
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -120,7 +123,7 @@ export async function startLinearFake(
     const document = parsed instanceof GraphQLError ? undefined : parsed;
     const givenName = typeof body.operationName === "string" ? body.operationName : undefined;
     const operationName = givenName ?? operationNameOf(document);
-    requests.push({ ...(operationName ? { operationName } : {}), query, variables, authorization: req.headers.authorization });
+    requests.push({ ...(operationName ? { operationName } : {}), query, variables, authorization: req.headers.authorization, at: Date.now() });
 
     const at = faults.findIndex((f) => f.operation === undefined || f.operation === operationName);
     const fault = at === -1 ? undefined : faults.splice(at, 1)[0];
@@ -131,7 +134,7 @@ export async function startLinearFake(
         "x-ratelimit-requests-reset": String(Date.now() + (fault.retryAfterSeconds ?? 0) * 1000),
       };
       if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
-      send(res, 400, { errors: [ratelimitedError()] }, headers);
+      send(res, fault.status ?? 400, { errors: [ratelimitedError()] }, headers);
       return;
     }
     if (fault?.kind === "internal") {
@@ -208,7 +211,7 @@ export async function startLinearFake(
     oauth,
     requests,
     failNext(n, kind, failOpts) {
-      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation });
+      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation, status: failOpts?.status });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
