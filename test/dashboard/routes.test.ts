@@ -111,6 +111,7 @@ describe("dashboard page and JSON", () => {
     expect(page.body).toContain("agent-workforce");
     const queues = (await t.app.inject({ url: "/admin/queues/api/queues" })).json();
     expect(queues.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+      "ack",
       "feedback",
       "implement",
       "lifecycle",
@@ -177,7 +178,7 @@ describe("ADMIN_TOKEN", () => {
     expect(ok.statusCode).toBe(200);
     const api = await t.app.inject({ url: "/admin/queues/api/queues", headers: { authorization: `Bearer ${TOKEN}` } });
     expect(api.statusCode).toBe(200);
-    expect(api.json().queues).toHaveLength(5);
+    expect(api.json().queues).toHaveLength(6);
   });
 });
 
