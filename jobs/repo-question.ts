@@ -93,6 +93,7 @@ async function resumeData(deps: WorkerDeps, task: Task, d: SessionFeedbackJobDat
     eventAt: d.createdAt,
     source: { ...d.source, actor: d.author },
   };
-  const session = { promptContext: null, guidance: [], previousComments: [], comment: null, ...base.session, ...d.session, followUp: null };
+  // The answer is not an instruction for the agent; a follow-up that started the asking attempt is.
+  const session = { promptContext: null, guidance: [], previousComments: [], comment: null, ...base.session, ...d.session, followUp: base.session?.followUp ?? null };
   return { ...base, eventAt: d.createdAt, source: { ...d.source, actor: d.author }, session };
 }
