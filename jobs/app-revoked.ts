@@ -1,4 +1,4 @@
-import { isActive, type Task } from "../src/tasks/task.js";
+import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { AppRevokedJobData, CancelJobData } from "./queues.js";
 
@@ -12,10 +12,10 @@ export async function appRevoked(deps: WorkerDeps, data: AppRevokedJobData, stop
   const log = deps.logger.child({ lifecycle: "app-revoked", organizationId: data.organizationId });
   const others = (await deps.linearApp?.installations() ?? []).filter((i) => i.organizationId !== data.organizationId);
   await deps.linearApp?.revoke(data.organizationId);
-  // A task records its workspace when a session started it; one started by the label has none,
+  // A task records its workspace (its session's, or the label webhook's); an older one has none,
   // and belonged to this workspace when no other one is installed (it was the default).
   const ours = (t: Task) => {
-    const org = (t as { session?: { organizationId?: string } | null }).session?.organizationId;
+    const org = workspaceOf(t);
     return org ? org === data.organizationId : others.length === 0;
   };
   const stopped: string[] = [];

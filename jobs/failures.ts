@@ -24,6 +24,8 @@ export function classifyFailure(
   err: unknown,
   job: Pick<Job, "attemptsMade" | "opts">,
   signal: AbortSignal,
+  /** Linear calls act as the OAuth app (not an API key): a refusal names the app's installation. */
+  opts: { linearApp?: boolean } = {},
 ): Failure {
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const permanent = (message: string): Failure => ({ message, retry: false, cancelled: false, cause: err });
@@ -53,7 +55,11 @@ export function classifyFailure(
     if (err.status === 422) return permanent(`GitHub refused the request (422): ${err.message}`);
   }
   if (err instanceof AuthenticationLinearError)
-    return permanent("Linear rejected LINEAR_API_KEY. Check the key.");
+    return permanent(
+      opts.linearApp
+        ? "Linear rejected the app's token for this workspace even after renewing it: the app may have been uninstalled there or lost access; install it again (PUBLIC_URL/oauth/linear/install)."
+        : "Linear rejected LINEAR_API_KEY. Check the key.",
+    );
   if (err instanceof ForbiddenLinearError) return permanent(`Linear refused the request: ${err.message}`);
   if (err instanceof InvalidInputLinearError) return permanent(`Linear refused the request: ${err.message}`);
   if (err instanceof Anthropic.AuthenticationError)
@@ -88,7 +94,7 @@ export function isLinearRefusal(err: unknown): boolean {
  */
 export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade" | "opts">, err: unknown): Promise<unknown> {
   if (err instanceof DelayedError || err instanceof WaitingError) return err;
-  const failure = classifyFailure(err, job, c.signal);
+  const failure = classifyFailure(err, job, c.signal, { linearApp: c.deps.linearApp !== null });
   c.log.error({ err: failure.cause, retry: failure.retry }, `job failed: ${failure.message}`);
   try {
     if (failure.retry) await c.save({ step: `retrying after: ${failure.message}` });

@@ -34,7 +34,10 @@ type Result = { prUrl: string | null };
 export function createImplementProcessor(deps: WorkerDeps) {
   return agentJob<ImplementJobData, ImplementPlan, Result>(deps, {
     task: async (job) => {
-      const task = await deps.tasks.ensure({ issueId: job.data.issueId, identifier: job.data.identifier, title: job.data.title, issueUrl: job.data.url });
+      let task = await deps.tasks.ensure({ issueId: job.data.issueId, identifier: job.data.identifier, title: job.data.title, issueUrl: job.data.url });
+      // The label path's workspace, before any Linear call: the app acts per workspace.
+      const org = job.data.organizationId;
+      if (org && task.organizationId !== org) task = await deps.tasks.update(task.issueId, () => ({ organizationId: org }));
       return job.data.session ? attachSession(deps.tasks, task, job.data.session) : task;
     },
     idle: (c) => ({ prUrl: c?.task().prUrl ?? null }),

@@ -3,7 +3,7 @@ import type { Job } from "bullmq";
 import type { Clients, Deps } from "../src/deps.js";
 import type { Logger } from "../src/logger.js";
 import { publishStatus } from "../src/status/publish.js";
-import type { Task } from "../src/tasks/task.js";
+import { type Task, workspaceOf } from "../src/tasks/task.js";
 
 export type WorkerDeps = Deps & { clients: Clients };
 
@@ -42,8 +42,8 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
   if (signal?.aborted) forward();
   signal?.addEventListener("abort", forward, { once: true });
   const unregister = deps.cancellation.register(issueId, ctrl);
-  // A session is served by its own workspace's client (the OAuth app acts per organization).
-  const linear = deps.clients.linear(ctrl.signal, initial.session?.organizationId);
+  // A task is served by its own workspace's client (the OAuth app acts per organization).
+  const linear = deps.clients.linear(ctrl.signal, workspaceOf(initial));
   let task = initial;
   const ctx: TaskContext = {
     deps,
@@ -60,8 +60,8 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
       return task;
     },
     async publish(final = false) {
-      const client = final ? deps.clients.linear(undefined, task.session?.organizationId) : linear;
-      task = await publishStatus(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel });
+      const client = final ? deps.clients.linear(undefined, workspaceOf(task)) : linear;
+      task = await publishStatus(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
     },
     done() {
       unregister();

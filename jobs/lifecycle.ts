@@ -4,7 +4,7 @@ import { postActivity } from "../src/linear/agent-sessions.js";
 import { postComment } from "../src/linear/comments.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { publishStatus } from "../src/status/publish.js";
-import { isActive, type Task } from "../src/tasks/task.js";
+import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
@@ -63,7 +63,7 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
     finishedAt: new Date().toISOString(),
   }));
   // An uninstalled app can no longer write to that workspace.
-  if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, stopped.session?.organizationId), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
+  if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, workspaceOf(stopped)), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
 }
@@ -113,7 +113,7 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
   if (task.state === "merged" || (task.state === "closed" && !data.merged)) return `already ${task.state}`;
   if (isActive(task.state)) await deps.cancellation.cancel(task.issueId, data.merged ? "the pull request was merged" : "the pull request was closed");
   await deps.feedback.discard(task.issueId);
-  const linear = deps.clients.linear(signal);
+  const linear = deps.clients.linear(signal, workspaceOf(task));
   const teamId = task.teamId;
   const closed = { state: data.merged ? "merged" : "closed", step: null, error: null, finishedAt: new Date().toISOString() } as const;
   // Linear first, the task last: a retry after a failed Linear call must still find the task open

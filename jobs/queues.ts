@@ -36,6 +36,8 @@ export interface ImplementJobData {
   source: { delivery: string; receivedAt: string; actor: string | null };
   /** Set when a Linear agent session (delegation or @mention) asked for the work. */
   session?: SessionJobRef;
+  /** The workspace the webhook came from, so a multi-workspace app serves the task with its own client. */
+  organizationId?: string;
 }
 
 /** A session in job data: the session and what Linear gave the agent to start from (user text, no secrets). */

@@ -87,6 +87,7 @@ function implement(p: IssuePayload, ctx: DeliveryContext): Decision {
         url: p.data.url ?? p.url ?? null,
         eventAt: p.data.updatedAt ?? p.createdAt,
         source: { ...ctx, actor: actorName(p) },
+        ...(typeof p.organizationId === "string" && p.organizationId ? { organizationId: p.organizationId } : {}),
       },
     },
   };

@@ -12,7 +12,7 @@ import { publishSession } from "./session-publish.js";
  */
 export async function publishStatus(
   linear: LinearClient,
-  p: { tasks: TaskStore; task: Task; agentLabel: string; now?: Date },
+  p: { tasks: TaskStore; task: Task; agentLabel: string; now?: Date; publicUrl?: string },
 ): Promise<Task> {
   return p.task.session ? publishSession(linear, p) : publishProgress(linear, p);
 }

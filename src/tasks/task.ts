@@ -82,6 +82,8 @@ export interface Task {
    * and external URLs replace the progress comment. Absent on records from before sessions.
    */
   session?: SessionRef | null;
+  /** The Linear workspace whose webhook asked for the work (the label path); a session names its own. */
+  organizationId?: string | null;
   /** What the session already shows, so each publish posts only what changed (see status/session-publish). */
   sessionShown?: SessionShown | null;
   /** The open question of a `needs-input` task: which repository to work in (see jobs/repo-question). */
@@ -233,4 +235,9 @@ export function newTask(p: {
     prOpenedAt: null,
     finishedAt: null,
   };
+}
+
+/** The Linear workspace whose client serves the task (the app acts per workspace); undefined: the default one. */
+export function workspaceOf(task: Pick<Task, "session" | "organizationId">): string | undefined {
+  return task.session?.organizationId ?? task.organizationId ?? undefined;
 }

@@ -200,6 +200,8 @@ describe("Linear OAuth app: revoked", () => {
     expect(w.linear.requests.length).toBeGreaterThan(2);
     expect(new Set(w.linear.requests.map((r) => r.authorization))).toEqual(new Set([`Bearer ${inst.accessToken}`]));
     expect(w.linear.store.commentsFor(issue.id)).toHaveLength(1);
+    // The label webhook's workspace is the task's: a multi-workspace deployment serves it with that workspace's client.
+    expect((await w.deps.tasks.get(issue.id))?.organizationId).toBe(org.id);
 
     const payload = { type: "OAuthApp", action: "revoked", organizationId: org.id, oauthClientId: "lin_oauth_fake_client", webhookId: "wh-1", createdAt: new Date().toISOString(), webhookTimestamp: Date.now() };
     const send = async () => {

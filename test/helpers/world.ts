@@ -197,6 +197,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         labels,
         updatedFrom: { labelIds: labelIds.filter((id) => id !== agentLabel.id) },
         updatedAt,
+        organizationId: linear.store.organization.id,
       });
       return sendLinear(payload);
     },
@@ -228,6 +229,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         labels: remaining.map((id) => ({ id, name: linear.store.issueLabels.get(id)?.name ?? "?", color: "#000000" })),
         updatedFrom: { labelIds: [...remaining, agentLabel.id] },
         updatedAt: new Date().toISOString(),
+        organizationId: linear.store.organization.id,
       });
       return sendLinear(payload);
     },
