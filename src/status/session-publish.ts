@@ -1,8 +1,19 @@
 import type { LinearClient } from "@linear/sdk";
-import { postActivity, updateSession } from "../linear/agent-sessions.js";
+import { type PlanStep, postActivity, updateSession } from "../linear/agent-sessions.js";
 import type { SessionShown, Task } from "../tasks/task.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import { type KeyedActivity, renderSession } from "./linear-session.js";
+
+type ExternalUrl = { label: string; url: string };
+
+/**
+ * The dashboard (at PUBLIC_URL) filtered to the task's repository, once it has one: the dashboard
+ * has no page per task, and a session's URLs can only be added, so it waits for the repository.
+ */
+export function dashboardLink(publicUrl: string | undefined, task: Task): ExternalUrl | null {
+  if (!publicUrl || !task.repo) return null;
+  return { label: "Dashboard", url: `${publicUrl}/?repo=${encodeURIComponent(`${task.repo.owner}/${task.repo.name}`)}` };
+}
 
 /**
  * Shows the task in its Linear agent session: posts only what changed since the last publish (the
@@ -10,7 +21,7 @@ import { type KeyedActivity, renderSession } from "./linear-session.js";
  * task as it lands so a retry or a later publish never repeats one. Callers pace it (see
  * agent-pass's throttle), which keeps one session inside Linear's rate limits.
  */
-export async function publishSession(linear: LinearClient, p: { tasks: TaskStore; task: Task }): Promise<Task> {
+export async function publishSession(linear: LinearClient, p: { tasks: TaskStore; task: Task; publicUrl?: string }): Promise<Task> {
   const session = p.task.session;
   if (!session) return p.task;
   const prior = p.task.sessionShown;
@@ -22,18 +33,21 @@ export async function publishSession(linear: LinearClient, p: { tasks: TaskStore
     await postActivity(linear, { sessionId: session.id, key: a.key, content: a.content, ...(a.ephemeral ? { ephemeral: true } : {}), ...(a.signal ? { signal: a.signal, signalMetadata: a.signalMetadata } : {}) });
     shown[field] = a.key;
   };
+  // New external URLs ride along with a plan update when there is one: one request, not two.
+  const urls = [view.pr, dashboardLink(p.publicUrl, p.task)].filter((u): u is ExternalUrl => u !== null && !shown.urls?.includes(u.url));
+  const addUrls = async (plan?: PlanStep[]) => {
+    await updateSession(linear, { sessionId: session.id, ...(plan ? { plan } : {}), ...(urls.length ? { addedExternalUrls: urls } : {}) });
+    if (urls.length) shown.urls = [...(shown.urls ?? []), ...urls.map((u) => u.url)];
+  };
   try {
     const plan = JSON.stringify(view.plan);
     if (shown.plan !== plan) {
-      await updateSession(linear, { sessionId: session.id, plan: view.plan });
+      await addUrls(view.plan);
       shown.plan = plan;
     }
     await post("checks", view.checks);
     await post("push", view.push);
-    if (view.pr && !shown.urls?.includes(view.pr.url)) {
-      await updateSession(linear, { sessionId: session.id, addedExternalUrls: [view.pr] });
-      shown.urls = [...(shown.urls ?? []), view.pr.url];
-    }
+    if (urls.some((u) => !shown.urls?.includes(u.url))) await addUrls();
     await post("thought", view.thought);
     await post("ended", view.ended);
   } finally {
