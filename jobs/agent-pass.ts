@@ -15,6 +15,8 @@ import { keepWork } from "./keep-work.js";
 
 /** Seconds between progress-comment edits while an agent works: status stays live, API calls few. */
 const PROGRESS_INTERVAL_MS = 15_000;
+/** The interval doubles after every 4 edits, up to 5 minutes (the dashboard stays live throughout). */
+const PROGRESS_BACKOFF = { doubleEvery: 4, maxMs: 300_000 };
 
 /** The pass stopped for a worker shutdown; its job should go back to the queue for another worker. */
 export class InterruptedError extends Error {
@@ -86,7 +88,7 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
   const { config } = deps;
   const before = c.task();
   const agentState: TaskState = before.state === "revising" ? "revising" : "working";
-  const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits);
+  const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits, PROGRESS_BACKOFF);
   // Checks of an earlier attempt say nothing about this one.
   await c.save({ checks: null });
   const session = await startSession(c, p, worktree, jail, () => progress.poke());

@@ -58,26 +58,34 @@ export class EditBudget {
 }
 
 /**
- * Calls `fn` at most once per `intervalMs` (and only when the shared budget allows), always
- * letting the last call of a burst through on flush.
+ * Calls `fn` at most once per interval (and only when the shared budget allows), always letting
+ * the last call of a burst through on flush. With `doubleEvery`, the interval doubles after every
+ * that many calls, up to `maxMs`: a long run's status stays live at first and then costs a
+ * logarithmic number of requests (a 30-minute run about 20, not 120), within Linear's limits.
  */
 export function throttle(
   intervalMs: number,
   fn: () => Promise<unknown>,
   budget?: EditBudget,
+  backoff?: { doubleEvery: number; maxMs: number; now?: () => number },
 ): { poke(): void; flush(): Promise<void> } {
+  const now = backoff?.now ?? Date.now;
   let last = 0;
+  let runs = 0;
   let pending = false;
   let running: Promise<unknown> = Promise.resolve();
+  const interval = () =>
+    backoff ? Math.min(backoff.maxMs, intervalMs * 2 ** Math.floor(runs / backoff.doubleEvery)) : intervalMs;
   const run = () => {
-    last = Date.now();
+    last = now();
+    runs += 1;
     pending = false;
     running = running.then(fn).catch(() => undefined);
     return running;
   };
   return {
     poke() {
-      if (Date.now() - last >= intervalMs && (budget?.tryTake() ?? true)) void run();
+      if (now() - last >= interval() && (budget?.tryTake() ?? true)) void run();
       else pending = true;
     },
     async flush() {

@@ -51,3 +51,28 @@ describe("progress edit budget", () => {
     expect(calls).toBe(2);
   });
 });
+
+describe("progress edits over a long run", () => {
+  it("double their interval after every few edits, up to a ceiling", async () => {
+    const { throttle } = await import("../../src/status/publish.js");
+    let clock = 0;
+    const at: number[] = [];
+    const t = throttle(15_000, async () => void at.push(clock), undefined, { doubleEvery: 4, maxMs: 300_000, now: () => clock });
+    // A turn every 5 s for an hour.
+    for (clock = 1; clock <= 60 * 60_000; clock += 5_000) {
+      t.poke();
+      // The edit runs after the previous one settles: let it, before the clock moves on.
+      await new Promise((r) => setImmediate(r));
+    }
+    await t.flush();
+    const gaps = at.slice(1).map((a, i) => a - (at[i] ?? 0));
+    expect(gaps.slice(0, 3)).toEqual([15_000, 15_000, 15_000]);
+    expect(gaps.slice(3, 7)).toEqual([30_000, 30_000, 30_000, 30_000]);
+    expect(Math.max(...gaps)).toBe(300_000);
+    // The first 30 minutes: about 20 edits, not the 120 a fixed 15 s interval would make.
+    const firstHalfHour = at.filter((a) => a <= 30 * 60_000).length;
+    expect(firstHalfHour).toBeGreaterThanOrEqual(18);
+    expect(firstHalfHour).toBeLessThanOrEqual(22);
+    expect(at.length).toBeLessThanOrEqual(30);
+  });
+});
