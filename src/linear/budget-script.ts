@@ -48,8 +48,8 @@ end
 return wait`;
 
 /**
- * Linear answered RATELIMITED: every process waits ARGV[1] ms (never shortening a longer pause)
- * and the bucket restarts empty, so the budget resumes at its pace instead of in a burst.
+ * Linear answered RATELIMITED: every process waits ARGV[1] ms (never shortening a longer pause);
+ * the bucket refills from then on (max(0, now - at) keeps it from refilling during the pause).
  * KEYS: 1 the bucket, 2 the pause marker. ARGV: 1 pause (ms), 2 key lifetime (ms).
  */
 export const PAUSE = `
@@ -57,6 +57,8 @@ local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ms = tonumber(ARGV[1])
 if redis.call("PTTL", KEYS[2]) < ms then redis.call("SET", KEYS[2], "1", "PX", ms) end
-redis.call("HSET", KEYS[1], "tokens", "0", "at", now + ms)
+-- The bucket keeps its tokens: once Linear's own window resets, pacing goes on from where it was
+-- (emptying it would also hold every status update until a quarter of the bucket refilled).
+redis.call("HSET", KEYS[1], "at", now + ms)
 redis.call("PEXPIRE", KEYS[1], math.max(tonumber(ARGV[2]), ms * 2))
 return ms`;
