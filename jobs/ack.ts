@@ -17,6 +17,8 @@ export function createAckProcessor(deps: WorkerDeps) {
   return async (job: Job<AckJobData>, _token?: string, signal?: AbortSignal): Promise<{ said: string }> => {
     const d = job.data;
     const task = await attachSession(deps.tasks, await deps.tasks.ensure({ issueId: d.issueId, identifier: d.identifier, title: d.title, issueUrl: d.url }), d.session);
+    // A session the label path opened itself, announced by Linear: its task already shows there.
+    if (task.session?.openedBy === "label") return { said: "" };
     const said = await lineMessage(deps, d, task);
     // Linear expects a session's first activity within 10 s: it goes before status updates.
     await postActivity(deps.clients.linear(signal, d.session.organizationId, { priority: "critical" }), { sessionId: d.session.id, key: `ack:${d.session.id}`, content: { type: "thought", body: said } });

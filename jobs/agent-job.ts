@@ -33,6 +33,8 @@ export interface AgentJobSpec<D, P, R> {
   idle(c: TaskContext | null): R;
   /** Checked before the issue lock: a result means "do not start" (already said why). */
   refuse?(c: TaskContext, job: Job<D>): Promise<R | null>;
+  /** Runs once the job will start, before the issue lock and any status write (e.g. opens the task's Linear session). */
+  starting?(c: TaskContext, job: Job<D>): Promise<void>;
   /**
    * The slot to take before `prepare` when it is already known, so a job woken from waiting for
    * one takes it without reading anything remote first.
@@ -64,6 +66,7 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
       if (await deps.cancellation.stoppedSince(c.issueId, job.timestamp)) return spec.idle(c);
       const refused = await spec.refuse?.(c, job);
       if (refused !== undefined && refused !== null) return refused;
+      await spec.starting?.(c, job);
       const issue = await holdIssue(c, { job, token });
       try {
         return await prepareAndRun(c, spec, job, token);

@@ -3,16 +3,17 @@ import { issuePrompt } from "../src/agent/prompts.js";
 import { getRepository } from "../src/github/repos.js";
 import { postComment } from "../src/linear/comments.js";
 import { fetchIssueContext, type IssueContext } from "../src/linear/issues.js";
-import { moveIssue } from "../src/linear/workflow.js";
+import { startIssue } from "../src/linear/workflow.js";
 import { routeIssue } from "../src/routing/route-issue.js";
 import { routeOrAsk } from "../src/routing/route-or-ask.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
-import type { Landed } from "../src/tasks/task.js";
+import { type Landed, sessionAsked } from "../src/tasks/task.js";
 import { branchForIssue } from "../src/workspace/index.js";
 import { agentJob, type Prepared } from "./agent-job.js";
 import { checkpointOf, runAgentPass } from "./agent-pass.js";
 import { isLinearRefusal, unrecoverable } from "./failures.js";
 import { publishImplemented } from "./implement-publish.js";
+import { openLabelSession } from "./label-session.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
 import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
@@ -41,7 +42,8 @@ export function createImplementProcessor(deps: WorkerDeps) {
       return job.data.session ? attachSession(deps.tasks, task, job.data.session) : task;
     },
     idle: (c) => ({ prUrl: c?.task().prUrl ?? null }),
-    refuse: async (c, job) => (await refuseForSession(c, job)) ?? refuseStale(c, job),
+    refuse: async (c, job) => ownSessionEcho(c, job) ?? (await refuseForSession(c, job)) ?? refuseStale(c, job),
+    starting: (c) => openLabelSession(c),
     // A job put back to wait for a slot takes it first, for the repository it already routed to:
     // waiting then costs Redis calls only, not a Linear request per wake-up.
     knownSlot: (c, job) => {
@@ -57,6 +59,18 @@ export function createImplementProcessor(deps: WorkerDeps) {
       return { prUrl: await publishImplemented(c, plan, work.landed) };
     },
   });
+}
+
+/**
+ * Linear may announce a session the label path opened itself (`agentSessionCreateOnIssue`) as
+ * `created` (undocumented either way): that is the task's own panel, not new work or feedback.
+ */
+function ownSessionEcho(c: TaskContext, job: Job<ImplementJobData>): Result | null {
+  const session = job.data.session;
+  const t = c.task();
+  if (!session || session.followUp !== null || t.session?.id !== session.id || t.session.openedBy !== "label") return null;
+  c.log.info({ session: session.id }, "Linear announced the session this task opened itself; nothing to do");
+  return { prUrl: t.prUrl };
 }
 
 /**
@@ -117,7 +131,8 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
-  const viaSession = Boolean(job.data.session ?? c.task().session);
+  // A session the label path opened for itself leaves the label the switch (and routing as it was).
+  const viaSession = Boolean(job.data.session) || sessionAsked(c.task());
   const unwanted = notWanted(issue, deps.config.agentLabel, viaSession);
   const routable = { teamKey: issue.team.key, projectName: issue.projectName, labelNames: issue.labelNames };
   // A session can ask which repository instead of guessing; the label path says how to route in a comment.
@@ -201,11 +216,11 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
   return { landed };
 }
 
-/** Moves the issue to started and finds the repository's clone URL and base branch. */
+/** Moves the issue to started (unless it is already further) and finds the repository's clone URL and base branch. */
 async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUrl: string; baseBranch: string }> {
   const { issue, repo } = plan;
   await c.save({ state: "working", step: "preparing the workspace" });
-  await moveIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, currentStateId: issue.state.id, want: { type: "started" } });
+  await startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state });
   await c.publish();
   const remote = await getRepository(c.deps.clients.github, { owner: repo.owner, repo: repo.name, signal: c.signal });
   const baseBranch = repo.baseBranch ?? remote.defaultBranch;

@@ -124,6 +124,9 @@ function labelledIntentData(issue: LabelledIssue, source: Source) {
   };
 }
 
+// No session context in the data: the processor reads a session task's session from its record
+// (its status goes there, and the session rather than a label is its switch). Linear's prompt
+// context is not on the record, so a repaired attempt starts from the issue itself.
 function implementIntent(task: Task, source: Source): Intent {
   return {
     kind: "implement",

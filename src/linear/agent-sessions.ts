@@ -62,3 +62,19 @@ export async function updateSession(
     throw new Error(`could not update Linear agent session ${p.sessionId}`, { cause: err });
   }
 }
+
+/**
+ * Opens a session of the app on an issue (`agentSessionCreateOnIssue`), for work Linear did not
+ * start through a session (the label path); returns its id. Linear takes no client-chosen id, so
+ * the caller records the id at once and never calls this twice for one task.
+ */
+export async function openIssueSession(linear: LinearClient, p: { issueId: string }): Promise<string> {
+  let id: string | undefined;
+  try {
+    id = (await linear.agentSessionCreateOnIssue({ issueId: p.issueId })).agentSessionId;
+  } catch (err) {
+    throw new Error(`could not open a Linear agent session on issue ${p.issueId}`, { cause: err });
+  }
+  if (!id) throw new Error(`Linear opened no agent session on issue ${p.issueId}`);
+  return id;
+}

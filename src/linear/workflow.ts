@@ -51,3 +51,19 @@ export async function moveIssue(
   if (state.id !== p.currentStateId) await linear.updateIssue(p.issueId, { stateId: state.id });
   return state.name;
 }
+
+const STARTED_OR_DONE = new Set(["started", "completed", "canceled"]);
+
+/**
+ * Linear's best practice for an agent taking an issue: one not yet started (triage, backlog,
+ * unstarted) moves to the team's `started` state with the lowest position; one already started
+ * (e.g. In Review), completed or canceled stays where people put it. Returns the new state's name,
+ * or null when nothing moved.
+ */
+export async function startIssue(
+  linear: LinearClient,
+  p: { issueId: string; teamId: string; state: { id: string; type: string } },
+): Promise<string | null> {
+  if (STARTED_OR_DONE.has(p.state.type)) return null;
+  return moveIssue(linear, { issueId: p.issueId, teamId: p.teamId, currentStateId: p.state.id, want: { type: "started" } });
+}

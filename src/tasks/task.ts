@@ -104,6 +104,16 @@ export interface Task {
 export interface SessionRef {
   id: string;
   organizationId: string;
+  /**
+   * "label": the label path opened this session itself (app installed) to show its work; the
+   * label stays the task's switch. Absent: Linear opened it (delegation or @mention).
+   */
+  openedBy?: "label";
+}
+
+/** Whether Linear asked for the work through a session (delegation, @mention), so no label is its switch. */
+export function sessionAsked(task: Pick<Task, "session">): boolean {
+  return Boolean(task.session) && task.session?.openedBy !== "label";
 }
 
 /** A `select` elicitation waiting for its answer: the repositories offered and why it asks. */

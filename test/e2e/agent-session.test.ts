@@ -70,6 +70,12 @@ describe("Linear agent sessions: delegation and @mentions become work, the sessi
     const comments = w.linear.store.commentsFor(issue.id).map((c) => c.body);
     expect(comments.some((b) => b.includes("**Agent:"))).toBe(false);
     expect(w.linear.store.getIssue(issue.id)?.delegateId).toBe(w.linear.store.viewerId);
+    // Linear's best practices: the unstarted issue moved to the started state, then In Review; the
+    // agent is the delegate and no issue update ever set an assignee (the human stays accountable).
+    const issueUpdates = w.linear.requests.filter((r) => r.operationName === "updateIssue");
+    const moves = issueUpdates.filter((r) => r.variables.id === issue.id).map((r) => w.linear.store.workflowStates.get((r.variables.input as { stateId: string }).stateId)?.name);
+    expect(moves).toEqual(["In Progress", "In Review"]);
+    expect(issueUpdates.filter((r) => "assigneeId" in (r.variables.input as object))).toEqual([]);
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", session: { id: sessionId, organizationId: w.linear.store.organization.id } });
     // The label path is as it was: the busy issues kept their progress comments.
     expect(w.linear.store.commentsFor(busy[0]!.id).some((c) => c.body.includes("Agent: Stopped"))).toBe(true);

@@ -196,10 +196,11 @@ describe("Linear OAuth app: revoked", () => {
     ]);
     const labelled = await w.labelIssue(issue);
     await w.waitFor(async () => w.anthropic.requests.length >= 2, "the agent to start its long command");
-    // The job's Linear calls (issue read, state move, progress comment) went out with the workspace's app token.
+    // The job's Linear calls (its own agent session, issue read, state move, plan) went out with the workspace's app token.
     expect(w.linear.requests.length).toBeGreaterThan(2);
     expect(new Set(w.linear.requests.map((r) => r.authorization))).toEqual(new Set([`Bearer ${inst.accessToken}`]));
-    expect(w.linear.store.commentsFor(issue.id)).toHaveLength(1);
+    expect((await w.deps.tasks.get(issue.id))?.session).toMatchObject({ organizationId: org.id, openedBy: "label" });
+    expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("Agent:"))).toBe(false);
     // The label webhook's workspace is the task's: a multi-workspace deployment serves it with that workspace's client.
     expect((await w.deps.tasks.get(issue.id))?.organizationId).toBe(org.id);
 

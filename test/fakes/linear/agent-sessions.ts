@@ -191,7 +191,11 @@ export const agentMutationResolvers: Record<string, Resolver> = {
   agentSessionCreateOnIssue: (_s, { input }, ctx) => {
     const i = input as Record<string, unknown>;
     const appUserId = (ctx as { viewerId?: string }).viewerId ?? ctx.store.viewerId;
-    const session = openSession(ctx.store, { issueId: String(i.issueId), appUserId, externalLinks: links(i.externalUrls) });
+    const issue = ctx.store.getIssue(String(i.issueId));
+    if (!issue) throw notFound("Issue");
+    // Like a delegation's: a thread with Linear's stub root comment, under which closing activities echo.
+    const stub = ctx.store.addComment({ issueId: issue.id, body: "This thread is for an agent session with agent-workforce.", userId: null });
+    const session = openSession(ctx.store, { issueId: issue.id, appUserId, commentId: stub.id, externalLinks: links(i.externalUrls) });
     return payload(ctx.store, "agentSession", session);
   },
 };
