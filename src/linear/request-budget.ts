@@ -117,6 +117,11 @@ export class TokenBudget {
       const at = line.indexOf(item);
       if (at !== -1) line.splice(at, 1);
     }
+    // No critical call of this process waits any more: its entry must not hold back every
+    // process's status calls until it expires.
+    if (this.critical.length === 0) {
+      this.redis.zrem(`${this.key}:waiters`, this.waiter).catch(() => undefined);
+    }
   }
 
   private async pump(): Promise<void> {
