@@ -4,6 +4,8 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../logger.js";
+import { type GatewayUsage, meter } from "./gateway-meter.js";
+import { forwardHeaders, refuseBody, responseHeaders } from "./gateway-request-filter.js";
 
 /** Where the gateway listens: a Unix socket (bridged into a jail) or a loopback TCP port (no jail). */
 export type GatewayListen = { socketPath: string } | { loopbackPort: 0 };
@@ -19,15 +21,13 @@ export interface ModelGatewayOptions {
   onUsage?: (model: string, usage: GatewayUsage) => void;
   /** Asked before each request: a reason to refuse it (the job's budget is spent), or null. */
   admit?: () => string | null;
+  /** Largest request body in bytes (default 64 MiB), counted as it arrives, whatever the framing. */
+  maxBodyBytes?: number;
+  /** Messages requests answered at once (default 2): a command looping on the token cannot outrun the budget check. */
+  maxInFlight?: number;
 }
 
-/** Token counts of one answer, as the API reports them. */
-export interface GatewayUsage {
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheRead: number;
-}
+export type { GatewayUsage } from "./gateway-meter.js";
 
 /** One request the gateway answered, for logs and tests. */
 export interface GatewayRecord {
@@ -39,11 +39,11 @@ export interface GatewayRecord {
 // Claude Code's model traffic: the Messages API (its query string carries `beta=true`) and token
 // counting. Anything else (models list, files, batches, admin) is no business of a coding agent.
 const ALLOWED = new Set(["/v1/messages", "/v1/messages/count_tokens"]);
-// Headers that describe one hop (RFC 9110 §7.6.1) or carry credentials, never forwarded; and
-// accept-encoding, so answers come back uncompressed and their usage can be metered.
-const DROPPED = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "x-api-key", "authorization", "accept-encoding"];
 // A prompt of a full 1M-token context is a few MB of JSON; far more is not a model request.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+// The newest records kept: enough for logs and tests, bounded for a long job.
+const MAX_RECORDS = 200;
+const ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error" };
 
 /**
  * A per-job door to the model API. The agent runtime gets a random token for it, never the API
@@ -57,10 +57,16 @@ export class ModelGateway {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly upstream: URL;
+  private inFlight = 0;
 
   private constructor(private readonly o: ModelGatewayOptions) {
     this.upstream = new URL(o.upstream);
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.o.logger.warn({ err }, "model gateway: request failed");
+        res.destroy();
+      });
+    });
     this.server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.once("close", () => this.sockets.delete(s));
@@ -93,24 +99,48 @@ export class ModelGateway {
     if ("socketPath" in this.o.listen) await rm(this.o.listen.socketPath, { force: true });
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private record(r: GatewayRecord): void {
+    if (this.records.length >= MAX_RECORDS) this.records.shift();
+    this.records.push(r);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway");
     const deny = (status: number, message: string) => {
-      this.records.push({ method: req.method ?? "", path: url.pathname, status });
+      this.record({ method: req.method ?? "", path: url.pathname, status });
+      if (status === 400 || status === 413) this.o.logger.warn({ status, path: url.pathname, reason: message }, "model gateway: request refused");
       // x-should-retry: the Anthropic SDK (inside Claude Code too) would otherwise retry a refusal for minutes.
-      res.writeHead(status, { "content-type": "application/json", "x-should-retry": "false" });
-      const type = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : "not_found_error";
-      res.end(JSON.stringify({ type: "error", error: { type, message } }));
-      req.resume();
+      const headers = { "content-type": "application/json", "x-should-retry": "false", ...(status === 413 ? { connection: "close" } : {}) };
+      res.writeHead(status, headers);
+      res.end(JSON.stringify({ type: "error", error: { type: ERROR_TYPES[status] ?? "api_error", message: `agent-workforce model gateway: ${message}` } }));
+      // A body too large is not read to its end (it may never end): the connection goes.
+      if (status === 413) res.once("finish", () => req.destroy());
+      else req.resume();
     };
-    if (!this.authorised(req)) return deny(401, "agent-workforce model gateway: missing or wrong token");
+    if (!this.authorised(req)) return deny(401, "missing or wrong token");
     if (req.method !== "POST" || !ALLOWED.has(url.pathname)) {
-      return deny(404, `agent-workforce model gateway: only POST /v1/messages and /v1/messages/count_tokens pass, not ${req.method} ${url.pathname}`);
+      return deny(404, `only POST /v1/messages and /v1/messages/count_tokens pass, not ${req.method} ${url.pathname}`);
     }
-    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return deny(413, "request too large");
-    const refusal = url.pathname === "/v1/messages" ? this.o.admit?.() : null;
-    if (refusal) return deny(429, `agent-workforce model gateway: ${refusal}`);
-    this.forward(req, res, url);
+    const cap = this.o.maxBodyBytes ?? MAX_BODY_BYTES;
+    if (Number(req.headers["content-length"] ?? 0) > cap) return deny(413, `request body over ${cap} bytes`);
+    const raw = await readCapped(req, cap);
+    if (raw === "too-large") return deny(413, `request body over ${cap} bytes`);
+    if (raw === null) return; // the client hung up
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      return deny(400, "the request body is not JSON");
+    }
+    const refused = refuseBody(body);
+    if (refused) return deny(400, `${refused} (nothing that makes the API fetch or run things for the agent passes)`);
+    if (url.pathname !== "/v1/messages") return this.forward(req, res, url, raw);
+    const refusal = this.o.admit?.();
+    if (refusal) return deny(429, refusal);
+    if (this.inFlight >= (this.o.maxInFlight ?? 2)) return deny(429, `at most ${this.o.maxInFlight ?? 2} model requests at a time`);
+    this.inFlight += 1;
+    res.once("close", () => (this.inFlight -= 1));
+    this.forward(req, res, url, raw);
   }
 
   private authorised(req: http.IncomingMessage): boolean {
@@ -121,10 +151,10 @@ export class ModelGateway {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-    const headers: http.OutgoingHttpHeaders = { ...req.headers };
-    for (const name of DROPPED) delete headers[name];
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer): void {
+    const headers = forwardHeaders(req.headers);
     headers["x-api-key"] = this.o.apiKey;
+    headers["content-length"] = body.length;
     const base = this.upstream.pathname.replace(/\/$/, "");
     const client = this.upstream.protocol === "https:" ? https : http;
     const upstream = client.request(
@@ -137,14 +167,13 @@ export class ModelGateway {
         headers,
       },
       (up) => {
-        this.records.push({ method: "POST", path: url.pathname, status: up.statusCode ?? 502 });
-        const out = { ...up.headers };
-        delete out.connection;
-        delete out["transfer-encoding"];
-        res.writeHead(up.statusCode ?? 502, out);
+        this.record({ method: "POST", path: url.pathname, status: up.statusCode ?? 502 });
+        res.writeHead(up.statusCode ?? 502, responseHeaders(up.headers));
         // Piped as it arrives (the answer is a server-sent event stream), and metered on the way:
         // whoever holds the token (the runtime, or a command of the agent's) is booked.
         if (url.pathname === "/v1/messages" && up.statusCode === 200 && this.o.onUsage) meter(up, this.o.onUsage);
+        // An answer cut upstream: the jail's side is cut too (metering books what was seen).
+        up.on("error", () => res.destroy());
         up.pipe(res);
       },
     );
@@ -159,52 +188,25 @@ export class ModelGateway {
     res.once("close", () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    upstream.end(body);
   }
 }
 
-type RawUsage = { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null };
-
-/** Reads the usage of a Messages answer (SSE: message_start, then message_delta; JSON: its usage) as it passes. */
-function meter(up: http.IncomingMessage, onUsage: (model: string, usage: GatewayUsage) => void): void {
-  const sse = String(up.headers["content-type"] ?? "").includes("text/event-stream");
-  let buffer = "";
-  let model = "";
-  let usage: GatewayUsage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
-  const take = (u: RawUsage | undefined) => {
-    if (!u) return;
-    usage = {
-      input: u.input_tokens ?? usage.input,
-      output: u.output_tokens ?? usage.output,
-      cacheWrite: u.cache_creation_input_tokens ?? usage.cacheWrite,
-      cacheRead: u.cache_read_input_tokens ?? usage.cacheRead,
+/** The request body, read to its end unless it passes `cap` bytes ("too-large"); null when the client hung up. */
+function readCapped(req: http.IncomingMessage, cap: number): Promise<Buffer | "too-large" | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= cap) return void chunks.push(c);
+      req.off("data", onData);
+      req.pause();
+      resolve("too-large");
     };
-  };
-  const line = (text: string) => {
-    if (sse && !text.startsWith("data:")) return;
-    try {
-      const e = JSON.parse(sse ? text.slice(5) : text) as { type?: string; model?: string; message?: { model?: string; usage?: RawUsage }; usage?: RawUsage };
-      if (e.type === "message_start") {
-        model = e.message?.model ?? model;
-        take(e.message?.usage);
-      } else if (e.type === "message_delta" || e.type === "message") {
-        model = e.model ?? model;
-        take(e.usage);
-      }
-    } catch {
-      // not JSON: nothing to meter in this line
-    }
-  };
-  up.setEncoding("utf8");
-  up.on("data", (chunk: string) => {
-    buffer += chunk;
-    if (!sse) return;
-    const lines = buffer.split("\n");
-    buffer = lines.pop() ?? "";
-    lines.forEach(line);
-  });
-  up.once("end", () => {
-    if (buffer) line(buffer);
-    if (model) onUsage(model, usage);
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", () => resolve(null));
+    req.once("close", () => resolve(req.complete ? Buffer.concat(chunks) : null));
   });
 }

@@ -13,6 +13,7 @@ import { limitsNoteHook, preToolUseGuard } from "./guard.js";
 import type { ThinkingSettings } from "../thinking.js";
 import type { ClaudeAgentSdk } from "./load-sdk.js";
 import { limitsNote } from "../limits-note.js";
+import { GatewaySpend } from "./gateway-spend.js";
 import { followUpPrompt, runtimeNote } from "./prompt.js";
 import { runQuery } from "./query-run.js";
 import { GATEWAY_PORT_INSIDE, killAll, spawnInJail } from "./spawn-in-jail.js";
@@ -62,8 +63,8 @@ export class ClaudeCodeSession implements AgentSession {
   private readonly reports: string[] = [];
   private task: string | null = null;
   private gateway: Promise<Gateway> | null = null;
-  /** What the gateway saw answered, whoever asked: the ledger's ground truth. */
-  private readonly metered: Array<{ model: string; usage: Usage }> = [];
+  /** What the gateway saw answered, whoever asked, priced as it arrives. */
+  private readonly gwSpend: GatewaySpend;
   private readonly log: Logger;
 
   constructor(
@@ -71,6 +72,7 @@ export class ClaudeCodeSession implements AgentSession {
     private readonly s: SessionOptions,
   ) {
     this.meter = new TurnMeter(s.worktree);
+    this.gwSpend = new GatewaySpend(o.pricing, o.model);
     this.log = o.logger.child({ runtime: "claude-code" });
   }
 
@@ -99,7 +101,7 @@ export class ClaudeCodeSession implements AgentSession {
     this.task ??= message;
     const gw = await this.openGateway();
     const before = this.totals();
-    const mark = this.metered.length;
+    const mark = this.gwSpend.metered.length;
     let end: Awaited<ReturnType<typeof runQuery>> | undefined;
     try {
       end = await runQuery({
@@ -115,7 +117,7 @@ export class ClaudeCodeSession implements AgentSession {
       });
     } finally {
       // A run that failed still spent what the gateway relayed.
-      await this.reconcile(end?.result ?? null, before, this.metered.slice(mark)).catch((err: unknown) =>
+      await this.reconcile(end?.result ?? null, before, this.gwSpend.metered.slice(mark)).catch((err: unknown) =>
         this.log.warn({ err }, "could not book the gateway's metered calls"),
       );
     }
@@ -127,8 +129,13 @@ export class ClaudeCodeSession implements AgentSession {
     if (this.s.signal.aborted) return "aborted";
     if (this.s.drain?.aborted) return "interrupted";
     if (this.turns >= this.s.limits.maxTurns) return "max-turns";
-    if (this.cost >= this.s.limits.budgetUsd) return "budget";
+    if (this.spent() >= this.s.limits.budgetUsd) return "budget";
     return null;
+  }
+
+  /** What the job has spent: the booked turns, or the gateway's metered answers when those are more (a command of the agent's spending through it). */
+  private spent(): number {
+    return this.gwSpend.spent(this.cost);
   }
 
   private options(gw: Gateway): Omit<Options, "abortController"> {
@@ -156,7 +163,7 @@ export class ClaudeCodeSession implements AgentSession {
       persistSession: false,
       systemPrompt: { type: "preset", preset: "claude_code", append: `${this.s.system}\n${runtimeNote(this.s.worktree)}` },
       maxTurns: Math.max(1, this.s.limits.maxTurns - this.turns),
-      maxBudgetUsd: Math.max(0, this.s.limits.budgetUsd - this.cost),
+      maxBudgetUsd: Math.max(0, this.s.limits.budgetUsd - this.spent()),
       includePartialMessages: true,
       ...thinkingOptions(this.s.thinking),
       env,
@@ -220,9 +227,10 @@ export class ClaudeCodeSession implements AgentSession {
         apiKey: this.o.apiKey,
         upstream: this.o.upstream,
         logger: this.log,
-        onUsage: (model: string, usage: Usage) => void this.metered.push({ model, usage }),
-        // The job's budget holds for anyone with the token, not only for Claude Code's own loop.
-        admit: () => (this.cost >= this.s.limits.budgetUsd ? "the job's budget (AGENT_BUDGET_USD) is spent" : null),
+        onUsage: (model: string, usage: Usage) => this.gwSpend.add(model, usage),
+        // The job's budget holds for anyone with the token, not only for Claude Code's own loop:
+        // metered answers count at once, not only when reconcile() books them after the run.
+        admit: () => this.gwSpend.refusal(this.cost, this.s.limits.budgetUsd),
       };
       if (this.s.jail.kind !== "bubblewrap") {
         const gateway = await ModelGateway.start({ ...common, listen: { loopbackPort: 0 } });
