@@ -21,6 +21,15 @@ describe("TokenCipher (AES-256-GCM)", () => {
     const flipped = `${v}.${iv}.${tag}.${body!.slice(0, -2)}${at === "A" ? "B" : "A"}${body!.slice(-1)}`;
     expect(() => cipher.open(flipped, "org-1")).toThrow(/could not be decrypted/);
   });
+
+  it("refuses an authentication tag that is not 16 bytes (GCM would otherwise accept a truncated one)", () => {
+    const cipher = new TokenCipher(KEY);
+    const [v, iv, tag, body] = cipher.seal("secret", "org-1").split(".");
+    const short = Buffer.from(tag!, "base64url").subarray(0, 4).toString("base64url");
+    expect(() => cipher.open(`${v}.${iv}.${short}.${body}`, "org-1")).toThrow(/authentication tag is not 16 bytes/);
+    const long = Buffer.concat([Buffer.from(tag!, "base64url"), Buffer.alloc(1)]).toString("base64url");
+    expect(() => cipher.open(`${v}.${iv}.${long}.${body}`, "org-1")).toThrow(/authentication tag is not 16 bytes/);
+  });
 });
 
 describe("InstallState", () => {
@@ -42,6 +51,8 @@ describe("InstallState", () => {
   it("reads one cookie from a Cookie header", () => {
     expect(readCookie("a=1; awf_linear_oauth=abc%2D; b=2", "awf_linear_oauth")).toBe("abc-");
     expect(readCookie(undefined, "awf_linear_oauth")).toBeUndefined();
+    // Not valid percent-encoding: as good as no cookie, never an exception (a 500).
+    expect(readCookie("awf_linear_oauth=%E0", "awf_linear_oauth")).toBeUndefined();
   });
 });
 

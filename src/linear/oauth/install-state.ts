@@ -60,11 +60,18 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The value of one cookie from a Cookie header. */
+/** The value of one cookie from a Cookie header; undefined when absent or not valid percent-encoding. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
     const at = part.indexOf("=");
-    if (at > 0 && part.slice(0, at).trim() === name) return decodeURIComponent(part.slice(at + 1).trim());
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        // A mangled cookie is as good as none: the callback then asks to start the install again.
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 
 const VERSION = "v1";
 const IV_BYTES = 12;
+/** GCM tags are 16 bytes here; a shorter one would let a forger try far fewer guesses. */
+const TAG_BYTES = 16;
 
 /**
  * AES-256-GCM over the app's tokens at rest. Each value is bound to what it belongs to (the
@@ -33,9 +35,11 @@ export class TokenCipher {
   open(sealed: string, context: string): string {
     const [version, iv, tag, body] = sealed.split(".");
     if (version !== VERSION || !iv || !tag || body === undefined) throw new Error("not a sealed token value");
-    const decipher = createDecipheriv("aes-256-gcm", this.key, Buffer.from(iv, "base64url"));
+    const tagBytes = Buffer.from(tag, "base64url");
+    if (tagBytes.length !== TAG_BYTES) throw new Error("not a sealed token value: its authentication tag is not 16 bytes");
+    const decipher = createDecipheriv("aes-256-gcm", this.key, Buffer.from(iv, "base64url"), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(context, "utf8"));
-    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    decipher.setAuthTag(tagBytes);
     try {
       return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString("utf8");
     } catch {
