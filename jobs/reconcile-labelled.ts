@@ -25,6 +25,14 @@ export interface LabelledIssue {
   team: { id: string; key: string };
   project: { name: string } | null;
   labels: { nodes: Array<{ name: string }> };
+  /** The workspace it was read from, when the OAuth app reads each installed workspace. */
+  organizationId?: string;
+}
+
+/** One workspace to read: its client, and its organization id in OAuth app mode. */
+export interface LabelSource {
+  linear: LinearClient;
+  organizationId?: string;
 }
 
 /** Labelled issues without a task: those to start, and those left alone because they predate the install. */
@@ -50,14 +58,23 @@ function adoptionKeys(prefix: string): { installedAt: string; preExisting: strin
  * through the webhook as usual. Reading Linear fails as a whole, and then nothing is recorded.
  */
 export async function labelledWithoutTask(p: {
-  linear: LinearClient;
+  /** Every workspace to read (one with an API key); the adoption rule applies to them together. */
+  sources: LabelSource[];
   redis: Redis;
   prefix: string;
   tasks: TaskStore;
   label: string;
   adoptExisting: boolean;
 }): Promise<Orphans> {
-  const labelled = await labelledIssues(p.linear, p.label);
+  const labelled: LabelledIssue[] = [];
+  const seen = new Set<string>();
+  for (const source of p.sources) {
+    for (const issue of await labelledIssues(source.linear, p.label)) {
+      if (seen.has(issue.id)) continue;
+      seen.add(issue.id);
+      labelled.push(source.organizationId ? { ...issue, organizationId: source.organizationId } : issue);
+    }
+  }
   const orphans: LabelledIssue[] = [];
   for (const issue of labelled) if (!(await p.tasks.get(issue.id))) orphans.push(issue);
   const keys = adoptionKeys(p.prefix);

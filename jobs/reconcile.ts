@@ -1,12 +1,12 @@
 import type { Job } from "bullmq";
 import type { Task } from "../src/tasks/task.js";
-import { isActive } from "../src/tasks/task.js";
+import { isActive, workspaceOf } from "../src/tasks/task.js";
 import type { TaskStore } from "../src/tasks/task-store.js";
 import { planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { ReconcileJobData } from "./queues.js";
-import { type LabelledIssue, labelledWithoutTask } from "./reconcile-labelled.js";
+import { type LabelledIssue, type LabelSource, labelledWithoutTask } from "./reconcile-labelled.js";
 import { findMissedCloses, type WatchedRepo, watchedRepos } from "./reconcile-pulls.js";
 
 /** What one sweep repaired, for logs, tests and the chaos figures. */
@@ -55,10 +55,16 @@ export function createReconcileProcessor(deps: WorkerDeps) {
         }
       });
     }
+    const workspaces = (await deps.linearApp?.installations())?.length ?? 0;
     // A revising task is watched through its PR above, and its repair would be a revision, not an
     // implement job.
     for (const task of tasks) {
       if (!isActive(task.state) || task.state === "revising" || !(await isStuck(deps, task))) continue;
+      if (workspaces > 1 && !workspaceOf(task)) {
+        // Its job could not tell which workspace's token to use and would fail on every retry.
+        report.errors.push(`${task.identifier}: not restarted: the task predates workspace tracking and the Linear app is installed in ${workspaces} workspaces; re-add the agent label or delegate the issue again to restart it`);
+        continue;
+      }
       await enqueue(deps, { ...implementIntent(task, source), jobIdSuffix: "repair" });
       report.stuckTasks.push(task.identifier);
     }
@@ -71,7 +77,7 @@ export function createReconcileProcessor(deps: WorkerDeps) {
 
 async function repairLabelled(deps: WorkerDeps, report: ReconcileReport, source: Source, signal?: AbortSignal): Promise<void> {
   const orphans = await labelledWithoutTask({
-    linear: deps.clients.linear(signal),
+    sources: await labelSources(deps, signal),
     redis: deps.redis,
     prefix: deps.config.redisPrefix,
     tasks: deps.tasks,
@@ -90,6 +96,14 @@ async function repairLabelled(deps: WorkerDeps, report: ReconcileReport, source:
         "re-add the label to start one, or set RECONCILE_ADOPT_EXISTING=true to start them all",
     );
   }
+}
+
+// The OAuth app reads each installed workspace with its own token (a client naming no workspace
+// is refused once there are several); an API key, or an app nobody installed yet, reads once.
+async function labelSources(deps: WorkerDeps, signal?: AbortSignal): Promise<LabelSource[]> {
+  const installed = (await deps.linearApp?.installations()) ?? [];
+  if (installed.length === 0) return [{ linear: deps.clients.linear(signal) }];
+  return installed.map((i) => ({ linear: deps.clients.linear(signal, i.organizationId), organizationId: i.organizationId }));
 }
 
 // Names a repository and a few of its watched PRs for the operator; a busy one has hundreds.
@@ -121,6 +135,8 @@ function labelledIntentData(issue: LabelledIssue, source: Source) {
     url: issue.url,
     eventAt: issue.updatedAt,
     source: { ...source, actor: null },
+    // The task records its workspace, so its job uses that workspace's token.
+    ...(issue.organizationId ? { organizationId: issue.organizationId } : {}),
   };
 }
 

@@ -62,6 +62,7 @@ const schema = z.object({
   LINEAR_AUTHORIZE_URL: url("https://linear.app/oauth/authorize"),
   PUBLIC_URL: publicUrl,
   TOKEN_ENCRYPTION_KEY: encryptionKey,
+  LINEAR_ALLOWED_ORGANIZATIONS: z.string().optional(),
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: z
     .string()

@@ -94,11 +94,15 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   });
   const redis = await connectRedis(config, logger, opts.redisTimeoutMs ?? 10_000);
   const queues = createQueues(redis, config.redisPrefix);
-  const linearApp = createLinearApp(config, redis, logger);
+  // Renewed token pairs are written through a patient connection: Linear has already rotated them.
+  const appRedis = config.linear.app ? createRedis(config.redisUrl, "patient") : undefined;
+  appRedis?.on("error", () => undefined);
+  const linearApp = createLinearApp(config, redis, logger, appRedis);
   let clients: Clients | null;
   try {
     clients = await createClients(config, logger, opts.runner, linearApp, redis);
   } catch (err) {
+    appRedis?.disconnect();
     redis.disconnect();
     throw err;
   }
@@ -107,6 +111,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
   try {
     sandbox = runsAgents ? await startSandbox(sandboxSettings(config, logger)) : NO_WORKERS;
   } catch (err) {
+    appRedis?.disconnect();
     redis.disconnect();
     throw err;
   }
@@ -138,6 +143,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
       await sandbox.close();
       if (workerRedis !== redis) workerRedis.disconnect();
+      appRedis?.disconnect();
       redis.disconnect();
     },
   };
@@ -163,11 +169,11 @@ function sandboxSettings(config: Config, logger: Logger) {
   };
 }
 
-function createLinearApp(config: Config, redis: Redis, logger: Logger): LinearApp | null {
+function createLinearApp(config: Config, redis: Redis, logger: Logger, patientRedis: Redis | undefined): LinearApp | null {
   const app = config.linear.app;
   if (!app) return null;
   const installUrl = config.publicUrl ? `${config.publicUrl}/oauth/linear/install` : undefined;
-  return new LinearApp(app, { apiUrl: config.linear.apiUrl, redis, prefix: config.redisPrefix, logger, installUrl });
+  return new LinearApp(app, { apiUrl: config.linear.apiUrl, redis, patientRedis, prefix: config.redisPrefix, logger, installUrl });
 }
 
 async function createClients(config: Config, logger: Logger, runner: AgentRunner | undefined, app: LinearApp | null, redis: Redis): Promise<Clients | null> {

@@ -27,8 +27,10 @@ describe("config: the Linear OAuth app", () => {
       redirectUri: "https://agents.example.com/oauth/linear/callback",
       encryptionKey: KEY,
       scopes: ["read", "write", "app:assignable", "app:mentionable"],
+      allowedOrganizations: [],
     });
     expect(Object.isFrozen(c.linear.app)).toBe(true);
+    expect(loadConfig({ ...APP, LINEAR_ALLOWED_ORGANIZATIONS: " acme, 0b1e-org-id ,," }).linear.app?.allowedOrganizations).toEqual(["acme", "0b1e-org-id"]);
     expect(loadConfig(APP).linear.app?.tokenUrl).toBe("https://api.linear.app/oauth/token");
   });
 

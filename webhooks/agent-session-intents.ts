@@ -105,7 +105,8 @@ export function mapAppUserNotification(p: AppUserNotification, ctx: DeliveryCont
         issueId: n.issueId,
         identifier: n.issue?.identifier ?? n.issueId,
         reason: "delegate-removed",
-        eventAt: n.createdAt ?? String(p.createdAt),
+        // The route's shape check guarantees the payload's createdAt, so no id says "undefined".
+        eventAt: n.createdAt ?? (typeof p.createdAt === "string" ? p.createdAt : new Date(p.createdAt).toISOString()),
         source: { ...ctx, actor: n.actor?.name ?? null },
       },
     },

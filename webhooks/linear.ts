@@ -10,7 +10,7 @@ import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapLinearEvent } from "./linear-intents.js";
 import { mapOAuthAppEvent } from "./oauth-app-intents.js";
-import { describeShapeError, LINEAR_AGENT_SESSION_SHAPE, LINEAR_APP_NOTIFICATION_SHAPE, LINEAR_ISSUE_SHAPE } from "./payload-shapes.js";
+import { describeShapeError, LINEAR_AGENT_SESSION_SHAPE, LINEAR_APP_NOTIFICATION_SHAPE, LINEAR_ISSUE_SHAPE, LINEAR_OAUTH_APP_SHAPE } from "./payload-shapes.js";
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
 import { bindDeliveryToLogs } from "./request-logger.js";
 
@@ -44,6 +44,7 @@ const SHAPES = {
   Issue: ["Linear Issue payload", LINEAR_ISSUE_SHAPE],
   AgentSessionEvent: ["Linear AgentSessionEvent payload", LINEAR_AGENT_SESSION_SHAPE],
   AppUserNotification: ["Linear AppUserNotification payload", LINEAR_APP_NOTIFICATION_SHAPE],
+  OAuthApp: ["Linear OAuthApp payload", LINEAR_OAUTH_APP_SHAPE],
 } as const;
 
 /** POST /webhooks/linear: LinearWebhookClient verifies signature and timestamp; map; enqueue; answer. */

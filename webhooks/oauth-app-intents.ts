@@ -11,6 +11,9 @@ export function mapOAuthAppEvent(payload: OAuthAppWebhookPayload, ctx: DeliveryC
   if (typeof payload.organizationId !== "string" || !payload.organizationId) return ignore("OAuthApp revoked without an organizationId");
   if (!clientId) return ignore("OAuthApp revoked, but this deployment runs no Linear OAuth app (LINEAR_CLIENT_ID is not set)");
   if (payload.oauthClientId && payload.oauthClientId !== clientId) return ignore("OAuthApp revoked for another OAuth client");
+  // The route checks the shape; a direct caller with a bad date is told, not thrown at.
+  const at = new Date(payload.createdAt as unknown as string | Date);
+  if (Number.isNaN(at.getTime())) return ignore("OAuthApp revoked without a valid createdAt");
   return {
     act: true,
     intent: {
@@ -20,7 +23,7 @@ export function mapOAuthAppEvent(payload: OAuthAppWebhookPayload, ctx: DeliveryC
         organizationId: payload.organizationId,
         oauthClientId: payload.oauthClientId,
         // A string on the wire; the SDK types it as a Date.
-        revokedAt: typeof payload.createdAt === "string" ? payload.createdAt : new Date(payload.createdAt).toISOString(),
+        revokedAt: typeof payload.createdAt === "string" ? payload.createdAt : at.toISOString(),
         source: ctx,
       },
     },

@@ -103,11 +103,24 @@ export const LINEAR_AGENT_SESSION_SHAPE = z.object({
   promptContext: z.string().nullable().optional(),
 });
 
-/** The AppUserNotification fields the mapper reads. */
+// An ISO timestamp: job ids and eventAt derive from it, so a missing or unreadable one is a 400.
+const TIMESTAMP = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: "expected an ISO timestamp" });
+
+/** The AppUserNotification fields the mapper reads; `createdAt` goes into the cancel job's id. */
 export const LINEAR_APP_NOTIFICATION_SHAPE = z.object({
   type: z.literal("AppUserNotification"),
   action: z.string(),
-  notification: z.object({ id: z.string(), issueId: z.string().optional() }),
+  createdAt: TIMESTAMP,
+  notification: z.object({ id: z.string(), issueId: z.string().optional(), createdAt: TIMESTAMP.optional() }),
+});
+
+/** The OAuthApp fields the mapper reads; `createdAt` dates the revocation and keys its delivery. */
+export const LINEAR_OAUTH_APP_SHAPE = z.object({
+  type: z.literal("OAuthApp"),
+  action: z.string(),
+  organizationId: z.string().optional(),
+  oauthClientId: z.string().optional(),
+  createdAt: TIMESTAMP,
 });
 
 /** A zod failure as one line: "issue.number: Invalid input: expected number, received string". */

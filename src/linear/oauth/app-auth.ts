@@ -5,13 +5,15 @@ import { createLinearClient, type LinearTokenSource } from "../client.js";
 import { InstallState } from "./install-state.js";
 import type { LinearAppConfig } from "./settings.js";
 import { TokenCipher } from "./token-cipher.js";
-import { clientCredentialsGrant, exchangeCode, OAuthTokenError, refreshGrant, TOKEN_REQUEST_TIMEOUT_MS, type TokenGrant } from "./token-endpoint.js";
+import { OrgPolicy } from "./org-policy.js";
+import { clientCredentialsGrant, exchangeCode, OAuthTokenError, REFRESH_REQUEST_TIMEOUT_MS, refreshGrant, type TokenGrant } from "./token-endpoint.js";
+import { TokenKeeper } from "./token-keeper.js";
 import { type Installation, type InstallationInfo, TokenStore } from "./token-store.js";
 
 /** Refresh this long before expiry (Linear's tokens last 24 h), or a quarter of a shorter lifetime. */
 const REFRESH_AHEAD_MS = 5 * 60_000;
-/** Outlives one token request plus the identity query, so a live winner never loses its lock. */
-const LOCK_TTL_MS = TOKEN_REQUEST_TIMEOUT_MS * 2;
+/** Outlives a refresh plus its patient write, so a live winner never loses its lock. */
+const LOCK_TTL_MS = REFRESH_REQUEST_TIMEOUT_MS * 3;
 const POLL_MS = 50;
 /** After Linear says the app does not allow client credentials, ask again no sooner than this. */
 const GRANT_REFUSAL_MEMORY_MS = 60_000;
@@ -19,6 +21,14 @@ const GRANT_REFUSAL_MEMORY_MS = 60_000;
 /** The app has no usable installation for what was asked; the message says how to install it. */
 export class LinearAppAuthError extends Error {
   override name = "LinearAppAuthError";
+}
+
+/** LINEAR_ALLOWED_ORGANIZATIONS does not name the workspace that tried to install the app. */
+export class OrganizationNotAllowedError extends LinearAppAuthError {
+  override name = "OrganizationNotAllowedError";
+  constructor(readonly organizationName: string) {
+    super(`the Linear workspace ${organizationName} is not in LINEAR_ALLOWED_ORGANIZATIONS`);
+  }
 }
 
 /**
@@ -29,15 +39,20 @@ export class LinearAppAuthError extends Error {
 export class LinearApp {
   readonly store: TokenStore;
   readonly state: InstallState;
+  readonly orgs: OrgPolicy;
+  private readonly keeper: TokenKeeper;
   private grantRefusedUntil = 0;
 
+  /** `patientRedis` (rides out a blip) stores renewed pairs; `redis` (fail-fast) serves the rest. */
   constructor(
     readonly config: LinearAppConfig,
-    private readonly p: { apiUrl: string; redis: Redis; prefix: string; logger: Logger; installUrl?: string },
+    private readonly p: { apiUrl: string; redis: Redis; patientRedis?: Redis; prefix: string; logger: Logger; installUrl?: string },
   ) {
     const cipher = new TokenCipher(config.encryptionKey);
     this.store = new TokenStore(p.redis, p.prefix, cipher);
     this.state = new InstallState(cipher.stateKey);
+    this.orgs = new OrgPolicy(p.redis, p.prefix, config.allowedOrganizations);
+    this.keeper = new TokenKeeper(new TokenStore(p.patientRedis ?? p.redis, p.prefix, cipher), p.logger);
   }
 
   /** The installed workspaces, without tokens. */
@@ -50,13 +65,20 @@ export class LinearApp {
     if (!this.config.redirectUri) throw new LinearAppAuthError("PUBLIC_URL is not set, so the app has no redirect URI");
     const grant = await exchangeCode(this.config, code, this.config.redirectUri);
     const inst = await this.identify(grant, "authorization_code");
+    // Nothing is stored for a workspace the operator did not allow.
+    if (!this.orgs.allows({ id: inst.organizationId, urlKey: inst.urlKey })) throw new OrganizationNotAllowedError(inst.organizationName);
     await this.store.save(inst);
+    // An admin's install is the one thing that lifts a recorded revocation.
+    await this.orgs.clearRevoked(inst.organizationId);
     this.p.logger.info({ organizationId: inst.organizationId, organization: inst.organizationName, expiresAt: new Date(inst.expiresAt).toISOString() }, "Linear app installed");
     return describe(inst);
   }
 
   /** Forgets an organization's tokens (the app was revoked there); true when it had any. */
   async revoke(organizationId: string): Promise<boolean> {
+    // Recorded first, so a client_credentials grant racing this cannot bring the workspace back.
+    await this.orgs.markRevoked(organizationId);
+    this.keeper.drop(organizationId);
     const removed = await this.store.remove(organizationId);
     this.p.logger.info({ organizationId, removed }, "Linear app tokens deleted");
     return removed;
@@ -116,7 +138,8 @@ export class LinearApp {
           if (fresh.accessToken !== current.accessToken) return fresh;
           return await this.renewHoldingLock(fresh);
         } finally {
-          await this.store.unlock(organizationId, owner);
+          // A blip must not throw away a renewed pair; the lock expires by itself.
+          await this.store.unlock(organizationId, owner).catch(() => undefined);
         }
       }
       if (Date.now() > deadline) throw new LinearAppAuthError(`the Linear token of organization ${organizationId} could not be renewed in time`);
@@ -144,7 +167,7 @@ export class LinearApp {
       obtainedAt: Date.now(),
       scope: grant.scope.length ? grant.scope : inst.scope,
     };
-    if (!(await this.store.replace(renewed))) throw new LinearAppAuthError(`the Linear app was removed from organization ${inst.organizationId} while its token was renewed`);
+    if (!(await this.keeper.save(renewed))) throw new LinearAppAuthError(`the Linear app was removed from organization ${inst.organizationId} while its token was renewed`);
     this.p.logger.info({ organizationId: inst.organizationId, grant: inst.refreshToken ? "refresh_token" : "client_credentials", expiresAt: new Date(renewed.expiresAt).toISOString() }, "Linear app token renewed");
     return renewed;
   }
@@ -164,16 +187,28 @@ export class LinearApp {
       throw err;
     }
     const inst = await this.identify(grant, "client_credentials");
+    await this.refuseUnwelcome(inst);
     await this.store.save(inst);
     this.p.logger.info({ organizationId: inst.organizationId, organization: inst.organizationName }, "Linear app token obtained with client credentials");
     return inst.organizationId;
   }
 
+  // A client_credentials token is discarded for a workspace that revoked the app or is not
+  // allowed: only an admin's install may bring it back. Remembered like a refused grant.
+  private async refuseUnwelcome(inst: Installation): Promise<void> {
+    const revoked = await this.orgs.isRevoked(inst.organizationId);
+    if (!revoked && this.orgs.allows({ id: inst.organizationId, urlKey: inst.urlKey })) return;
+    this.grantRefusedUntil = Date.now() + GRANT_REFUSAL_MEMORY_MS;
+    const why = revoked ? "revoked the app" : "is not in LINEAR_ALLOWED_ORGANIZATIONS";
+    this.p.logger.warn({ organizationId: inst.organizationId, organization: inst.organizationName }, `Linear client_credentials token discarded: the workspace ${why}`);
+    throw new LinearAppAuthError(`the Linear workspace ${inst.organizationName} ${why}, so its client_credentials token is not used; an admin must install the app at ${this.p.installUrl ?? "PUBLIC_URL/oauth/linear/install"}`);
+  }
+
   /** Asks Linear who the token is: the app user and its workspace (stored with the token, as Linear advises). */
   private async identify(grant: TokenGrant, kind: Installation["grant"]): Promise<Installation> {
     const client = createLinearClient({ apiKey: `Bearer ${grant.accessToken}`, apiUrl: this.p.apiUrl });
-    const res = await client.client.rawRequest<{ viewer: { id: string }; organization: { id: string; name: string } }, Record<string, never>>(
-      "query AppIdentity { viewer { id } organization { id name } }",
+    const res = await client.client.rawRequest<{ viewer: { id: string }; organization: { id: string; name: string; urlKey?: string } }, Record<string, never>>(
+      "query AppIdentity { viewer { id } organization { id name urlKey } }",
       {},
     );
     if (!res.data) throw new LinearAppAuthError("Linear did not say which workspace the new token belongs to");
@@ -181,6 +216,7 @@ export class LinearApp {
     return {
       organizationId: res.data.organization.id,
       organizationName: res.data.organization.name,
+      urlKey: res.data.organization.urlKey,
       appUserId: res.data.viewer.id,
       grant: kind,
       scope: grant.scope,
@@ -193,7 +229,8 @@ export class LinearApp {
   }
 
   private async installed(organizationId: string): Promise<Installation> {
-    const inst = await this.store.get(organizationId);
+    // A pair renewed here that Redis has not taken yet is the only valid one.
+    const inst = this.keeper.pending(organizationId) ?? (await this.store.get(organizationId));
     if (!inst) throw new LinearAppAuthError(`the Linear app is not installed in organization ${organizationId} (or was revoked there)`);
     return inst;
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { LinearApp } from "./app-auth.js";
+import { type LinearApp, OrganizationNotAllowedError } from "./app-auth.js";
 import { readCookie, STATE_COOKIE, STATE_TTL_MS, type StateProblem } from "./install-state.js";
 import { page } from "./pages.js";
 import { CALLBACK_PATH } from "./settings.js";
@@ -60,6 +60,13 @@ export async function linearInstallRoutes(app: FastifyInstance, opts: { linearAp
         "Delegate an issue to it or @mention it in Linear to hand it work.",
       ]);
     } catch (err) {
+      if (err instanceof OrganizationNotAllowedError) {
+        req.log.warn({ organization: err.organizationName }, "Linear app install refused: workspace not in LINEAR_ALLOWED_ORGANIZATIONS");
+        return html(reply, 403, "Workspace not allowed", [
+          `The Linear workspace ${err.organizationName} is not allowed to install this agent-workforce deployment.`,
+          "Nothing was installed. Its operator lists the allowed workspaces in LINEAR_ALLOWED_ORGANIZATIONS.",
+        ]);
+      }
       req.log.warn({ err: (err as Error).message }, "Linear app install failed");
       const why = err instanceof OAuthTokenError ? `Linear refused the authorization code: ${err.description || err.code || `HTTP ${err.status}`}.` : "Linear could not be reached to finish the install.";
       return html(reply, 502, "Not installed", [why, "Nothing was installed."], restart);

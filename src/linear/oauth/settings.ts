@@ -20,6 +20,8 @@ export interface LinearAppConfig {
   /** TOKEN_ENCRYPTION_KEY as given (base64 of 32 bytes); a string so the config can stay frozen. */
   readonly encryptionKey: string;
   readonly scopes: readonly string[];
+  /** LINEAR_ALLOWED_ORGANIZATIONS: organization ids or URL keys that may install or use the app; empty = any. */
+  readonly allowedOrganizations: readonly string[];
 }
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -75,6 +77,7 @@ export function linearAppConfig(e: {
   LINEAR_API_URL: string;
   PUBLIC_URL?: string | undefined;
   TOKEN_ENCRYPTION_KEY?: string | undefined;
+  LINEAR_ALLOWED_ORGANIZATIONS?: string | undefined;
 }): LinearAppConfig | null {
   if (!e.LINEAR_CLIENT_ID || !e.LINEAR_CLIENT_SECRET || !e.TOKEN_ENCRYPTION_KEY) return null;
   return {
@@ -85,5 +88,6 @@ export function linearAppConfig(e: {
     redirectUri: e.PUBLIC_URL ? `${e.PUBLIC_URL}${CALLBACK_PATH}` : undefined,
     encryptionKey: e.TOKEN_ENCRYPTION_KEY,
     scopes: [...APP_SCOPES],
+    allowedOrganizations: (e.LINEAR_ALLOWED_ORGANIZATIONS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
   };
 }

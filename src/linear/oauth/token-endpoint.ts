@@ -3,6 +3,11 @@ import type { LinearAppConfig } from "./settings.js";
 
 /** How long a token request may take; the refresh lock outlives it. */
 export const TOKEN_REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * How long a refresh may take. Longer than other grants: Linear rotates the refresh token when it
+ * handles the request, so giving up on a slow answer throws away the only valid refresh token.
+ */
+export const REFRESH_REQUEST_TIMEOUT_MS = 60_000;
 
 /** What Linear's token endpoint granted. */
 export interface TokenGrant {
@@ -57,7 +62,7 @@ export function exchangeCode(app: LinearAppConfig, code: string, redirectUri: st
 
 /** Trades a refresh token for a new pair (Linear rotates the refresh token every time). */
 export function refreshGrant(app: LinearAppConfig, refreshToken: string): Promise<TokenGrant> {
-  return requestToken(app, "refresh_token", { refresh_token: refreshToken });
+  return requestToken(app, "refresh_token", { refresh_token: refreshToken }, REFRESH_REQUEST_TIMEOUT_MS);
 }
 
 /** Asks for an app token with the client id and secret alone (one workspace, no browser). */
@@ -65,14 +70,15 @@ export function clientCredentialsGrant(app: LinearAppConfig): Promise<TokenGrant
   return requestToken(app, "client_credentials", { scope: app.scopes.join(",") });
 }
 
-async function requestToken(app: LinearAppConfig, grant: GrantType, params: Record<string, string>): Promise<TokenGrant> {
+async function requestToken(app: LinearAppConfig, grant: GrantType, params: Record<string, string>, timeoutMs = TOKEN_REQUEST_TIMEOUT_MS): Promise<TokenGrant> {
   // Client authentication by form parameters, which Linear documents for every grant.
   const form = new URLSearchParams({ grant_type: grant, ...params, client_id: app.clientId, client_secret: app.clientSecret });
   const res = await fetch(app.tokenUrl, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", "user-agent": "agent-workforce" },
     body: form,
-    signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
+    // Its own timeout, never a job's signal: a job stopping must not abandon a rotation mid-flight.
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   let json: unknown;

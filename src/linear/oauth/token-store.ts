@@ -5,6 +5,8 @@ import type { TokenCipher } from "./token-cipher.js";
 export interface InstallationInfo {
   organizationId: string;
   organizationName: string;
+  /** The workspace's URL key (linear.app/<urlKey>), for LINEAR_ALLOWED_ORGANIZATIONS. */
+  urlKey?: string | undefined;
   /** The app's user in that workspace (`viewer { id }` with its token). */
   appUserId: string;
   grant: "authorization_code" | "client_credentials";
