@@ -4,6 +4,9 @@ import path from "node:path";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { LinearApp } from "../../src/linear/oauth/app-auth.js";
+import { TokenCipher } from "../../src/linear/oauth/token-cipher.js";
+import { TokenKeeper } from "../../src/linear/oauth/token-keeper.js";
+import { type Installation, TokenStore } from "../../src/linear/oauth/token-store.js";
 import { linearAppConfig } from "../../src/linear/oauth/settings.js";
 import { createLogger } from "../../src/logger.js";
 import { createRedis, deleteByPrefix } from "../../src/redis.js";
@@ -71,5 +74,51 @@ describe("Linear app token refresh across a Redis outage", () => {
     await app.tokenSource(org).rejected(renewed);
     expect(fake.oauth.tokenRequests.filter((r) => r.grant === "refresh_token").map((r) => r.status)).toEqual([200, 200]);
     expect(logs.join("\n")).not.toContain(stored.refreshToken!);
+  }, 30_000);
+
+  it("Redis still refuses after the retries: the pair is kept in memory (used from there), logged without the token, and saved once Redis is back", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "awf-token-keep-"));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const own = await startOwnRedis({ persistDir: dir });
+    cleanup.push(() => own.stop());
+    const prefix = uniquePrefix("token-keep");
+    // A fail-fast connection, so the outage outlasts the keeper's attempts within the test.
+    const redis = createRedis(own.url, "producer");
+    redis.on("error", () => undefined);
+    cleanup.push(async () => {
+      await deleteByPrefix(own.url, prefix).catch(() => undefined);
+      redis.disconnect();
+    });
+    if (redis.status !== "ready") await new Promise((r) => redis.once("ready", r));
+    const store = new TokenStore(redis, prefix, new TokenCipher(TEST_TOKEN_KEY));
+    const inst: Installation = {
+      organizationId: "org-keep",
+      organizationName: "Keep Org",
+      appUserId: "app-user",
+      grant: "authorization_code",
+      scope: ["read"],
+      expiresAt: Date.now() + 3600_000,
+      obtainedAt: Date.now(),
+      installedAt: new Date().toISOString(),
+      accessToken: "lin_oauth_old_access",
+      refreshToken: "lin_refresh_old",
+    };
+    await store.save(inst);
+    const logs: string[] = [];
+    const keeper = new TokenKeeper(store, createLogger({ level: "info", destination: { write: (l: string) => void logs.push(l) } }));
+
+    await own.stop();
+    const renewed = { ...inst, accessToken: "lin_oauth_new_access", refreshToken: "lin_refresh_new" };
+    expect(await keeper.save(renewed)).toBe(true);
+    expect(keeper.pending("org-keep")).toBe(renewed);
+    expect(logs.join("\n")).toContain("the renewed Linear refresh token could not be saved to Redis");
+    expect(logs.join("\n")).not.toContain("lin_refresh_new");
+
+    await own.start();
+    const until = Date.now() + 15_000;
+    while ((await store.get("org-keep").catch(() => null))?.refreshToken !== "lin_refresh_new" && Date.now() < until) await sleep(200);
+    expect((await store.get("org-keep"))?.refreshToken).toBe("lin_refresh_new");
+    expect(keeper.pending("org-keep")).toBeUndefined();
+    expect(logs.join("\n")).toContain("the renewed Linear refresh token is saved to Redis now");
   }, 30_000);
 });
