@@ -16,14 +16,38 @@ const WAITING = ["waiting", "delayed", "prioritized"] as const;
 export function createAckProcessor(deps: WorkerDeps) {
   return async (job: Job<AckJobData>, _token?: string, signal?: AbortSignal): Promise<{ said: string }> => {
     const d = job.data;
-    const task = await attachSession(deps.tasks, await deps.tasks.ensure({ issueId: d.issueId, identifier: d.identifier, title: d.title, issueUrl: d.url }), d.session);
-    // A session the label path opened itself, announced by Linear: its task already shows there.
-    if (task.session?.openedBy === "label") return { said: "" };
+    const ensured = await deps.tasks.ensure({ issueId: d.issueId, identifier: d.identifier, title: d.title, issueUrl: d.url });
+    // A session the label path opened itself, announced by Linear (possibly before the label path
+    // recorded Linear's answer): its task already shows there.
+    const settled = await openedSettled(deps, ensured, signal);
+    if (settled.session?.id === d.session.id && settled.session.openedBy === "label") return { said: "" };
+    const task = await attachSession(deps.tasks, settled, d.session);
     const said = await lineMessage(deps, d, task);
     // Linear expects a session's first activity within 10 s: it goes before status updates.
     await postActivity(deps.clients.linear(signal, d.session.organizationId, { priority: "critical" }), { sessionId: d.session.id, key: `ack:${d.session.id}`, content: { type: "thought", body: said } });
     return { said };
   };
+}
+
+/** How long the ack waits for the label path to record the session it is opening (Linear wants an activity within 10 s). */
+const OPENING_WAIT_MS = 5_000;
+/** A marker older than this is left by a crash mid-open, and is not waited for. */
+const OPENING_STALE_MS = 60_000;
+
+/**
+ * The task once the label path is done opening its own session: while it is (`sessionOpening`,
+ * recorded before its create call), Linear's `created` for that session can arrive before the
+ * path records Linear's answer, so this waits for the answer (bounded by Linear's 10 s).
+ */
+async function openedSettled(deps: WorkerDeps, task: Task, signal?: AbortSignal): Promise<Task> {
+  const opening = (t: Task) => Boolean(t.sessionOpening) && !t.session && Date.now() - Date.parse(t.sessionOpening as string) < OPENING_STALE_MS;
+  const until = Date.now() + OPENING_WAIT_MS;
+  let t = task;
+  while (opening(t) && Date.now() < until && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, 100));
+    t = (await deps.tasks.get(task.issueId)) ?? t;
+  }
+  return t;
 }
 
 /** What to tell the human now: feedback for an open PR, or where the job stands in line. */

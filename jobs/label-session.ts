@@ -24,16 +24,20 @@ export async function openLabelSession(c: TaskContext): Promise<void> {
   const organizationId = await installedWorkspace(app, workspaceOf(task));
   if (!organizationId) return;
   let id: string;
+  // Recorded before the create: Linear's `created` echo of this session may beat its answer (see ack).
+  const openedAt = new Date().toISOString();
+  await c.save({ sessionOpening: openedAt });
   try {
     id = await openIssueSession(c.linear, { issueId: task.issueId });
   } catch (err) {
+    await c.save({ sessionOpening: null });
     // A refusal (the app cannot see the team, say) must not stop the work: it shows in the
     // progress comment instead. An outage or a rate limit is retried with the job.
     if (!isLinearRefusal((err as Error).cause)) throw err;
     c.log.warn({ err }, "Linear refused an agent session for the labelled issue; its status goes to the progress comment");
     return;
   }
-  await c.save({ session: { id, organizationId, openedBy: "label" } });
+  await c.save({ session: { id, organizationId, openedBy: "label", createdAt: openedAt }, sessionOpening: null });
   c.log.info({ session: id }, "opened a Linear agent session for the labelled issue");
 }
 

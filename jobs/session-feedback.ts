@@ -36,10 +36,25 @@ export function awaitsReview(task: Task): boolean {
   return Boolean(task.repo && task.prNumber) && (task.state === "pr-open" || task.state === "revising" || task.state === "failed");
 }
 
-/** Makes `session` the one that shows the task (a newer delegation or @mention takes over). */
+/**
+ * Makes `session` the one that shows the task when it is at least as new as the task's current
+ * one (a newer delegation or @mention takes over; a retried job of an older session does not take
+ * it back). A session of unknown age never replaces one whose age is known.
+ */
 export async function attachSession(tasks: TaskStore, task: Task, session: SessionRef): Promise<Task> {
   if (task.session?.id === session.id) return task;
-  return tasks.update(task.issueId, () => ({ session: { id: session.id, organizationId: session.organizationId } }));
+  if (!newerOrSame(session, task.session)) return task;
+  return tasks.update(task.issueId, (t) =>
+    t.session?.id === session.id || !newerOrSame(session, t.session)
+      ? {}
+      : { session: { id: session.id, organizationId: session.organizationId, ...(session.createdAt ? { createdAt: session.createdAt } : {}) } },
+  );
+}
+
+function newerOrSame(incoming: SessionRef, current: SessionRef | null | undefined): boolean {
+  if (!current?.createdAt) return true;
+  if (!incoming.createdAt) return false;
+  return Date.parse(incoming.createdAt) >= Date.parse(current.createdAt);
 }
 
 /**

@@ -25,6 +25,7 @@ export function mapAgentSessionEvent(p: AgentSessionEvent, ctx: DeliveryContext)
     const session: SessionJobRef = {
       id: s.id,
       organizationId: p.organizationId,
+      createdAt: s.createdAt,
       promptContext: p.promptContext ? p.promptContext.slice(0, MAX_PROMPT_CONTEXT) : null,
       guidance: guidanceOf(p),
       previousComments: (p.previousComments ?? []).map((c) => c.body),
@@ -80,7 +81,7 @@ export function mapAgentSessionEvent(p: AgentSessionEvent, ctx: DeliveryContext)
         identifier,
         title: s.issue?.title ?? identifier,
         url: s.issue?.url ?? s.url ?? null,
-        session: { id: s.id, organizationId: p.organizationId },
+        session: { id: s.id, organizationId: p.organizationId, createdAt: s.createdAt },
         activityId: a.id,
         body,
         author: actor,

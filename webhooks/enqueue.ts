@@ -91,7 +91,7 @@ export async function enqueueIntent(
     session && intent.kind === "implement"
       ? queues.ack.add(
           "ack",
-          { kind: "ack", issueId: intent.data.issueId, identifier: intent.data.identifier, title: intent.data.title, url: intent.data.url, session: { id: session.id, organizationId: session.organizationId }, implementJobId: plan.jobId },
+          { kind: "ack", issueId: intent.data.issueId, identifier: intent.data.identifier, title: intent.data.title, url: intent.data.url, session: { id: session.id, organizationId: session.organizationId, ...(session.createdAt ? { createdAt: session.createdAt } : {}) }, implementJobId: plan.jobId },
           { jobId: safeJobId("ack", session.id), attempts: 5, backoff: { type: "fixed", delay: 1_000 } },
         )
       : undefined,

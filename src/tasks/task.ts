@@ -82,6 +82,12 @@ export interface Task {
    * and external URLs replace the progress comment. Absent on records from before sessions.
    */
   session?: SessionRef | null;
+  /**
+   * When the label path began opening its own session (set before `agentSessionCreateOnIssue`,
+   * cleared once its answer is recorded): Linear's `created` for that session can arrive before
+   * the answer, and the ack waits for it rather than greet the task's own session.
+   */
+  sessionOpening?: string | null;
   /** The Linear workspace whose webhook asked for the work (the label path); a session names its own. */
   organizationId?: string | null;
   /** What the session already shows, so each publish posts only what changed (see status/session-publish). */
@@ -109,6 +115,8 @@ export interface SessionRef {
    * label stays the task's switch. Absent: Linear opened it (delegation or @mention).
    */
   openedBy?: "label";
+  /** When Linear created the session (the webhook's `agentSession.createdAt`): an older session never takes over a newer one. */
+  createdAt?: string;
 }
 
 /** Whether Linear asked for the work through a session (delegation, @mention), so no label is its switch. */

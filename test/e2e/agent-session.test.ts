@@ -171,4 +171,33 @@ describe("Linear agent sessions: delegation and @mentions become work, the sessi
     expect(await w.deps.queues.ack.getJobCounts("completed", "failed")).toEqual({ completed: 1, failed: 0 });
     expect(ofType(w, sessionId, "thought").filter((t) => String(t.content.body).includes("ENG-1") && !String(t.content.body).startsWith("Got it"))).toHaveLength(1);
   });
+
+  it("a retried ack or implement job of an older session does not take the task back from a newer one", async () => {
+    world = await startWorld({ defaultRepo: null, routing: { repos: { [`${OWNER}/${REPO}`]: {}, [`${OWNER}/gadgets`]: {} } } });
+    const w = world;
+    const issue = w.newIssue({ labels: [] });
+    const older = await delegate(w, issue);
+    await w.waitFor(() => ofType(w, older.sessionId, "elicitation").length === 1, "the question in the older session");
+    expect(await w.waitForJob(older.res.body.jobId as string)).toBe("completed");
+    await new Promise((r) => setTimeout(r, 20));
+    const newer = await mention(w, issue, "@agent please take this");
+    await w.waitFor(() => ofType(w, newer.sessionId, "elicitation").length === 1, "the question in the newer session");
+    expect(await w.waitForJob(newer.res.body.jobId as string)).toBe("completed");
+    const org = w.linear.store.organization.id;
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ session: { id: newer.sessionId, organizationId: org, createdAt: newer.payload.agentSession.createdAt } });
+
+    // The older session's jobs run again (a retry, a stalled job picked up late).
+    const ackJob = (await w.deps.queues.ack.getJobs(["completed"])).find((j) => j.data.session.id === older.sessionId);
+    expect(ackJob?.data.session.createdAt).toBe(older.payload.agentSession.createdAt);
+    await w.deps.queues.ack.add("ack", ackJob!.data, { jobId: "ack-older-again" });
+    expect(await w.waitForJob("ack-older-again", "ack" as never)).toBe("completed");
+    const implementJob = await w.deps.queues.implement.getJob(older.res.body.jobId as string);
+    await w.deps.queues.implement.add("implement", implementJob!.data, { jobId: "implement-older-again" });
+    expect(await w.waitForJob("implement-older-again")).toBe("completed");
+
+    // The newer session still shows the task (the stale implement job starts nothing).
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "needs-input", jobId: newer.res.body.jobId, session: { id: newer.sessionId } });
+    expect(ofType(w, newer.sessionId, "elicitation")).toHaveLength(1);
+    expect(ofType(w, older.sessionId, "elicitation")).toHaveLength(1);
+  });
 });

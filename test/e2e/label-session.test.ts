@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { safeJobId } from "../../jobs/queues.js";
 import { agentSessionCreated } from "../fixtures/linear-agent.js";
 import { installThroughBrowser, linearAppEnv, registerApp } from "../helpers/linear-app.js";
 import { ofType } from "../helpers/sessions.js";
@@ -93,5 +94,53 @@ describe("label path with the Linear app installed: the task shows in its own ag
     expect(ofType(w, session.id, "thought")).toHaveLength(activities);
     expect(sessionsOn(w, issue.id)).toHaveLength(1);
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", attempts: task?.attempts });
+  }, 60_000);
+
+  it("Linear's `created` for the session the label path is opening, handled before Linear answered the create, posts no acknowledgement", async () => {
+    world = await startWorld({ env: { ...linearAppEnv(), LINEAR_REQUESTS_PER_HOUR: "360000" } });
+    const w = world;
+    registerApp(w.linear);
+    expect((await installThroughBrowser(w.app, w.linear)).status).toBe(200);
+    const org = w.linear.store.organization;
+    const issue = w.newIssue();
+    w.anthropic.script([create("greet.txt", "hello, world\n"), say(REPORT)]);
+
+    // Linear has opened the session but its answer has not reached the label path yet: the echo arrives now.
+    let echoed: { sessionId: string; ackJobId: string } | undefined;
+    w.linear.beforeAnswer = async (operation) => {
+      if (operation !== "agentSessionCreateOnIssue" || echoed) return;
+      const session = sessionsOn(w, issue.id)[0]!;
+      const stored = w.linear.store.getIssue(issue.id)!;
+      const echo = agentSessionCreated({
+        sessionId: session.id,
+        issue: { id: stored.id, identifier: stored.identifier, title: stored.title, description: stored.description, url: stored.url, team: { id: w.team.id, key: w.team.key, name: w.team.name } },
+        createdAt: session.createdAt,
+        organizationId: org.id,
+        appUserId: session.appUserId,
+        creator: null,
+        commentId: session.commentId ?? undefined,
+      });
+      const sent = await w.sendLinear(echo);
+      expect(sent.body).toMatchObject({ status: "accepted", intent: "implement" });
+      echoed = { sessionId: session.id, ackJobId: safeJobId("ack", session.id) };
+      const ackJobId = echoed.ackJobId;
+      // The ack is under way before the label path hears Linear's answer.
+      await w.waitFor(async () => ["active", "completed", "failed"].includes(String(await (await w.deps.queues.ack.getJob(ackJobId))?.getState())), "the echo's ack job to start");
+    };
+
+    const res = await w.labelIssue(issue);
+    expect(await w.waitForJob(res.body.jobId as string, "implement", 40_000)).toBe("completed");
+    w.linear.beforeAnswer = undefined;
+    expect(echoed).toBeDefined();
+    // Positive signals first: the ack finished, and the session shows the task's own work.
+    expect(await w.waitForJob(echoed!.ackJobId, "ack" as never)).toBe("completed");
+    expect((await w.deps.queues.ack.getJob(echoed!.ackJobId))?.returnvalue).toEqual({ said: "" });
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "pr-open", session: { id: echoed!.sessionId, openedBy: "label" }, sessionOpening: null });
+    expect(ofType(w, echoed!.sessionId, "response")).toHaveLength(1);
+    const thoughts = ofType(w, echoed!.sessionId, "thought").map((t) => String(t.content.body));
+    expect(thoughts).toContain("Reading the issue.");
+    // No acknowledgement in the task's own session.
+    expect(thoughts.filter((t) => /^(Working on|Queued|Received) /.test(t))).toEqual([]);
+    expect(sessionsOn(w, issue.id)).toHaveLength(1);
   }, 60_000);
 });

@@ -41,13 +41,17 @@ export interface LinearFake {
    * "ratelimited", as Linear; the SDK throws RatelimitedLinearError); "internal" → HTTP 500 (InternalLinearError).
    * Faults queue up in call order. `opts.retryAfterSeconds` adds a Retry-After header to rate-limit answers;
    * `opts.operation` makes a fault wait for a request of that GraphQL operation, letting others pass;
-   * `opts.status` answers a rate limit with that HTTP status (429 as well as Linear's 400).
+   * `opts.status` answers a rate limit with that HTTP status (429 as well as Linear's 400);
+   * `opts.when` makes a fault wait for a request whose variables it accepts (a fault it never
+   * accepts stays queued and harms nothing).
    */
-  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number; operation?: string; status?: 400 | 429 }): void;
+  failNext(n: number, kind: FaultKind, opts?: { retryAfterSeconds?: number; operation?: string; status?: 400 | 429; when?: (variables: unknown) => boolean }): void;
+  /** Called with each executed request before its answer is sent (tests use it to act while a call is in flight). */
+  beforeAnswer?: ((operationName: string | undefined, variables: unknown) => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
-type Fault = { kind: FaultKind; retryAfterSeconds?: number; operation?: string; status?: 400 | 429 };
+type Fault = { kind: FaultKind; retryAfterSeconds?: number; operation?: string; status?: 400 | 429; when?: (variables: unknown) => boolean };
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -125,7 +129,7 @@ export async function startLinearFake(
     const operationName = givenName ?? operationNameOf(document);
     requests.push({ ...(operationName ? { operationName } : {}), query, variables, authorization: req.headers.authorization, at: Date.now() });
 
-    const at = faults.findIndex((f) => f.operation === undefined || f.operation === operationName);
+    const at = faults.findIndex((f) => (f.operation === undefined || f.operation === operationName) && (!f.when || f.when(variables)));
     const fault = at === -1 ? undefined : faults.splice(at, 1)[0];
     if (fault?.kind === "ratelimited") {
       const headers: Record<string, string> = {
@@ -188,6 +192,7 @@ export async function startLinearFake(
           : toLinearError(e, "BAD_USER_INPUT", "graphql error"),
       );
     }
+    if (executed) await fake.beforeAnswer?.(operationName, variables);
     send(res, executed ? 200 : 400, out);
   };
 
@@ -204,14 +209,15 @@ export async function startLinearFake(
   });
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: LinearFake = {
     url: `http://127.0.0.1:${port}/graphql`,
     apiKey,
     store,
     oauth,
     requests,
+    beforeAnswer: undefined,
     failNext(n, kind, failOpts) {
-      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation, status: failOpts?.status });
+      for (let i = 0; i < n; i++) faults.push({ kind, retryAfterSeconds: failOpts?.retryAfterSeconds, operation: failOpts?.operation, status: failOpts?.status, when: failOpts?.when });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -219,4 +225,5 @@ export async function startLinearFake(
         server.closeAllConnections();
       }),
   };
+  return fake;
 }
