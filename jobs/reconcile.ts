@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import { publishStatus } from "../src/status/publish.js";
 import type { Task } from "../src/tasks/task.js";
 import { isActive, workspaceOf } from "../src/tasks/task.js";
 import type { TaskStore } from "../src/tasks/task-store.js";
@@ -16,6 +17,8 @@ export interface ReconcileReport {
   notAdopted: string[];
   missedPrCloses: string[];
   stuckTasks: string[];
+  /** Tasks waiting in `needs-input` whose repository question had never reached their session: asked again. */
+  unaskedQuestions: string[];
   /** What could not be checked this time (a repository gone, Linear down); the next sweep tries again. */
   errors: string[];
 }
@@ -30,7 +33,7 @@ type Source = { delivery: string; receivedAt: string };
 export function createReconcileProcessor(deps: WorkerDeps) {
   return async (job: Job<ReconcileJobData>, _token?: string, signal?: AbortSignal): Promise<ReconcileReport> => {
     const log = deps.logger.child({ jobId: job.id, queue: job.queueName });
-    const report: ReconcileReport = { labelledWithoutTask: [], notAdopted: [], missedPrCloses: [], stuckTasks: [], errors: [] };
+    const report: ReconcileReport = { labelledWithoutTask: [], notAdopted: [], missedPrCloses: [], stuckTasks: [], unaskedQuestions: [], errors: [] };
     const source: Source = { delivery: `reconcile-${job.id}`, receivedAt: new Date().toISOString() };
     // One broken item (a deleted repository, a token that lost access) must not stop the sweep:
     // it is the only backstop for missed webhooks, so it reports the item and repairs the rest.
@@ -68,7 +71,15 @@ export function createReconcileProcessor(deps: WorkerDeps) {
       await enqueue(deps, { ...implementIntent(task, source), jobIdSuffix: "repair" });
       report.stuckTasks.push(task.identifier);
     }
-    if (report.labelledWithoutTask.length + report.missedPrCloses.length + report.stuckTasks.length + report.errors.length > 0) {
+    for (const task of tasks) {
+      if (!(await questionUnshown(deps, task))) continue;
+      await attempt(`${task.identifier}: its repository question`, async () => {
+        const linear = deps.clients.linear(signal, workspaceOf(task));
+        await publishStatus(linear, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
+        report.unaskedQuestions.push(task.identifier);
+      });
+    }
+    if (report.labelledWithoutTask.length + report.missedPrCloses.length + report.stuckTasks.length + report.unaskedQuestions.length + report.errors.length > 0) {
       log.info(report, "reconciler repaired missed events");
     }
     return report;
@@ -172,6 +183,20 @@ async function isStuck(deps: WorkerDeps, task: Task): Promise<boolean> {
     if (job && ["waiting", "active", "delayed", "prioritized"].includes(await job.getState())) return false;
   }
   // Give a job that was just added time to start before calling it lost.
+  return Date.now() - Date.parse(task.updatedAt) > 2 * deps.config.jobs.lockMs;
+}
+
+// A task waiting for a repository choice whose elicitation its session does not show (every
+// attempt of the asking job failed to publish it): nobody is asked, so it would wait forever. The
+// asking job must be over (not queued, running or retrying) so the two never publish at once.
+async function questionUnshown(deps: WorkerDeps, task: Task): Promise<boolean> {
+  const q = task.repoQuestion;
+  if (task.state !== "needs-input" || !q || !task.session) return false;
+  const shown = task.sessionShown;
+  if (shown?.sessionId === task.session.id && shown.ended === `ask-repo:${q.key}`) return false;
+  if (await deps.limits.issueHolder(task.issueId)) return false;
+  const job = task.jobId ? await deps.queues.implement.getJob(task.jobId) : undefined;
+  if (job && ["waiting", "active", "delayed", "prioritized"].includes(await job.getState())) return false;
   return Date.now() - Date.parse(task.updatedAt) > 2 * deps.config.jobs.lockMs;
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { delegateIssue } from "../fakes/linear/agent-webhooks.js";
-import { ofType } from "../helpers/sessions.js";
+import { delegate, ofType, prompt } from "../helpers/sessions.js";
 import { create, say } from "../helpers/turns.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
 
@@ -47,4 +47,37 @@ describe("reconciler and session tasks", () => {
     // A later sweep finds nothing left to repair.
     expect((await reconcile(w, "r2")).stuckTasks).toEqual([]);
   });
+
+  it("asks again a repository question that never reached the session (every attempt of the job asking it failed to post it)", async () => {
+    world = await startWorld({ env: { RECONCILE_INTERVAL_MS: "0", JOB_LOCK_MS: "1000" }, defaultRepo: null, routing: { repos: { [`${OWNER}/${REPO}`]: {}, [`${OWNER}/gadgets`]: {} } } });
+    const w = world;
+    let refusing = false;
+    const elicitations = () => w.linear.requests.filter((r) => r.operationName === "createAgentActivity" && JSON.stringify(r.variables).includes('"elicitation"'));
+    // Linear answers 500 to every elicitation while `refusing`; other activities pass.
+    w.linear.failNext(100, "internal", { operation: "createAgentActivity", when: (v) => refusing && JSON.stringify(v).includes('"elicitation"') });
+    const issue = w.newIssue({ labels: [] });
+    const { sessionId, res } = await delegate(w, issue);
+    await w.waitFor(() => ofType(w, sessionId, "elicitation").length === 1, "the repository question");
+    expect(await w.waitForJob(res.body.jobId as string)).toBe("completed");
+
+    // An answer that matches nothing is asked again, but Linear refuses that elicitation on every attempt.
+    refusing = true;
+    const wrong = await prompt(w, sessionId, "the blue one");
+    expect(await w.waitForJob(wrong.res.body.jobId as string, "feedback", 40_000)).toBe("failed");
+    expect(elicitations().length).toBeGreaterThanOrEqual(4);
+    const stuck = await w.deps.tasks.get(issue.id);
+    expect(stuck).toMatchObject({ state: "needs-input", repoQuestion: { key: `answer:${wrong.payload.agentActivity?.id}`, unmatched: { answer: "the blue one" } } });
+    expect(ofType(w, sessionId, "elicitation")).toHaveLength(1);
+
+    refusing = false;
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect(await reconcile(w, "q1")).toMatchObject({ unaskedQuestions: [issue.identifier], stuckTasks: [], errors: [] });
+    const asked = ofType(w, sessionId, "elicitation");
+    expect(asked).toHaveLength(2);
+    expect(asked[1]?.content.body).toMatch(/^"the blue one" does not match any repository I may work in\./);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "needs-input", sessionShown: { sessionId, ended: `ask-repo:${stuck?.repoQuestion?.key}` } });
+    // Shown now: a later sweep leaves it alone.
+    expect(await reconcile(w, "q2")).toMatchObject({ unaskedQuestions: [], errors: [] });
+    expect(ofType(w, sessionId, "elicitation")).toHaveLength(2);
+  }, 60_000);
 });
