@@ -122,6 +122,27 @@ export interface SessionFeedbackJobData {
   source: { delivery: string; receivedAt: string };
 }
 
+/**
+ * An implement attempt started by a session message (a follow-up with no PR to revise, or a
+ * repository answer): the issue as the message names it, under the message's time and author.
+ */
+export function implementFromMessage(d: SessionFeedbackJobData, teamId: string | null, session?: SessionJobRef): ImplementJobData {
+  return {
+    kind: "implement",
+    issueId: d.issueId,
+    identifier: d.identifier,
+    title: d.title,
+    teamId,
+    teamKey: null,
+    projectName: null,
+    labelNames: [],
+    url: d.url,
+    eventAt: d.createdAt,
+    source: { ...d.source, actor: d.author },
+    ...(session ? { session } : {}),
+  };
+}
+
 /** The first activity of a new session: says the work is queued, and why, within Linear's 10 seconds. */
 export interface AckJobData {
   kind: "ack";

@@ -7,7 +7,7 @@ import type { Task } from "../src/tasks/task.js";
 import { enqueueIntent } from "../webhooks/enqueue.js";
 import type { FeedbackOutcome } from "./feedback.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
-import type { ImplementJobData, SessionFeedbackJobData } from "./queues.js";
+import { type ImplementJobData, implementFromMessage, type SessionFeedbackJobData } from "./queues.js";
 
 /**
  * Ends the job asking the session which repository to work in (a `select` elicitation rendered
@@ -80,19 +80,7 @@ export async function answerRepoQuestion(deps: WorkerDeps, job: Job<SessionFeedb
  */
 async function resumeData(deps: WorkerDeps, task: Task, d: SessionFeedbackJobData): Promise<ImplementJobData> {
   const asked = task.jobId ? await deps.queues.implement.getJob(task.jobId) : undefined;
-  const base: ImplementJobData = asked?.data ?? {
-    kind: "implement",
-    issueId: d.issueId,
-    identifier: d.identifier,
-    title: d.title,
-    teamId: task.teamId,
-    teamKey: null,
-    projectName: null,
-    labelNames: [],
-    url: d.url,
-    eventAt: d.createdAt,
-    source: { ...d.source, actor: d.author },
-  };
+  const base: ImplementJobData = asked?.data ?? implementFromMessage(d, task.teamId);
   // The answer is not an instruction for the agent; a follow-up that started the asking attempt is.
   const session = { promptContext: null, guidance: [], previousComments: [], comment: null, ...base.session, ...d.session, followUp: base.session?.followUp ?? null };
   return { ...base, eventAt: d.createdAt, source: { ...d.source, actor: d.author }, session };

@@ -6,7 +6,7 @@ import type { TaskStore } from "../src/tasks/task-store.js";
 import { enqueueIntent } from "../webhooks/enqueue.js";
 import type { FeedbackOutcome } from "./feedback.js";
 import type { WorkerDeps } from "./job-context.js";
-import type { FeedbackJobData, ImplementJobData, SessionFeedbackJobData, SessionJobRef } from "./queues.js";
+import { type FeedbackJobData, implementFromMessage, type SessionFeedbackJobData, type SessionJobRef } from "./queues.js";
 import { answerRepoQuestion, answersRepoQuestion } from "./repo-question.js";
 import { scheduleRevision } from "./revision-schedule.js";
 
@@ -97,20 +97,7 @@ export function createSessionFeedbackProcessor(deps: WorkerDeps) {
     // The task waits for a repository choice: the message is its answer.
     if (task && answersRepoQuestion(task, d.activityId)) return answerRepoQuestion(deps, job, task, signal);
     const session: SessionJobRef = { ...d.session, promptContext: null, guidance: [], previousComments: [], comment: null, followUp: d.body };
-    const data: ImplementJobData = {
-      kind: "implement",
-      issueId: d.issueId,
-      identifier: d.identifier,
-      title: d.title,
-      teamId: null,
-      teamKey: null,
-      projectName: null,
-      labelNames: [],
-      url: d.url,
-      eventAt: d.createdAt,
-      source: { ...d.source, actor: d.author },
-      session,
-    };
+    const data = implementFromMessage(d, null, session);
     const { jobId, merged } = await enqueueIntent(deps.queues, { kind: "implement", data });
     log.info({ implement: jobId, merged }, "session message starts an attempt");
     return { action: "implement", jobId };
