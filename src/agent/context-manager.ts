@@ -39,9 +39,9 @@ export class PromptSize {
   }
 }
 
-/** Size of a request as the estimate counts it: its serialized system prompt, tools and messages. */
-export function requestChars(parts: { system: unknown; tools: unknown; messages: Message[] }): number {
-  return JSON.stringify(parts.system).length + JSON.stringify(parts.tools).length + JSON.stringify(parts.messages).length;
+/** Characters of a request's serialized parts (its system prompt, tools or messages), as the estimate counts them. */
+export function serializedChars(part: unknown): number {
+  return JSON.stringify(part).length;
 }
 
 export interface Cleared {

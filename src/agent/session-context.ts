@@ -5,7 +5,7 @@ import {
   compactedHistory,
   mechanicalNote,
   PromptSize,
-  requestChars,
+  serializedChars,
 } from "./context-manager.js";
 
 type Message = Anthropic.Messages.MessageParam;
@@ -57,11 +57,15 @@ export class SessionContext {
   readonly size = new PromptSize();
   readonly counts: ContextCounts = { clearings: 0, compactions: 0, clearedTokens: 0 };
   private compactedSinceTurn = false;
+  /** The system prompt and tools never change within a session: serialized once. */
+  private readonly fixedChars: number;
 
   constructor(
     private readonly host: ContextHost,
     private readonly limits: ContextLimits,
-  ) {}
+  ) {
+    this.fixedChars = serializedChars(host.fixed.system) + serializedChars(host.fixed.tools);
+  }
 
   /** Tokens the prompt is kept under. */
   get limit(): number {
@@ -70,7 +74,7 @@ export class SessionContext {
 
   /** Characters of the request the history makes now. */
   chars(messages = this.host.messages): number {
-    return requestChars({ ...this.host.fixed, messages });
+    return this.fixedChars + serializedChars(messages);
   }
 
   /** Learns the real size of the request just answered. */
