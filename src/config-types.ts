@@ -62,6 +62,21 @@ export interface Config {
     readonly cacheRefreshMs: number;
     readonly maxTokens: number;
     readonly budgetUsd: number;
+    /** The short model call before a task's first run: ready, clarify or split (AGENT_TRIAGE*). */
+    readonly triage: {
+      readonly enabled: boolean;
+      readonly model: string;
+      /** An issue with this label skips triage (AGENT_GO_LABEL, default `agent:go`). */
+      readonly goLabel: string;
+    };
+    /** How a manager splits large work into sub-issues (AGENT_MAX_SUBTASKS, AGENT_SPLIT_APPROVAL, AGENT_TREE_BUDGET_USD). */
+    readonly split: {
+      readonly maxSubtasks: number;
+      /** ask: the plan is posted for approval first; auto: it is created at once. */
+      readonly approval: "ask" | "auto";
+      /** Caps a whole tree's spend; unset: AGENT_BUDGET_USD × the number of sub-issues. */
+      readonly treeBudgetUsd: number | undefined;
+    };
     /** Spend per UTC day across all agents; once reached, jobs wait for the next day. */
     readonly dailyBudgetUsd: number | undefined;
     readonly checkRounds: number;

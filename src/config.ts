@@ -93,6 +93,12 @@ const schema = z.object({
   // refuses more than a given model allows, with a message naming it).
   AGENT_MAX_TOKENS: z.coerce.number().int().positive().max(128_000, "must be at most 128000, the largest output any model allows").default(16_000),
   AGENT_BUDGET_USD: z.coerce.number().positive().default(5),
+  AGENT_TRIAGE: z.enum(["on", "off"]).default("on"),
+  AGENT_TRIAGE_MODEL: z.string().trim().min(1).default("claude-haiku-4-5"),
+  AGENT_GO_LABEL: z.string().trim().min(1).default("agent:go"),
+  AGENT_MAX_SUBTASKS: z.coerce.number().int().min(2).max(20).default(6),
+  AGENT_SPLIT_APPROVAL: z.enum(["ask", "auto"]).default("ask"),
+  AGENT_TREE_BUDGET_USD: z.coerce.number().positive().optional(),
   AGENT_DAILY_BUDGET_USD: z.coerce.number().positive().optional(),
   ADMIN_TOKEN: optionalSecret,
   AGENT_CHECK_ROUNDS: z.coerce.number().int().min(0).default(2),
@@ -194,8 +200,10 @@ export function loadConfig(
     }
   }
   if (parsed.success) {
-    const unpriced = unpricedModelProblem(parsed.data);
+    const unpriced = unpricedModelProblem(parsed.data, "AGENT_MODEL", parsed.data.AGENT_MODEL);
     if (unpriced) problems.push(unpriced);
+    const triageUnpriced = parsed.data.AGENT_TRIAGE === "on" ? unpricedModelProblem(parsed.data, "AGENT_TRIAGE_MODEL", parsed.data.AGENT_TRIAGE_MODEL) : undefined;
+    if (triageUnpriced) problems.push(`${triageUnpriced}; or set AGENT_TRIAGE=off`);
     const windowless = unknownContextWindowProblem(parsed.data.AGENT_MODEL, parsed.data.AGENT_CONTEXT_WINDOW);
     if (windowless) problems.push(windowless);
   }
@@ -240,6 +248,8 @@ function toConfig(e: Env): Config {
       cacheRefreshMs: e.AGENT_CACHE_REFRESH_SECONDS * 1000,
       maxTokens: e.AGENT_MAX_TOKENS,
       budgetUsd: e.AGENT_BUDGET_USD,
+      triage: { enabled: e.AGENT_TRIAGE === "on", model: e.AGENT_TRIAGE_MODEL, goLabel: e.AGENT_GO_LABEL },
+      split: { maxSubtasks: e.AGENT_MAX_SUBTASKS, approval: e.AGENT_SPLIT_APPROVAL, treeBudgetUsd: e.AGENT_TREE_BUDGET_USD },
       dailyBudgetUsd: e.AGENT_DAILY_BUDGET_USD,
       checkRounds: e.AGENT_CHECK_ROUNDS,
       concurrency: e.AGENT_CONCURRENCY,
@@ -265,12 +275,12 @@ function toConfig(e: Env): Config {
 
 // Costs and budgets are only as right as the model's prices, so a model without any is refused
 // rather than priced as some other model.
-function unpricedModelProblem(e: Env): string | undefined {
-  if (new Pricing(e.AGENT_MODEL_PRICES).pricesOf(e.AGENT_MODEL)) return undefined;
+function unpricedModelProblem(e: Env, name: string, model: string): string | undefined {
+  if (new Pricing(e.AGENT_MODEL_PRICES).pricesOf(model)) return undefined;
   return (
-    `AGENT_MODEL: unknown model id ${e.AGENT_MODEL}: known models are ${KNOWN_MODELS.join(", ")} ` +
+    `${name}: unknown model id ${model}: known models are ${KNOWN_MODELS.join(", ")} ` +
     `(or a dated snapshot of one); set AGENT_MODEL_PRICES to price it, e.g. ` +
-    `AGENT_MODEL_PRICES='{"${e.AGENT_MODEL}":{"input":3,"output":15,"cacheWrite":3.75,"cacheRead":0.3}}' ` +
+    `AGENT_MODEL_PRICES='{"${model}":{"input":3,"output":15,"cacheWrite":3.75,"cacheRead":0.3}}' ` +
     "(USD per million tokens)"
   );
 }

@@ -4,11 +4,13 @@ import type { Task, TaskState } from "../tasks/task.js";
 export const STATES: readonly TaskState[] = [
   "queued",
   "needs-input",
+  "managing",
   "working",
   "checking",
   "pr-open",
   "revising",
   "merged",
+  "done",
   "closed",
   "failed",
   "stopped",

@@ -7,6 +7,8 @@ import { between, duration, esc } from "./html.js";
 export const BADGE_LABEL: Record<TaskState, string> = {
   queued: "Queued",
   "needs-input": "Needs input",
+  managing: "Managing",
+  done: "Done",
   working: "Working",
   checking: "Checks",
   "pr-open": "Awaiting review",
@@ -49,6 +51,9 @@ export function stateDetail(t: Task, now: number): string {
       const waited = duration(between(t.finishedAt ?? t.prOpenedAt, null, now));
       return [`waiting ${waited}`, step, checksNote(t), t.error ?? ""].filter(Boolean).join(" · ");
     }
+    case "managing":
+    case "done":
+      return step;
     case "merged":
       return t.revisions > 0 ? `after ${t.revisions} revision${t.revisions === 1 ? "" : "s"}` : "";
     case "closed":

@@ -67,7 +67,8 @@ td.state { min-width: 220px; max-width: 420px; }
 .s-working, .s-revising { background: var(--blue-bg); color: var(--blue); }
 .s-checking { background: var(--violet-bg); color: var(--violet); }
 .s-pr-open { background: var(--amber-bg); color: var(--amber); }
-.s-merged { background: var(--green-bg); color: var(--green); }
+.s-merged, .s-done { background: var(--green-bg); color: var(--green); }
+.s-managing { background: var(--blue-bg); color: var(--blue); }
 .s-closed { background: var(--grey-bg); color: var(--muted); }
 .s-failed { background: var(--red-bg); color: var(--red); }
 .s-needs-input { background: var(--violet-bg); color: var(--violet); }

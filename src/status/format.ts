@@ -5,6 +5,8 @@ import type { Task, TaskState } from "../tasks/task.js";
 export const STATE_LABEL: Record<TaskState, string> = {
   queued: "Queued",
   "needs-input": "Waiting for your answer",
+  managing: "Split into sub-issues, managing them",
+  done: "Done: every sub-issue finished",
   working: "Working",
   checking: "Running checks",
   "pr-open": "Pull request open, awaiting review",

@@ -4,6 +4,8 @@ import { STATE_LABEL, usageLine } from "./format.js";
 const ICON: Record<Task["state"], string> = {
   queued: "⏳",
   "needs-input": "❓",
+  managing: "🗂️",
+  done: "✅",
   working: "🛠️",
   checking: "🧪",
   "pr-open": "👀",

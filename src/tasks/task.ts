@@ -1,8 +1,12 @@
 /** Where a task is in its life; one module (this one) owns which moves are allowed. */
 export type TaskState =
   | "queued"
-  /** Waiting for a person's answer in the agent session (which repository); holds no slot or lock. */
+  /** Waiting for a person's answer (which repository, a clarification, a plan's approval); holds no slot or lock. */
   | "needs-input"
+  /** A parent whose work is split into sub-issues: its children run, it rolls them up. */
+  | "managing"
+  /** A parent whose sub-issues are all done (merged, or cancelled by a human). */
+  | "done"
   | "working"
   | "checking"
   | "pr-open"
@@ -11,6 +15,10 @@ export type TaskState =
   | "closed"
   | "failed"
   | "stopped";
+
+import type { Clarification, ParentRef, SplitPlan, Transfer, Triage } from "./tree.js";
+
+export type { Clarification, HumanAnswer, ParentRef, PlannedSubtask, SplitPlan, SubtaskSpec, Transfer, Triage, TriageVerdict } from "./tree.js";
 
 /** Token counts as the Messages API reports them. */
 export interface Usage {
@@ -96,6 +104,16 @@ export interface Task {
   repoQuestion?: RepoQuestion | null;
   /** The repository a person chose in the session: later attempts go there without asking again. */
   repoChoice?: RepoChoice | null;
+  /** Triage's verdict before the first run (absent: not triaged, e.g. AGENT_TRIAGE=off). */
+  triage?: Triage | null;
+  /** Questions triage asked the humans, and their answers (appended to the spec). */
+  clarification?: Clarification | null;
+  /** A parent's plan of sub-issues (triage said `split`). */
+  plan?: SplitPlan | null;
+  /** A sub-issue's parent task. */
+  parent?: ParentRef | null;
+  /** State-transfer tokens a sub-issue received from others (brief, goal, dependency notes). */
+  transfer?: Transfer | null;
   /** Why the task failed or stopped, in words a person can act on. */
   error: string | null;
   jobId: string | null;
@@ -198,17 +216,21 @@ export function isActive(state: TaskState): boolean {
 // A revision can fail before it reaches `revising` (the PR cannot be read, say), so `pr-open` may
 // fail too; and removing the label stops a failed task's review loop as it stops a `pr-open` one.
 const ALLOWED: Record<TaskState, TaskState[]> = {
-  queued: ["working", "failed", "stopped", "needs-input"],
+  queued: ["working", "failed", "stopped", "needs-input", "managing"],
   // An answer resumes the task (queued, then working); Stop or un-delegating ends the wait.
-  "needs-input": ["queued", "working", "failed", "stopped"],
-  working: ["checking", "pr-open", "failed", "stopped", "queued", "needs-input"],
+  "needs-input": ["queued", "working", "failed", "stopped", "managing"],
+  // A parent runs no agent of its own; its children do. Failed: the plan could not be created.
+  managing: ["done", "needs-input", "failed", "stopped", "queued"],
+  // A human may reopen a finished parent (a sub-issue added or reopened).
+  done: ["managing", "queued"],
+  working: ["checking", "pr-open", "failed", "stopped", "queued", "needs-input", "managing"],
   checking: ["working", "revising", "pr-open", "failed", "stopped", "queued"],
   "pr-open": ["revising", "merged", "closed", "queued", "working", "stopped", "failed"],
   revising: ["checking", "working", "pr-open", "failed", "stopped", "merged", "closed", "queued"],
   merged: [],
   closed: ["queued", "working"],
-  failed: ["queued", "working", "revising", "merged", "closed", "stopped"],
-  stopped: ["queued", "working", "merged", "closed"],
+  failed: ["queued", "working", "revising", "merged", "closed", "stopped", "managing"],
+  stopped: ["queued", "working", "merged", "closed", "managing"],
 };
 
 /** Whether `from → to` is a legal move (staying put is always allowed). */

@@ -14,6 +14,8 @@ export interface SeedSpec {
 const PATH: Record<TaskState, TaskState[]> = {
   queued: [],
   "needs-input": ["working", "needs-input"],
+  managing: ["working", "managing"],
+  done: ["working", "managing", "done"],
   working: ["working"],
   checking: ["working", "checking"],
   "pr-open": ["working", "pr-open"],
