@@ -2,7 +2,8 @@ import type { Job } from "bullmq";
 import { mayDirectAgent, selfLoginCache } from "../src/github/authority.js";
 import { classifyFeedback } from "./feedback-rules.js";
 import type { WorkerDeps } from "./job-context.js";
-import { type FeedbackJobData, type SessionFeedbackJobData, safeJobId } from "./queues.js";
+import { createLinearCommentProcessor } from "./linear-comment.js";
+import { type FeedbackJobData, type LinearCommentJobData, type SessionFeedbackJobData, safeJobId } from "./queues.js";
 import { scheduleRevision } from "./revision-schedule.js";
 import { createSessionFeedbackProcessor } from "./session-feedback.js";
 
@@ -21,8 +22,10 @@ export type FeedbackOutcome =
 export function createFeedbackProcessor(deps: WorkerDeps) {
   const selfLogin = selfLoginCache(deps.clients.github);
   const fromSession = createSessionFeedbackProcessor(deps);
-  return async (job: Job<FeedbackJobData | SessionFeedbackJobData>, token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
+  const fromComment = createLinearCommentProcessor(deps);
+  return async (job: Job<FeedbackJobData | SessionFeedbackJobData | LinearCommentJobData>, token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
     if (job.data.kind === "session-feedback") return fromSession(job as Job<SessionFeedbackJobData>, token, signal);
+    if (job.data.kind === "linear-comment") return fromComment(job as Job<LinearCommentJobData>, token, signal);
     const f = job.data;
     const log = deps.logger.child({ jobId: job.id, queue: job.queueName, pr: `${f.repo.owner}/${f.repo.name}#${f.prNumber}` });
     const ignore = (reason: string): FeedbackOutcome => {

@@ -19,6 +19,8 @@ import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
 import { askForRepo } from "./repo-question.js";
 import { attachSession, awaitsReview, queueSessionFeedback } from "./session-feedback.js";
+import { awaitBlockers, subtaskContext } from "./tree/subtask-gate.js";
+import { type GoAhead, triageGate } from "./triage-gate.js";
 
 export type { WorkerDeps } from "./job-context.js";
 
@@ -27,6 +29,8 @@ export interface ImplementPlan {
   issue: IssueContext;
   repo: RepoSettings;
   branch: string;
+  /** What triage adds: acceptance criteria and answers to its questions. */
+  spec?: GoAhead;
 }
 
 type Result = { prUrl: string | null };
@@ -119,6 +123,8 @@ async function refuseStale(c: TaskContext, job: Job<ImplementJobData>): Promise<
 /** Reads the issue, checks it still wants an agent and routes it to its repository. */
 async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prepared<ImplementPlan> | { done: Result }> {
   const { deps, log } = c;
+  // A sub-issue waits for its blockers' PRs to merge, holding nothing.
+  if (await awaitBlockers(c, job)) return { done: { prUrl: null } };
   const before = c.task();
   if (before.jobId !== job.id || !before.step?.startsWith("waiting:")) {
     const attempts = before.jobId === job.id ? before.attempts : before.attempts + 1;
@@ -153,7 +159,10 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
   const repo = route.repo;
   const branch = branchForIssue(issue.identifier);
   await c.save({ repo: { owner: repo.owner, name: repo.name }, branch });
-  return { slot: { repo: `${repo.owner}/${repo.name}`, maxAgents: repo.maxAgents }, plan: { issue, repo, branch } };
+  // Triage decides whether the issue can be delegated as it stands: ask first, or split it.
+  const spec = await triageGate(c, job, { issue, repo, branch });
+  if ("done" in spec) return { done: { prUrl: null } };
+  return { slot: { repo: `${repo.owner}/${repo.name}`, maxAgents: repo.maxAgents }, plan: { issue, repo, branch, spec } };
 }
 
 /**
@@ -203,7 +212,7 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
     ...where,
     branch,
     key: jobId,
-    firstMessage: async () => issuePrompt(issue, resumeNote, job.data.session),
+    firstMessage: async () => issuePrompt(issue, resumeNote, job.data.session, { ...plan.spec, tree: await subtaskContext(c, issue) }),
     checkpoint: (r, sha) => checkpointOf(jobId, r, sha),
     commitMessage: `${issue.identifier}: ${issue.title}\n\nImplemented by agent-workforce for ${issue.url}`,
   });

@@ -6,6 +6,7 @@ import { moveIssue } from "../src/linear/workflow.js";
 import { publishStatus } from "../src/status/publish.js";
 import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
+import { runTreeJob } from "./tree/tree-job.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
 
@@ -24,7 +25,8 @@ export function createLifecycleProcessor(deps: WorkerDeps) {
     const data = job.data;
     if (data.kind === "cancel") return { outcome: await cancel(deps, data) };
     if (data.kind === "app-revoked") return { outcome: await appRevoked(deps, data, (stop) => cancel(deps, stop)) };
-    return { outcome: await prClosed(deps, data, signal) };
+    if (data.kind === "pr-closed") return { outcome: await prClosed(deps, data, signal) };
+    return { outcome: await runTreeJob(deps, data, signal) };
   };
 }
 

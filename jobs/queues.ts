@@ -104,7 +104,19 @@ export interface AppRevokedJobData {
   source: { delivery: string; receivedAt: string };
 }
 
-export type LifecycleJobData = CancelJobData | PrClosedJobData | AppRevokedJobData;
+/**
+ * The manager's work on a parent whose issue is split: `create-plan` creates the approved plan's
+ * sub-issues (idempotent), `tick` re-derives the tree from the task records (start unblocked
+ * children, roll up status, enforce the tree budget). Both are keyed by the parent issue.
+ */
+export interface TreeJobData {
+  kind: "create-plan" | "tick";
+  parentIssueId: string;
+  /** What asked for it (a child merged, a sub-issue changed in Linear, the reconciler), for logs. */
+  reason: string;
+}
+
+export type LifecycleJobData = CancelJobData | PrClosedJobData | AppRevokedJobData | TreeJobData;
 
 /** A human's message in the issue's Linear agent session (`prompted`); the worker decides what it becomes. */
 export interface SessionFeedbackJobData {
@@ -119,6 +131,25 @@ export interface SessionFeedbackJobData {
   body: string;
   author: string | null;
   createdAt: string;
+  source: { delivery: string; receivedAt: string };
+}
+
+/**
+ * A comment created on a Linear issue (label path): it may answer a question the service asked
+ * (a clarification, a plan's approval). Whether it does, the worker decides.
+ */
+export interface LinearCommentJobData {
+  kind: "linear-comment";
+  issueId: string;
+  commentId: string;
+  /** The comment it replies to, when it is a reply. */
+  parentCommentId: string | null;
+  body: string;
+  /** Linear user id of the author; null for integrations and bots. */
+  authorId: string | null;
+  authorName: string | null;
+  createdAt: string;
+  organizationId?: string;
   source: { delivery: string; receivedAt: string };
 }
 
@@ -182,7 +213,7 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 
 export interface Queues {
   implement: Queue<ImplementJobData>;
-  feedback: Queue<FeedbackJobData | SessionFeedbackJobData>;
+  feedback: Queue<FeedbackJobData | SessionFeedbackJobData | LinearCommentJobData>;
   revise: Queue<ReviseJobData>;
   lifecycle: Queue<LifecycleJobData>;
   reconcile: Queue<ReconcileJobData>;
@@ -202,7 +233,7 @@ export function createQueues(connection: Redis, prefix: string, onError: (err: E
     return queue;
   };
   const implement = open<ImplementJobData>(QUEUE.implement);
-  const feedback = open<FeedbackJobData | SessionFeedbackJobData>(QUEUE.feedback);
+  const feedback = open<FeedbackJobData | SessionFeedbackJobData | LinearCommentJobData>(QUEUE.feedback);
   const revise = open<ReviseJobData>(QUEUE.revise);
   const lifecycle = open<LifecycleJobData>(QUEUE.lifecycle);
   const reconcile = open<ReconcileJobData>(QUEUE.reconcile);

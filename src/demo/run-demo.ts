@@ -72,6 +72,7 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       DEFAULT_REPO: `${OWNER}/${REPO}`,
       REVISION_DEBOUNCE_MS: "1500",
       RECONCILE_INTERVAL_MS: "0",
+      AGENT_TRIAGE: "off",
       AGENT_SANDBOX: sandbox.mode,
       // The demo's agent is a local script that needs no network.
       AGENT_ALLOWED_DOMAINS: "",

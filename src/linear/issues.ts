@@ -9,6 +9,11 @@ export interface IssueContext {
   url: string;
   team: { id: string; key: string; name: string };
   projectName: string | null;
+  projectId: string | null;
+  /** Who opened the issue: a clarifying question on the label path is addressed to them. */
+  creator: { id: string; name: string } | null;
+  /** The parent issue, for a sub-issue. */
+  parent: { id: string; identifier: string } | null;
   labelNames: string[];
   state: { id: string; name: string; type: string };
   comments: Array<{ author: string; body: string; createdAt: string }>;
@@ -24,7 +29,9 @@ const ISSUE_CONTEXT = /* GraphQL */ `
       description
       url
       team { id key name }
-      project { name }
+      project { id name }
+      creator { id name displayName }
+      parent { id identifier }
       state { id name type }
       labels(first: 50) { nodes { name } }
       comments(first: 50) { nodes { body createdAt user { name displayName } botActor { name } } }
@@ -40,7 +47,9 @@ interface IssueContextResponse {
     description: string | null;
     url: string;
     team: { id: string; key: string; name: string };
-    project: { name: string } | null;
+    project: { id: string; name: string } | null;
+    creator: { id: string; name: string; displayName: string } | null;
+    parent: { id: string; identifier: string } | null;
     state: { id: string; name: string; type: string };
     labels: { nodes: Array<{ name: string }> };
     comments: {
@@ -69,6 +78,9 @@ export async function fetchIssueContext(linear: LinearClient, p: { issueId: stri
     url: issue.url,
     team: issue.team,
     projectName: issue.project?.name ?? null,
+    projectId: issue.project?.id ?? null,
+    creator: issue.creator ? { id: issue.creator.id, name: issue.creator.displayName || issue.creator.name } : null,
+    parent: issue.parent ?? null,
     labelNames: issue.labels.nodes.map((l) => l.name),
     state: issue.state,
     comments: issue.comments.nodes

@@ -116,6 +116,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     AGENT_MODEL: "claude-sonnet-4-6",
     // The fakes have no secondary rate limits to respect.
     GITHUB_WRITE_SPACING_MS: "0",
+    // Triage is a model call before the first run; tests that script it turn it on.
+    AGENT_TRIAGE: "off",
     // Tests that need the reconciler run it themselves; a sweep at start-up would race them.
     RECONCILE_INTERVAL_MS: "0",
     ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
