@@ -3,6 +3,9 @@ import type { SplitPlan, SubtaskSpec, Triage, Usage } from "../tasks/task.js";
 import type { Pricing } from "./pricing.js";
 import type { TriageInput } from "./triage.js";
 
+/** The forced tool's name: tests route planning calls by it (test/helpers/triage.ts). */
+export const PLAN_TOOL = "propose_plan";
+
 /** The manager's proposal: the parent's goal, the agreed interfaces and the sub-issues. */
 export interface ProposedPlan {
   goal: string;

@@ -91,6 +91,24 @@ function validateToolPairing(messages: Json[]): string | null {
   return null;
 }
 
+// tool_choice must name an offered tool, and forcing a tool (any / tool) is refused with thinking on.
+function validateToolChoice(body: Json): string | null {
+  const choice = body.tool_choice;
+  if (choice === undefined) return null;
+  if (!isObj(choice) || !["auto", "any", "tool", "none"].includes(String(choice.type))) {
+    return "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'";
+  }
+  const names = Array.isArray(body.tools) ? body.tools.filter(isObj).map((t) => t.name) : [];
+  if (choice.type === "tool" && (typeof choice.name !== "string" || !names.includes(choice.name))) {
+    return `tool_choice.name: tool ${String(choice.name)} is not in the request's tools`;
+  }
+  const thinking = isObj(body.thinking) ? body.thinking.type : undefined;
+  if ((choice.type === "tool" || choice.type === "any") && (thinking === "enabled" || thinking === "adaptive")) {
+    return "Thinking may not be enabled when tool_choice forces tool use.";
+  }
+  return null;
+}
+
 /** Returns the API's error message for an invalid request, or null when the request is acceptable. */
 export function validateRequest(body: unknown, opts: ValidateOptions): string | null {
   if (!isObj(body)) return "Input should be a valid dictionary";
@@ -108,6 +126,8 @@ export function validateRequest(body: unknown, opts: ValidateOptions): string | 
   }
   const toolsError = validateTools(body.tools);
   if (toolsError) return toolsError;
+  const choiceError = validateToolChoice(body);
+  if (choiceError) return choiceError;
 
   const turns: Json[] = [];
   for (const [i, m] of body.messages.entries()) {
