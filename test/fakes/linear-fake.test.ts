@@ -1,6 +1,19 @@
-import { AuthenticationLinearError, LinearClient, LinearError, RatelimitedLinearError } from "@linear/sdk";
+import { randomUUID } from "node:crypto";
+import {
+  AuthenticationLinearError,
+  IssueRelationType,
+  LinearClient,
+  LinearError,
+  RatelimitedLinearError,
+} from "@linear/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeIssue, type FakeTeam, type LinearFake, startLinearFake } from "./linear/index.js";
+import {
+  type FakeIssue,
+  type FakeTeam,
+  type FakeUser,
+  type LinearFake,
+  startLinearFake,
+} from "./linear/index.js";
 
 describe("Linear fake driven by the real @linear/sdk", () => {
   let fake: LinearFake;
@@ -207,5 +220,150 @@ describe("Linear fake driven by the real @linear/sdk", () => {
     const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0]?.extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(fake.requests[0]?.operationName).toBe("Nope");
+  });
+});
+
+describe("Linear fake: sub-issues and issue relations through the real SDK", () => {
+  let fake: LinearFake;
+  let client: LinearClient;
+  let team: FakeTeam;
+  let parent: FakeIssue;
+  let agentApp: FakeUser;
+
+  beforeAll(async () => {
+    fake = await startLinearFake({ apiKey: "lin_api_test" });
+    client = new LinearClient({ apiKey: fake.apiKey, apiUrl: fake.url });
+    team = fake.store.seedTeam({ key: "ENG", name: "Engineering" });
+    agentApp = fake.store.seedUser({ name: "agent-app" });
+    parent = fake.store.seedIssue({ teamId: team.id, title: "Build the importer" });
+  });
+  afterAll(async () => fake.close());
+
+  /** A sub-issue created as a manager does: its own UUID, parent, team, project, label, delegate, state. */
+  async function createChild(title: string, id = randomUUID()) {
+    const project = fake.store.projects.values().next().value ?? fake.store.seedProject({ name: "Importer" });
+    const label = fake.store.findLabel("agent") ?? fake.store.seedLabel({ name: "agent" });
+    const agentUser = agentApp;
+    const todo = fake.store.findState(team.id, { name: "Todo" })!;
+    const payload = await client.createIssue({
+      id,
+      title,
+      description: `Brief for ${title}`,
+      teamId: team.id,
+      parentId: parent.identifier,
+      projectId: project.id,
+      labelIds: [label.id],
+      delegateId: agentUser.id,
+      stateId: todo.id,
+    });
+    return { payload, id, project, label, agentUser, todo };
+  }
+
+  it("issueCreate honours id, parentId, team, project, labels, delegate, description and state; creator = caller", async () => {
+    const { payload, id, project, label, agentUser, todo } = await createChild("Parse the CSV");
+    expect(payload.success).toBe(true);
+    const child = await client.issue(id);
+    expect(child).toMatchObject({ id, title: "Parse the CSV", description: "Brief for Parse the CSV", stateId: todo.id });
+    expect(child.identifier).toBe("ENG-2");
+    expect((await child.parent)?.id).toBe(parent.id);
+    expect((await child.project)?.id).toBe(project.id);
+    expect((await child.labels()).nodes.map((l) => l.id)).toEqual([label.id]);
+    expect((await child.delegate)?.id).toBe(agentUser.id);
+    expect((await child.creator)?.id).toBe(fake.store.viewerId);
+    expect((await child.team)?.key).toBe("ENG");
+    const children = await (await client.issue(parent.id)).children();
+    expect(children.nodes.map((c) => c.id)).toEqual([id]);
+    expect(fake.store.childrenOf(parent.id).map((c) => c.id)).toEqual([id]);
+  });
+
+  it("refuses an issueCreate whose id exists, like Linear (INVALID_INPUT, 'already exists')", async () => {
+    const { id } = await createChild("Write the rows");
+    const count = fake.store.issues.size;
+    const error = await createChild("Write the rows again", id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LinearError);
+    expect((error as LinearError).type).toBe("InvalidInput");
+    expect((error as LinearError).message).toMatch(/already exists/);
+    expect(fake.store.issues.size).toBe(count);
+    expect(fake.store.getIssue(id)?.title).toBe("Write the rows");
+  });
+
+  it("an app token creates issues as the app user", async () => {
+    fake.oauth.clientCredentials = true;
+    const res = await fetch(fake.url.replace(/\/graphql$/, "/oauth/token"), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: fake.oauth.clientId, client_secret: fake.oauth.clientSecret, scope: "read,write" }),
+    });
+    const { access_token: token } = (await res.json()) as { access_token: string };
+    const app = new LinearClient({ accessToken: token, apiUrl: fake.url });
+    const created = await app.createIssue({ teamId: team.id, title: "Made by the app", parentId: parent.id });
+    const issue = fake.store.getIssue((await created.issue)!.id);
+    expect(issue?.creatorId).toBe(fake.oauth.appUserId);
+    expect(issue?.parentId).toBe(parent.id);
+  });
+
+  it("issueRelationCreate takes the client's id and identifiers; relations, inverse relations and both ends read back", async () => {
+    const a = fake.store.seedIssue({ teamId: team.id, title: "Blocker", parentId: parent.id });
+    const b = fake.store.seedIssue({ teamId: team.id, title: "Blocked", parentId: parent.id });
+    const id = randomUUID();
+    const created = await client.createIssueRelation({ id, issueId: a.identifier, relatedIssueId: b.id, type: IssueRelationType.Blocks });
+    expect(created.success).toBe(true);
+    const relation = await created.issueRelation;
+    expect(relation).toMatchObject({ id, type: "blocks" });
+    expect((await relation?.issue)?.id).toBe(a.id);
+    expect((await relation?.relatedIssue)?.id).toBe(b.id);
+
+    const blocking = await (await client.issue(a.id)).relations();
+    expect(blocking.nodes.map((r) => [r.id, r.type])).toEqual([[id, "blocks"]]);
+    const blockedBy = await (await client.issue(b.identifier)).inverseRelations();
+    expect(blockedBy.nodes.map((r) => r.issueId)).toEqual([a.id]);
+    expect(fake.store.inverseRelationsOf(b.id).map((r) => r.issueId)).toEqual([a.id]);
+    expect((await client.issueRelation(id)).relatedIssueId).toBe(b.id);
+    expect((await client.issueRelations()).nodes.map((r) => r.id)).toContain(id);
+    const blocked = await client.issues({ filter: { hasBlockedByRelations: { eq: true } } });
+    expect(blocked.nodes.map((i) => i.id)).toEqual([b.id]);
+
+    const again = await client
+      .createIssueRelation({ id, issueId: b.id, relatedIssueId: a.id, type: IssueRelationType.Related })
+      .catch((e: unknown) => e);
+    expect((again as LinearError).type).toBe("InvalidInput");
+    expect((again as LinearError).message).toMatch(/already exists/);
+    expect(fake.store.issueRelations.get(id)).toMatchObject({ issueId: a.id, type: "blocks" });
+
+    const self = await client.createIssueRelation({ issueId: a.id, relatedIssueId: a.id, type: IssueRelationType.Blocks }).catch((e: unknown) => e);
+    expect((self as LinearError).type).toBe("InvalidInput");
+    const unknown = await client.createIssueRelation({ issueId: a.id, relatedIssueId: "ENG-999", type: IssueRelationType.Blocks }).catch((e: unknown) => e);
+    expect((unknown as LinearError).message).toContain("Could not find referenced Issue");
+
+    expect((await client.deleteIssueRelation(id)).success).toBe(true);
+    expect(fake.store.issueRelations.has(id)).toBe(false);
+    expect((await (await client.issue(b.id)).inverseRelations()).nodes).toEqual([]);
+  });
+
+  it("answers a raw query of parent, children and relations in one document", async () => {
+    const a = fake.store.seedIssue({ teamId: team.id, title: "First", parentId: parent.id });
+    const b = fake.store.seedIssue({ teamId: team.id, title: "Second", parentId: parent.id });
+    fake.store.addRelation({ issueId: a.id, relatedIssueId: b.identifier, type: "blocks" });
+    type Node = { id: string; identifier: string };
+    type Rel = { type: string; issue: Node; relatedIssue: Node };
+    const res = await client.client.rawRequest<
+      { issue: { parent: Node | null; children: { nodes: Array<Node & { parent: Node; inverseRelations: { nodes: Rel[] } }> } } },
+      { id: string }
+    >(
+      `query Tree($id: String!) { issue(id: $id) { parent { id identifier }
+        children(first: 50) { nodes { id identifier parent { id identifier }
+          inverseRelations { nodes { type issue { id identifier } relatedIssue { id identifier } } } } } } }`,
+      { id: parent.identifier },
+    );
+    const nodes = res.data?.issue.children.nodes ?? [];
+    expect(res.data?.issue.parent).toBeNull();
+    expect(nodes.map((n) => n.id)).toEqual(fake.store.childrenOf(parent.id).map((c) => c.id));
+    expect(nodes.every((n) => n.parent.id === parent.id)).toBe(true);
+    const second = nodes.find((n) => n.id === b.id);
+    expect(second?.inverseRelations.nodes).toEqual([
+      { type: "blocks", issue: { id: a.id, identifier: a.identifier }, relatedIssue: { id: b.id, identifier: b.identifier } },
+    ]);
+    const sub = await client.issues({ filter: { parent: { id: { eq: parent.id } }, hasBlockingRelations: { eq: true } } });
+    expect(sub.nodes.map((i) => i.id)).toEqual([a.id]);
   });
 });

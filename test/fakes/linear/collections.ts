@@ -6,6 +6,7 @@ import type {
   FakeComment,
   FakeIssue,
   FakeIssueLabel,
+  FakeIssueRelation,
   FakeOrganization,
   FakeProject,
   FakeTeam,
@@ -28,6 +29,7 @@ export class StoreCollections {
   readonly projects = new Map<string, FakeProject>();
   readonly comments = new Map<string, FakeComment>();
   readonly attachments = new Map<string, FakeAttachment>();
+  readonly issueRelations = new Map<string, FakeIssueRelation>();
   readonly agentSessions = new Map<string, FakeAgentSession>();
   readonly agentActivities = new Map<string, FakeAgentActivity>();
   /** The user the API key belongs to (`viewer`). */
@@ -104,6 +106,21 @@ export class StoreCollections {
     return [...this.attachments.values()].filter((a) => a.issueId === issueId);
   }
 
+  /** Sub-issues of an issue (`parentId` = its UUID), in insertion order. */
+  childrenOf(issueId: string): FakeIssue[] {
+    return [...this.issues.values()].filter((i) => i.parentId === issueId);
+  }
+
+  /** Relations whose source is the issue (`Issue.relations`): for "blocks", the issues it blocks. */
+  relationsOf(issueId: string): FakeIssueRelation[] {
+    return [...this.issueRelations.values()].filter((r) => r.issueId === issueId);
+  }
+
+  /** Relations whose target is the issue (`Issue.inverseRelations`): for "blocks", its blockers. */
+  inverseRelationsOf(issueId: string): FakeIssueRelation[] {
+    return [...this.issueRelations.values()].filter((r) => r.relatedIssueId === issueId);
+  }
+
   /** The collection holding entities of a GraphQL type, if the fake stores that type. */
   collectionFor(typeName: string): Map<string, Entity> | undefined {
     const map: Record<string, Map<string, unknown>> = {
@@ -115,6 +132,7 @@ export class StoreCollections {
       Project: this.projects,
       Comment: this.comments,
       Attachment: this.attachments,
+      IssueRelation: this.issueRelations,
       AgentSession: this.agentSessions,
       AgentActivity: this.agentActivities,
     };

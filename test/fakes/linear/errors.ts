@@ -69,6 +69,15 @@ export function invalidInput(message: string): GraphQLError {
   });
 }
 
+/**
+ * A create whose client-chosen `id` is taken (e.g. "An issue with this id already exists."): INVALID_INPUT,
+ * the message saying "already exists", which is what idempotent callers match on.
+ */
+export function duplicateId(entity: string): GraphQLError {
+  const article = /^[aeiou]/i.test(entity) ? "An" : "A";
+  return invalidInput(`${article} ${entity} with this id already exists.`);
+}
+
 /** Raised for root fields the fake has no resolver for, so gaps surface loudly instead of returning junk. */
 export function notImplemented(field: string): GraphQLError {
   return new GraphQLError(`Linear fake: ${field} is not implemented`, {

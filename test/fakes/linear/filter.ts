@@ -25,6 +25,7 @@ function relation(store: LinearStore, kind: string, key: string): Relation | und
       state: { kind: "WorkflowState", one: ref("WorkflowState", "stateId") },
       project: { kind: "Project", one: ref("Project", "projectId") },
       assignee: { kind: "User", one: ref("User", "assigneeId") },
+      delegate: { kind: "User", one: ref("User", "delegateId") },
       creator: { kind: "User", one: ref("User", "creatorId") },
       parent: { kind: "Issue", one: ref("Issue", "parentId") },
       labels: {
@@ -37,6 +38,10 @@ function relation(store: LinearStore, kind: string, key: string): Relation | und
       comments: { kind: "Comment", many: childrenOf("Comment", "issueId") },
       attachments: { kind: "Attachment", many: childrenOf("Attachment", "issueId") },
       children: { kind: "Issue", many: childrenOf("Issue", "parentId") },
+    },
+    IssueRelation: {
+      issue: { kind: "Issue", one: ref("Issue", "issueId") },
+      relatedIssue: { kind: "Issue", one: ref("Issue", "relatedIssueId") },
     },
     WorkflowState: {
       team: { kind: "Team", one: ref("Team", "teamId") },
@@ -56,6 +61,28 @@ function relation(store: LinearStore, kind: string, key: string): Relation | und
     },
   };
   return table[kind]?.[key];
+}
+
+/**
+ * IssueFilter's `has…Relations` (RelationExistsComparator `{ eq, neq }`): whether the issue is blocked
+ * (a "blocks" relation points at it), blocks another, or has duplicate / related relations either way.
+ */
+function hasRelation(store: LinearStore, key: string, issueId: string): boolean | undefined {
+  const rels = [...store.issueRelations.values()];
+  const out = rels.filter((r) => r.issueId === issueId);
+  const into = rels.filter((r) => r.relatedIssueId === issueId);
+  switch (key) {
+    case "hasBlockedByRelations":
+      return into.some((r) => r.type === "blocks");
+    case "hasBlockingRelations":
+      return out.some((r) => r.type === "blocks");
+    case "hasDuplicateRelations":
+      return [...out, ...into].some((r) => r.type === "duplicate");
+    case "hasRelatedRelations":
+      return [...out, ...into].some((r) => r.type === "related");
+    default:
+      return undefined;
+  }
 }
 
 function compare(a: unknown, b: unknown): number {
@@ -171,6 +198,8 @@ export function matchFilter(
       if (typeof isNull === "boolean" && (target === undefined) !== isNull) return false;
       if (Object.keys(sub).length > 0 && (!target || !matchFilter(store, rel.kind, target, sub)))
         return false;
+    } else if (kind === "Issue" && hasRelation(store, key, entity.id) !== undefined) {
+      if (!matchComparator(hasRelation(store, key, entity.id), c)) return false;
     } else if (key === "id" && kind === "Issue") {
       // Linear's IssueIDComparator accepts UUIDs or identifiers.
       if (!matchComparator(entity.id, c) && !matchComparator(entity.identifier, c)) return false;

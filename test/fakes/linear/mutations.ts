@@ -1,5 +1,5 @@
 import type { Resolver } from "./defaults.js";
-import { invalidInput, notFound } from "./errors.js";
+import { duplicateId, invalidInput, notFound } from "./errors.js";
 import type { LinearStore } from "./store.js";
 import type { FakeAttachment, FakeComment, FakeIssue } from "./types.js";
 
@@ -106,13 +106,14 @@ function githubPrMetadata(url: string): Record<string, unknown> {
 }
 
 export const mutationResolvers: Record<string, Resolver> = {
-  issueCreate: (_s, { input }, { store }) => {
+  issueCreate: (_s, { input }, { store, viewerId }) => {
     const i = input as Input;
     const team = store.getTeam(str(i.teamId) ?? "");
     if (!team) throw notFound("Team");
-    if (str(i.id) && store.issues.has(str(i.id)!))
-      throw invalidInput("An issue with this id already exists.");
-    const issue = store.seedIssue({ teamId: team.id, title: str(i.title) ?? "", id: str(i.id) });
+    if (str(i.id) && store.issues.has(str(i.id)!)) throw duplicateId("issue");
+    // The creator is whoever calls: the API key's user, or the app user behind an app token.
+    const creatorId = viewerId ?? store.viewerId;
+    const issue = store.seedIssue({ teamId: team.id, title: str(i.title) ?? "", id: str(i.id), creatorId });
     try {
       applyIssueInput(store, issue, { ...i, teamId: undefined });
     } catch (error) {

@@ -3,6 +3,7 @@ import type { ConnectionScopes, Resolver, ResolverMap } from "./defaults.js";
 import { invalidInput, notFound } from "./errors.js";
 import { type ConnectionArgs, connectionOf } from "./filter.js";
 import { mutationResolvers } from "./mutations.js";
+import { relationMutationResolvers, relationQueryResolvers } from "./relations.js";
 import type { LinearStore } from "./store.js";
 import type { Entity } from "./types.js";
 
@@ -40,6 +41,8 @@ export const connectionScopes: ConnectionScopes = {
   "Issue.comments": (store, p) => whereEq(store, "Comment", "issueId", p.id),
   "Issue.attachments": (store, p) => whereEq(store, "Attachment", "issueId", p.id),
   "Issue.children": (store, p) => whereEq(store, "Issue", "parentId", p.id),
+  "Issue.relations": (store, p) => whereEq(store, "IssueRelation", "issueId", p.id),
+  "Issue.inverseRelations": (store, p) => whereEq(store, "IssueRelation", "relatedIssueId", p.id),
   "AgentSession.activities": (store, p) => whereEq(store, "AgentActivity", "agentSessionId", p.id),
   "User.delegatedIssues": (store, p) => whereEq(store, "Issue", "delegateId", p.id),
   "Team.states": (store, p) => whereEq(store, "WorkflowState", "teamId", p.id),
@@ -101,6 +104,7 @@ export const resolvers: ResolverMap = {
     attachmentsForURL: listOf("Attachment", (store, args) => whereEq(store, "Attachment", "url", args.url)),
     issueSearch: listOf("Issue", (store, args) => searchText(store, args.query)),
     ...agentQueryResolvers,
+    ...relationQueryResolvers,
     searchIssues: (_s, args, { store }) => {
       const hits = searchText(store, args.term).filter((i) => !args.teamId || i.teamId === args.teamId);
       const total = connectionOf(store, "Issue", hits, { ...args, first: hits.length, after: null }).nodes
@@ -108,7 +112,7 @@ export const resolvers: ResolverMap = {
       return { ...connectionOf(store, "Issue", hits, args as ConnectionArgs), totalCount: total };
     },
   },
-  Mutation: { ...mutationResolvers, ...agentMutationResolvers },
+  Mutation: { ...mutationResolvers, ...agentMutationResolvers, ...relationMutationResolvers },
   ...agentTypeResolvers,
   Issue: { priorityLabel },
   IssueSearchResult: { priorityLabel },

@@ -5,10 +5,12 @@ import type {
   FakeComment,
   FakeIssue,
   FakeIssueLabel,
+  FakeIssueRelation,
   FakeProject,
   FakeTeam,
   FakeUser,
   FakeWorkflowState,
+  IssueRelationType,
   WorkflowStateType,
 } from "./types.js";
 
@@ -156,6 +158,9 @@ export class LinearStore extends StoreCollections {
     parentId?: string | null;
     priority?: number;
     id?: string;
+    /** Who created it (default: the viewer). */
+    creatorId?: string | null;
+    delegateId?: string | null;
   }): FakeIssue {
     const team = this.teams.get(input.teamId);
     if (!team) throw new Error(`seedIssue: unknown team ${input.teamId}`);
@@ -184,7 +189,8 @@ export class LinearStore extends StoreCollections {
       labelIds: [...(input.labelIds ?? [])],
       projectId: input.projectId ?? null,
       assigneeId: input.assigneeId ?? null,
-      creatorId: this.viewerId,
+      ...(input.delegateId !== undefined ? { delegateId: input.delegateId } : {}),
+      creatorId: input.creatorId === undefined ? this.viewerId : input.creatorId,
       parentId: input.parentId ?? null,
       priority: input.priority ?? 0,
       createdAt,
@@ -196,6 +202,25 @@ export class LinearStore extends StoreCollections {
     };
     this.issues.set(issue.id, issue);
     return issue;
+  }
+
+  /** Relate two issues (UUIDs or identifiers): for "blocks", `issueId` blocks `relatedIssueId`. */
+  addRelation(input: { issueId: string; relatedIssueId: string; type: IssueRelationType; id?: string }): FakeIssueRelation {
+    const issue = this.getIssue(input.issueId);
+    const related = this.getIssue(input.relatedIssueId);
+    if (!issue || !related) throw new Error(`addRelation: unknown issue ${issue ? input.relatedIssueId : input.issueId}`);
+    const createdAt = this.now();
+    const relation: FakeIssueRelation = {
+      id: input.id ?? randomUUID(),
+      type: input.type,
+      issueId: issue.id,
+      relatedIssueId: related.id,
+      createdAt,
+      updatedAt: createdAt,
+      archivedAt: null,
+    };
+    this.issueRelations.set(relation.id, relation);
+    return relation;
   }
 
   /** Add a comment (authored by the viewer unless `userId` is given). */

@@ -120,5 +120,21 @@ export type FakeAttachment = {
   updatedAt: string;
 };
 
+export type IssueRelationType = "blocks" | "duplicate" | "related" | "similar";
+
+/**
+ * `issueId` (the source) relates to `relatedIssueId` as `type`: for "blocks", issueId blocks relatedIssueId.
+ * The source lists it in `Issue.relations`, the target in `Issue.inverseRelations`.
+ */
+export type FakeIssueRelation = {
+  id: string;
+  type: IssueRelationType;
+  issueId: string;
+  relatedIssueId: string;
+  createdAt: string;
+  updatedAt: string;
+  archivedAt: string | null;
+};
+
 /** Any store entity, viewed generically. */
 export type Entity = { id: string } & Record<string, unknown>;
