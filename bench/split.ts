@@ -1,0 +1,168 @@
+/* eslint-disable no-console -- a benchmark prints its results as tables */
+// npm run bench:split [-- --turn-ms N --reads N --read-chars N]: the cost of state transfer. One
+// issue split into 4 sub-issues (s1, s2 independent; s3, s4 depending on both) against the same
+// work done as one task, each through the whole service (real server, queues, workers, Redis and
+// git; loopback fakes; a scripted model that waits `turn-ms` per call). A PR is merged the moment
+// it opens, so no human wait is counted. Prints input tokens, state-transfer tokens per child,
+// wall time and Linear requests side by side, and each goal of issue 14 as PASS or MISS.
+import { parseArgs } from "node:util";
+import type { Task } from "../src/tasks/task.js";
+import { prClosed } from "../test/fixtures/github-events.js";
+import { promptTokens } from "../test/helpers/long-task.js";
+import { OWNER, REPO, startWorld, type World } from "../test/helpers/world.js";
+import { ISSUE, PARTS, repoFiles, scriptedModel } from "./split-work.js";
+
+const { values } = parseArgs({
+  options: {
+    "turn-ms": { type: "string", default: "300" },
+    reads: { type: "string", default: "4" },
+    "read-chars": { type: "string", default: "3000" },
+    "timeout-s": { type: "string", default: "600" },
+    /** Runs one side only (while developing): split or single. */
+    only: { type: "string" },
+  },
+});
+const TURN_MS = Number(values["turn-ms"]);
+const READS = Number(values.reads);
+const READ_CHARS = Number(values["read-chars"]);
+const TIMEOUT_MS = Number(values["timeout-s"]) * 1000;
+
+interface Run {
+  mode: "split" | "single";
+  inputTokens: number;
+  modelCalls: number;
+  seconds: number;
+  linearRequests: number;
+  /** Per child: state-transfer tokens (split only). */
+  children: Array<{ key: string; identifier: string; state: string; transfer: number | null; inputTokens: number; turns: number }>;
+  outcome: string;
+}
+
+/** Merges every PR the moment its task reports it open, through the GitHub fake and the signed webhook. */
+function mergeOnOpen(world: World): { stop(): void } {
+  const done = new Set<number>();
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      for (const t of await world.deps.tasks.list(500)) {
+        if (t.state !== "pr-open" || !t.prNumber || done.has(t.prNumber)) continue;
+        done.add(t.prNumber);
+        world.github.mergePull(OWNER, REPO, t.prNumber);
+        await world.sendGitHub("pull_request", prClosed({ owner: OWNER, repo: REPO, pr: t.prNumber, branch: t.branch ?? "", merged: true, by: { login: "grace" } }));
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  void loop().catch((err: Error) => console.error(`merging failed: ${err.message}`));
+  return { stop: () => void (stopped = true) };
+}
+
+/** One issue through the service in `mode`, until the parent is done (split) or the task merged (single). */
+async function runMode(mode: "split" | "single"): Promise<Run> {
+  const seen = new Set<string>();
+  const world = await startWorld({
+    files: repoFiles(READS, READ_CHARS),
+    anthropic: { intercept: scriptedModel({ mode, reads: READS, turnMs: TURN_MS, seen }) },
+    env: { AGENT_TRIAGE: "on", AGENT_SPLIT_APPROVAL: "auto", AGENT_BUDGET_USD: "100", LOG_LEVEL: "warn" },
+  });
+  const merger = mergeOnOpen(world);
+  try {
+    const issue = world.newIssue(ISSUE);
+    world.linear.requests.length = 0;
+    const started = Date.now();
+    await world.labelIssue(issue);
+    const finished = (t: Task | null) => (mode === "split" ? t?.state === "done" : t?.state === "merged");
+    const stuck = (t: Task | null) => t?.state === "failed" || t?.state === "stopped";
+    let last = "";
+    const parent = await world.waitFor(async () => {
+      const t = await world.deps.tasks.get(issue.id);
+      const line = `${t?.state ?? "?"}${t?.step ? ` (${t.step})` : ""}`;
+      if (line !== last) console.log(`  [${mode} ${((Date.now() - started) / 1000).toFixed(1)} s] ${issue.identifier}: ${(last = line)}`);
+      if (stuck(t)) throw new Error(`the ${mode} run's task ${t?.state}: ${t?.error}`);
+      return finished(t) ? t : null;
+    }, `the ${mode} run to finish`, TIMEOUT_MS);
+    const seconds = (Date.now() - started) / 1000;
+    merger.stop();
+    const children = await childrenOf(world, parent as Task);
+    return {
+      mode,
+      inputTokens: promptTokens(world.anthropic.usages),
+      modelCalls: world.anthropic.usages.length,
+      seconds,
+      linearRequests: world.linear.requests.length,
+      children,
+      outcome: (parent as Task).state,
+    };
+  } finally {
+    merger.stop();
+    await world.close();
+  }
+}
+
+/** The children of a split parent, with what each received from others and spent itself. */
+async function childrenOf(world: World, parent: Task): Promise<Run["children"]> {
+  const out: Run["children"] = [];
+  for (const s of parent.plan?.subtasks ?? []) {
+    const t = s.issueId ? await world.deps.tasks.get(s.issueId) : null;
+    const u = t?.usage;
+    out.push({
+      key: s.key,
+      identifier: s.identifier ?? "?",
+      state: t?.state ?? "missing",
+      transfer: t?.transfer?.tokens ?? null,
+      inputTokens: u ? u.input + u.cacheRead + u.cacheWrite : 0,
+      turns: t?.turns ?? 0,
+    });
+  }
+  return out;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+
+function report(split: Run, single: Run): void {
+  console.table([
+    { measure: "input tokens (input + cache read + cache write)", split: split.inputTokens, single: single.inputTokens, "split ÷ single": ratio(split.inputTokens, single.inputTokens).toFixed(2) },
+    { measure: "model calls", split: split.modelCalls, single: single.modelCalls, "split ÷ single": ratio(split.modelCalls, single.modelCalls).toFixed(2) },
+    { measure: `wall time, s (model ${TURN_MS} ms a call)`, split: split.seconds.toFixed(1), single: single.seconds.toFixed(1), "split ÷ single": ratio(split.seconds, single.seconds).toFixed(2) },
+    { measure: "Linear requests", split: split.linearRequests, single: single.linearRequests, "split ÷ single": ratio(split.linearRequests, single.linearRequests).toFixed(2) },
+  ]);
+  console.log("\nsub-issues of the split run");
+  console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, turns: c.turns, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
+  const transfers = split.children.map((c) => c.transfer);
+  const maxTransfer = Math.max(...transfers.map((t) => t ?? Number.POSITIVE_INFINITY));
+  const tokens = ratio(split.inputTokens, single.inputTokens);
+  const wall = ratio(split.seconds, single.seconds);
+  const work = PARTS.length;
+  const goals: Array<[string, boolean, string]> = [
+    [
+      "state-transfer tokens ≤ 2,000 per child",
+      split.children.length === work && maxTransfer <= 2000,
+      split.children.length !== work
+        ? `${split.children.length} children instead of ${work}`
+        : transfers.some((t) => t === null)
+          ? "a child has no task.transfer recorded"
+          : `largest ${maxTransfer} tokens`,
+    ],
+    ["split ÷ single input tokens ≤ 1.3", tokens <= 1.3, `${split.inputTokens} ÷ ${single.inputTokens} = ${tokens.toFixed(2)}`],
+    [
+      "split ÷ single wall time ≤ 0.6",
+      wall <= 0.6,
+      `${split.seconds.toFixed(1)} s ÷ ${single.seconds.toFixed(1)} s = ${wall.toFixed(2)}; the split's critical path is the parent's triage and plan, then two waves of children, each a triage call and ${READS + 2} turns, plus two rounds of PR and merge, against one triage and ${work * (READS + 1) + 1} turns`,
+    ],
+  ];
+  console.log("");
+  for (const [goal, met, why] of goals) console.log(`${met ? "PASS" : "MISS"} ${goal}: ${why}`);
+}
+
+console.log(
+  `split vs single: 4 parts (s1, s2; s3 and s4 after both), ${READS} reads of ${READ_CHARS} characters each per part, model latency ${TURN_MS} ms per call`,
+);
+if (values.only === "single" || values.only === "split") {
+  const run = await runMode(values.only);
+  console.log(JSON.stringify(run, null, 2));
+} else {
+  const split = await runMode("split");
+  const single = await runMode("single");
+  report(split, single);
+}
+process.exit(0);
