@@ -12,6 +12,7 @@ import { addUsage, type Landed, type Task, type TaskState, type Usage } from "..
 import type { Worktree } from "../src/workspace/index.js";
 import type { TaskContext } from "./job-context.js";
 import { keepWork } from "./keep-work.js";
+import { treeBudgetLeft } from "./tree/tree-budget.js";
 
 /** Seconds between progress-comment edits while an agent works: status stays live, API calls few. */
 const PROGRESS_INTERVAL_MS = 15_000;
@@ -149,6 +150,10 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
   // not a fresh budget (p.key is the job's id).
   const spent = await deps.spend.job(p.key);
   if (spent > 0) log.info({ spentUsd: spent, budgetUsd: config.agent.budgetUsd }, "job resumes with what is left of its budget");
+  // A sub-issue also shares its tree's budget with its siblings and the manager.
+  const treeLeft = await treeBudgetLeft(deps, before);
+  const budgetUsd = Math.max(0, Math.min(config.agent.budgetUsd - spent, treeLeft ?? Infinity));
+  if (treeLeft !== null) log.info({ treeLeftUsd: treeLeft, budgetUsd }, "sub-issue session capped by what its tree has left");
   let callStart: Promise<unknown> = Promise.resolve();
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
@@ -159,7 +164,7 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
       conventions: await readConventions(worktree.path),
     }),
     jail,
-    limits: { maxTurns: config.agent.maxTurns, budgetUsd: Math.max(0, config.agent.budgetUsd - spent) },
+    limits: { maxTurns: config.agent.maxTurns, budgetUsd },
     thinking: { thinking: p.repo.thinking, effort: p.repo.effort },
     signal,
     drain: deps.draining.signal,
