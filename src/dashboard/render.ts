@@ -6,6 +6,8 @@ import { repoName, STATES, type TaskFilter } from "./filters.js";
 import { between, duration, esc, link, percent, tokens, usd } from "./html.js";
 import { BADGE_LABEL, stateCell } from "./state-cell.js";
 import { STYLES } from "./styles.js";
+import { childrenByParent, parentNeedsYou, progressLine, subIssueProgress, treeOrder } from "./tree-rows.js";
+import { parentMarker, triageMarker } from "./triage-cell.js";
 
 /** Everything one render of the page shows. */
 export interface PageModel {
@@ -79,11 +81,32 @@ function renderFigures(f: Figures): string {
       hint: "agent spend since midnight UTC against AGENT_DAILY_BUDGET_USD",
       extra: budgetBar(f),
     },
+    {
+      key: "state-transfer",
+      label: "State transfer",
+      value: percent(f.stateTransfer.share),
+      note: `${tokens(f.stateTransfer.tokens)} of ${tokens(f.stateTransfer.inputTokens)} input tokens`,
+      hint: "tokens sub-issues received from others (their brief, the parent's goal and interfaces, their blockers' notes; estimated at 4 characters a token) ÷ all input tokens (fresh, cache read and cache write) of every task",
+    },
+    {
+      key: "manager",
+      label: "Manager",
+      value: tokens(f.manager.tokens),
+      note: `tokens · ${usd(f.manager.costUsd)}`,
+      hint: "tokens and spend of triage and planning calls (already part of the tasks' own cost)",
+    },
   ];
   return `<div class="figures">${cards.map(card).join("")}</div>`;
 }
 
-const KIND_LABEL: Record<NeedsYouItem["kind"], string> = { question: "Question", failed: "Failed", review: "Review", budget: "Budget" };
+const KIND_LABEL: Record<NeedsYouItem["kind"], string> = {
+  question: "Question",
+  plan: "Plan",
+  failed: "Failed",
+  tree: "Sub-issues",
+  review: "Review",
+  budget: "Budget",
+};
 
 function renderNeeds(items: readonly NeedsYouItem[], now: number): string {
   const rows = items.map(
@@ -118,24 +141,39 @@ function renderFilters(m: PageModel): string {
   );
 }
 
-function renderRow(t: Task, now: number): string {
+function renderRow(t: Task, now: number, children: readonly Task[]): string {
   const start = t.startedAt ?? t.createdAt;
   const elapsed = between(start, isActive(t.state) ? null : (t.finishedAt ?? t.updatedAt), now);
   const u = t.usage;
   const thinking = u.thinking ? ` (${u.thinking} thinking)` : "";
-  const tokenTitle = `${u.input} in · ${u.output} out${thinking} · ${u.cacheRead} cache read · ${u.cacheWrite} cache write`;
+  const transfer = t.transfer ? ` · ${t.transfer.tokens} received from others (state transfer)` : "";
+  const tokenTitle = `${u.input} in · ${u.output} out${thinking} · ${u.cacheRead} cache read · ${u.cacheWrite} cache write${transfer}`;
+  const progress = subIssueProgress(t, children);
+  const tree = progress ? { progress: progressLine(progress), needsYou: parentNeedsYou(t, children) } : undefined;
+  const marks = [parentMarker(t), triageMarker(t)].filter(Boolean).join("");
+  const cls = t.parent ? ' class="child"' : progress ? ' class="parent"' : "";
+  const costTitle = t.triage ? ` title="${esc(`of which triage ${usd(t.triage.costUsd)}`)}"` : "";
   return (
-    `<tr data-issue="${esc(t.issueId)}" data-state="${esc(t.state)}">` +
-    `<td class="issue">${link(t.issueUrl, t.identifier, "id")}<span class="title">${esc(t.title)}</span></td>` +
+    `<tr data-issue="${esc(t.issueId)}" data-state="${esc(t.state)}"${cls}>` +
+    `<td class="issue">${link(t.issueUrl, t.identifier, "id")}<span class="title">${esc(t.title)}</span>` +
+    `${marks ? `<div class="marks">${marks}</div>` : ""}</td>` +
     `<td class="repo">${esc(repoName(t) ?? "–")}</td>` +
-    `<td class="state">${stateCell(t, now)}</td>` +
+    `<td class="state">${stateCell(t, now, tree)}</td>` +
     `<td class="num" title="since ${esc(start)}">${esc(duration(elapsed))}</td>` +
     turnsCell(t) +
     `<td class="num" title="${esc(tokenTitle)}">${esc(tokens(totalTokens(u)))}</td>` +
-    `<td class="num">${esc(usd(t.costUsd))}</td>` +
+    `<td class="num"${costTitle}>${esc(usd(t.costUsd))}</td>` +
     `<td class="num">${t.prUrl || t.prNumber !== null ? link(t.prUrl, t.prNumber !== null ? `#${t.prNumber}` : "PR") : '<span class="muted">–</span>'}</td>` +
     `</tr>`
   );
+}
+
+// Children are counted from every task, so a parent's "n of m" does not change with the filters.
+function rows(m: PageModel): string {
+  const kids = childrenByParent(m.all);
+  return treeOrder(m.shown)
+    .map((t) => renderRow(t, m.now, kids.get(t.issueId) ?? []))
+    .join("");
 }
 
 function renderTable(m: PageModel): string {
@@ -147,7 +185,7 @@ function renderTable(m: PageModel): string {
       ? "No tasks yet. Label a Linear issue to hand it to an agent."
       : "No task matches these filters.";
   const body = m.shown.length
-    ? `<table id="tasks"><thead><tr>${head}</tr></thead><tbody>${m.shown.map((t) => renderRow(t, m.now)).join("")}</tbody></table>`
+    ? `<table id="tasks"><thead><tr>${head}</tr></thead><tbody>${rows(m)}</tbody></table>`
     : `<div class="empty">${esc(empty)}</div>`;
   return `<section class="tasks"><h2>Tasks <span class="count">${m.shown.length}</span></h2>${renderFilters(m)}${body}</section>`;
 }

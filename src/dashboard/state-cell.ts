@@ -32,6 +32,17 @@ function checksNote(t: Task): string {
   return t.checks.passed ? "checks pass" : "checks fail";
 }
 
+/** What a `needs-input` task waits for: a repository, a plan's approval, or triage's first question. */
+export function waitingDetail(t: Task): string {
+  if (t.repoQuestion) return repoQuestionLine(t.repoQuestion);
+  if (t.plan?.status === "proposed") {
+    const n = t.plan.subtasks.length;
+    return `plan of ${n} sub-issue${n === 1 ? "" : "s"} awaits approval`;
+  }
+  const q = t.clarification?.open ? t.clarification.questions[0] : undefined;
+  return q ? `asks: ${q}` : "";
+}
+
 /** The detail line under a state badge, as plain text (escaped by the caller). */
 export function stateDetail(t: Task, now: number): string {
   const step = t.step?.replace(/^waiting: /, "") ?? "";
@@ -39,7 +50,7 @@ export function stateDetail(t: Task, now: number): string {
     case "queued":
       return step || "waiting for a worker";
     case "needs-input":
-      return t.repoQuestion ? repoQuestionLine(t.repoQuestion) : step;
+      return waitingDetail(t) || step;
     case "working":
     case "revising": {
       const turn = t.turns > 0 && !/^turn \d/.test(step) ? `turn ${t.turns}` : "";
@@ -64,14 +75,24 @@ export function stateDetail(t: Task, now: number): string {
   }
 }
 
-/** Badge and detail for the state column. */
-export function stateCell(t: Task, now: number): string {
+/** A parent's sub-issues, as its state cell shows them. */
+export interface TreeNote {
+  /** "2 of 4 sub-issues merged", or "". */
+  progress: string;
+  /** Why the tree needs a person (a child failed, the tree job says so), or null. */
+  needsYou: string | null;
+}
+
+/** Badge and detail for the state column; a parent's badge says "Needs you" when its tree does. */
+export function stateCell(t: Task, now: number, tree?: TreeNote): string {
   const position = t.state === "queued" ? queuePosition(t.step) : null;
-  const label = position !== null ? `${BADGE_LABEL.queued} · #${position}` : BADGE_LABEL[t.state];
+  const stuck = t.state === "managing" && Boolean(tree?.needsYou);
+  const label = stuck ? "Needs you" : position !== null ? `${BADGE_LABEL.queued} · #${position}` : BADGE_LABEL[t.state];
   const dot = LIVE.has(t.state) ? '<span class="pulse" aria-hidden="true"></span>' : "";
-  const detail = stateDetail(t, now);
+  const own = stateDetail(t, now);
+  const detail = tree ? [tree.progress, stuck ? tree.needsYou : "", stuck && /^needs you:/i.test(own) ? "" : own].filter(Boolean).join(" · ") : own;
   return (
-    `<span class="badge s-${esc(t.state)}">${dot}${esc(label)}</span>` +
+    `<span class="badge s-${stuck ? "needs-you" : esc(t.state)}">${dot}${esc(label)}</span>` +
     (detail ? `<div class="detail" title="${esc(detail)}">${esc(detail)}</div>` : "") +
     turnInProgress(t, now)
   );

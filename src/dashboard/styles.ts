@@ -39,6 +39,8 @@ h2 .count { background: var(--grey-bg); color: var(--muted); border-radius: 10px
 .needs li.k-failed { border-left-color: var(--red); } .needs li.k-question { border-left-color: var(--violet); }
 .needs li.k-review { border-left-color: var(--amber); }
 .needs li.k-budget { border-left-color: var(--violet); }
+.needs li.k-plan { border-left-color: var(--violet); } .needs li.k-tree { border-left-color: var(--red); }
+.k-plan .what { color: var(--violet); } .k-tree .what { color: var(--red); }
 .needs .what { font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; }
 .k-failed .what { color: var(--red); } .k-review .what { color: var(--amber); } .k-budget .what { color: var(--violet); }
 .needs .issue { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -72,6 +74,7 @@ td.state { min-width: 220px; max-width: 420px; }
 .s-closed { background: var(--grey-bg); color: var(--muted); }
 .s-failed { background: var(--red-bg); color: var(--red); }
 .s-needs-input { background: var(--violet-bg); color: var(--violet); }
+.s-needs-you { background: var(--red-bg); color: var(--red); }
 .s-stopped { background: #fdf0e6; color: #9a4a0c; }
 .pulse { width: 7px; height: 7px; border-radius: 50%; background: currentColor; animation: pulse 1.4s ease-in-out infinite; }
 @keyframes pulse { 50% { opacity: 0.25; } }
@@ -79,5 +82,15 @@ tr.flash td { animation: flash 2s ease-out; }
 @keyframes flash { from { background: #fff7cc; } to { background: transparent; } }
 .muted { color: var(--faint); }
 .turn-live { color: var(--blue); font-size: 12.5px; margin-top: 3px; font-variant-numeric: tabular-nums; }
+.marks { display: flex; gap: 6px; flex-wrap: wrap; margin-top: 3px; font-size: 11.5px; }
+.verdict, .part-of { border-radius: 4px; padding: 0 6px; white-space: nowrap; cursor: help; }
+.verdict { background: var(--grey-bg); color: #465363; }
+.v-ready { background: var(--green-bg); color: var(--green); }
+.v-clarify { background: var(--violet-bg); color: var(--violet); }
+.v-split { background: var(--blue-bg); color: var(--blue); }
+.part-of { background: var(--grey-bg); color: var(--muted); }
+tr.child td.issue { padding-left: 30px; position: relative; }
+tr.child td.issue::before { content: "↳"; position: absolute; left: 14px; color: var(--faint); }
+tr.parent td { background: #fbfcfe; }
 .ctx { color: var(--muted); font-size: 11.5px; white-space: nowrap; }
 `;
