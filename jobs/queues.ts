@@ -114,6 +114,10 @@ export interface TreeJobData {
   parentIssueId: string;
   /** What asked for it (a child merged, a sub-issue changed in Linear, the reconciler), for logs. */
   reason: string;
+  /** A tick that first reads the sub-issues from Linear (a webhook about one, or the reconciler). */
+  linear?: boolean;
+  /** A sub-issue moved from this parent to `parentIssueId`: tick the old parent too. */
+  otherParentIssueId?: string;
 }
 
 export type LifecycleJobData = CancelJobData | PrClosedJobData | AppRevokedJobData | TreeJobData;

@@ -7,11 +7,23 @@ import { safeJobId } from "../queues.js";
  * delay gathers a burst of child updates into one roll-up edit.
  */
 export async function queueTick(queues: Pick<Queues, "lifecycle">, parentIssueId: string, reason: string, delayMs = 500): Promise<void> {
-  await queues.lifecycle.add(
-    "tick",
-    { kind: "tick", parentIssueId, reason },
-    { delay: delayMs, deduplication: { id: safeJobId("tick", parentIssueId) }, attempts: 5, backoff: { type: "exponential", delay: 2_000 } },
-  );
+  await queues.lifecycle.add("tick", { kind: "tick", parentIssueId, reason }, tickOptions(safeJobId("tick", parentIssueId), delayMs));
+}
+
+/**
+ * A tick that first reads the parent's sub-issues from Linear (a human added, removed or cancelled
+ * one). Coalesced apart from the plain ticks, so a plain one never swallows the Linear read; the
+ * tick's own lock keeps the two from running at once.
+ */
+export async function queueLinearTick(queues: Pick<Queues, "lifecycle">, parentIssueId: string, reason: string, delayMs = 500): Promise<void> {
+  await queues.lifecycle.add("tick", { kind: "tick", parentIssueId, reason, linear: true }, tickOptions(safeJobId("tick-linear", parentIssueId), delayMs));
+}
+
+/** Job options of a tick whose asks coalesce under `dedupId`. */
+export function tickOptions(dedupId: string, delayMs = 500) {
+  // keepLastIfActive: an ask while the tick runs is kept as the next tick, not dropped (the
+  // running one may have read the records before the change that asked).
+  return { delay: delayMs, deduplication: { id: dedupId, keepLastIfActive: true }, attempts: 5, backoff: { type: "exponential" as const, delay: 2_000 } };
 }
 
 /**
