@@ -5,6 +5,7 @@ import type { SessionRef, Task } from "../src/tasks/task.js";
 import type { TaskStore } from "../src/tasks/task-store.js";
 import { enqueueIntent } from "../webhooks/enqueue.js";
 import type { FeedbackOutcome } from "./feedback.js";
+import { awaitedAnswer, takeAnswer } from "./human-answer.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type FeedbackJobData, implementFromMessage, type SessionFeedbackJobData, type SessionJobRef } from "./queues.js";
 import { answerRepoQuestion, answersRepoQuestion } from "./repo-question.js";
@@ -96,6 +97,8 @@ export function createSessionFeedbackProcessor(deps: WorkerDeps) {
     }
     // The task waits for a repository choice: the message is its answer.
     if (task && answersRepoQuestion(task, d.activityId)) return answerRepoQuestion(deps, job, task, signal);
+    // The task waits for answers to triage's questions or for a plan's approval: the message is it.
+    if (task && awaitedAnswer(task, d.activityId)) return takeAnswer(deps, task, { id: d.activityId, body: d.body, author: d.author, at: d.createdAt }, signal);
     const session: SessionJobRef = { ...d.session, promptContext: null, guidance: [], previousComments: [], comment: null, followUp: d.body };
     const data = implementFromMessage(d, null, session);
     const { jobId, merged } = await enqueueIntent(deps.queues, { kind: "implement", data });

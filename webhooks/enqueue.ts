@@ -66,6 +66,9 @@ export function planJob(intent: Intent): JobPlan {
       const d = intent.data;
       return { queue: "lifecycle", name: "app-revoked", jobId: safeJobId("app-revoked", d.organizationId, stamp(d.revokedAt)), opts: {} };
     }
+    case "linear-comment":
+      // One job per comment, however often Linear delivers it.
+      return { queue: "feedback", name: "linear-comment", jobId: safeJobId("linear-comment", intent.data.commentId), opts: {} };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AppRevokedJobData, CancelJobData, FeedbackJobData, ImplementJobData, PrClosedJobData, SessionFeedbackJobData } from "../jobs/queues.js";
+import type { AppRevokedJobData, CancelJobData, FeedbackJobData, ImplementJobData, LinearCommentJobData, PrClosedJobData, SessionFeedbackJobData } from "../jobs/queues.js";
 
 /** What a webhook asks the service to do, decided from its payload alone. */
 export type Intent =
@@ -6,7 +6,9 @@ export type Intent =
   | { kind: "cancel"; data: CancelJobData }
   | { kind: "feedback"; data: FeedbackJobData | SessionFeedbackJobData }
   | { kind: "pr-closed"; data: PrClosedJobData }
-  | { kind: "app-revoked"; data: AppRevokedJobData };
+  | { kind: "app-revoked"; data: AppRevokedJobData }
+  /** A comment a person created on a Linear issue: it may answer a question the service asked. */
+  | { kind: "linear-comment"; data: LinearCommentJobData };
 
 /** The outcome of mapping: an intent to enqueue, or a reason why the event is not ours to act on. */
 export type Decision = { act: true; intent: Intent } | { act: false; reason: string };

@@ -1,5 +1,6 @@
 import type { EntityWebhookPayloadWithIssueData, LinearWebhookPayload } from "@linear/sdk/webhooks";
 import { type AgentSessionEvent, type AppUserNotification, mapAgentSessionEvent, mapAppUserNotification } from "./agent-session-intents.js";
+import { type CommentEvent, mapCommentEvent } from "./comment-intents.js";
 import { type Decision, type DeliveryContext, ignore } from "./intents.js";
 
 type IssuePayload = EntityWebhookPayloadWithIssueData;
@@ -17,6 +18,7 @@ export function mapLinearEvent(
 ): Decision {
   if (payload.type === "AgentSessionEvent") return mapAgentSessionEvent(payload as AgentSessionEvent, ctx);
   if (payload.type === "AppUserNotification") return mapAppUserNotification(payload as AppUserNotification, ctx);
+  if (payload.type === "Comment") return mapCommentEvent(payload as CommentEvent, ctx);
   if (payload.type !== "Issue") return ignore(`Linear ${payload.type} events are not acted on`);
   const p = payload as IssuePayload;
   if (!p.data || typeof p.data.id !== "string") return ignore("Issue event without issue data");

@@ -2,6 +2,8 @@ import { withoutReplies } from "../agent/prompts.js";
 import type { ActivityContent, PlanStep } from "../linear/agent-sessions.js";
 import type { Task } from "../tasks/task.js";
 import { usageLine } from "./format.js";
+import { renderClarificationElicitation, renderTriageThought, TRIAGED_STEP } from "./clarify-text.js";
+import { renderPlanProposal } from "./plan-text.js";
 import { renderRepoElicitation } from "./repo-elicitation.js";
 
 /** One activity the session should show, under the key that makes it post once. */
@@ -49,7 +51,9 @@ export function renderSession(task: Task): SessionView {
 export function renderPlan(task: Task): PlanStep[] {
   const content = [...STEPS].map(String);
   if (task.repo) content[0] = `Route to a repository: ${task.repo.owner}/${task.repo.name}`;
-  if (task.state === "needs-input") content[0] = "Route to a repository: waiting for your choice";
+  if (task.state === "needs-input" && task.repoQuestion) content[0] = "Route to a repository: waiting for your choice";
+  if (task.state === "needs-input" && task.clarification?.open) content[2] = "Implement: waiting for your answers";
+  if (task.state === "needs-input" && task.plan?.status === "proposed") content[2] = "Implement: waiting for your approval of the plan";
   if (task.state === "revising") content[2] = "Revise for the feedback";
   if (task.checks) content[3] = `Run checks: \`${task.checks.command}\` ${task.checks.summary}`;
   if (task.prUrl) content[4] = `Open the pull request: #${task.prNumber}`;
@@ -61,7 +65,7 @@ export function renderPlan(task: Task): PlanStep[] {
 // Index of the step in progress (5 = all done, -1 = not started).
 function phaseOf(task: Task): number {
   if (task.state === "queued") return -1;
-  if (task.state === "needs-input") return 0;
+  if (task.state === "needs-input") return task.repoQuestion ? 0 : 2;
   if (ENDED.has(task.state)) return 5;
   if (task.state === "checking") return 3;
   if (task.state === "revising") return 2;
@@ -84,6 +88,8 @@ function halted(task: Task, content: string[]): PlanStep[] {
 }
 
 function thoughtOf(task: Task): KeyedActivity | null {
+  // Triage's verdict, rationale and criteria, once per verdict (see jobs/triage-gate).
+  if (task.triage && task.step === TRIAGED_STEP) return { key: `triage:${task.triage.round}:${task.triage.at}`, content: { type: "thought", body: renderTriageThought(task.triage) } };
   // While checks run, their action says so.
   if (!task.step || task.state === "checking") return null;
   const body = task.state === "queued" ? `Queued: ${task.step.replace(/^waiting: /, "")}.` : `${capital(task.step)}.`;
@@ -112,6 +118,13 @@ function endedActivity(task: Task): KeyedActivity | null {
   if (task.state === "needs-input" && task.repoQuestion) {
     const q = renderRepoElicitation(task.repoQuestion, task.identifier);
     return { key: `ask-repo:${task.repoQuestion.key}`, content: { type: "elicitation", body: q.body }, signal: "select", signalMetadata: q.signalMetadata };
+  }
+  // Triage's questions, and a proposed plan, each posted once per question set or proposal.
+  if (task.state === "needs-input" && task.clarification?.open) {
+    return { key: `clarify:${task.clarification.askedAt}`, content: { type: "elicitation", body: renderClarificationElicitation(task.clarification, task.identifier) } };
+  }
+  if (task.state === "needs-input" && task.plan?.status === "proposed") {
+    return { key: `plan:${task.plan.proposedAt}:${task.plan.revisions}`, content: { type: "elicitation", body: renderPlanProposal(task.plan) } };
   }
   if (!ENDED.has(task.state) || !task.finishedAt) return null;
   const key = `ended:${task.state}:${task.finishedAt}`;
