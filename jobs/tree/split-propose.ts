@@ -1,14 +1,108 @@
 import type { Job } from "bullmq";
+import type { LinearClient } from "@linear/sdk";
+import { Pricing } from "../../src/agent/pricing.js";
+import { planSplit, type ProposedPlan } from "../../src/agent/split-plan.js";
 import type { TriageInput } from "../../src/agent/triage.js";
-import type { Triage } from "../../src/tasks/tree.js";
+import { upsertComment } from "../../src/linear/comments.js";
+import { planUuid } from "../../src/linear/sub-issues.js";
+import { recordTurn } from "../../src/metrics/cluster-counters.js";
+import { renderPlanProposal } from "../../src/status/plan-text.js";
+import { addUsage, type SplitPlan, type Task, type Triage } from "../../src/tasks/task.js";
 import type { ImplementPlan } from "../implement.js";
-import type { TaskContext } from "../job-context.js";
+import type { TaskContext, WorkerDeps } from "../job-context.js";
 import type { ImplementJobData } from "../queues.js";
+import { queueCreatePlan } from "./queue-tree.js";
 
 /**
- * Triage said `split` (STUB until the manager work lands): the manager proposes a plan of
- * sub-issues, posts it for approval (or, with AGENT_SPLIT_APPROVAL=auto, creates it at once).
+ * Triage said `split`: the manager (triage's small model) proposes a plan of sub-issues and posts
+ * it for approval (a Linear comment on the label path; in a session, the elicitation rendered from
+ * the task), leaving the task in `needs-input`; with AGENT_SPLIT_APPROVAL=auto it is created at
+ * once. On the label path the comment is written under an id derived from triage's verdict before
+ * the plan is saved, so a job retried in between edits that comment instead of posting another.
  */
-export async function proposeSplit(_c: TaskContext, _job: Job<ImplementJobData>, _p: { plan: ImplementPlan; triage: Triage; input: TriageInput }): Promise<void> {
-  throw new Error("splitting is not implemented yet");
+export async function proposeSplit(c: TaskContext, job: Job<ImplementJobData>, p: { plan: ImplementPlan; triage: Triage; input: TriageInput }): Promise<void> {
+  const { deps, log } = c;
+  const auto = deps.config.agent.split.approval === "auto";
+  await c.save({ step: "planning sub-issues" });
+  await c.publish();
+  const proposed = await planCall(deps, { input: p.input, triage: p.triage, jobId: String(job.id), signal: c.signal });
+  await deps.tasks.update(c.issueId, (t) => ({ usage: addUsage(t.usage, proposed.usage), costUsd: t.costUsd + proposed.costUsd }));
+  const now = new Date().toISOString();
+  let plan = newPlan(deps, proposed, p.triage, { status: auto ? "creating" : "proposed", at: now });
+  if (auto) {
+    await c.save({ plan, state: "managing", step: null, error: null, question: null });
+    await queueCreatePlan(deps.queues, c.issueId, plan.proposedAt);
+  } else {
+    if (!c.task().session) {
+      const commentId = planUuid(c.issueId, p.triage.at, "approval");
+      await postPlan(c.linear, { issueId: c.issueId, commentId, plan });
+      plan = { ...plan, approvalCommentId: commentId };
+    }
+    await c.save({ plan, state: "needs-input", step: null, error: null, question: null, finishedAt: now });
+  }
+  await c.publish();
+  log.info(
+    { subtasks: plan.subtasks.map((s) => ({ key: s.key, title: s.title, dependsOn: s.dependsOn })), approval: auto ? "auto" : "ask", usage: proposed.usage, costUsd: proposed.costUsd, repairs: proposed.repairs },
+    auto ? "the manager planned sub-issues; creating them (AGENT_SPLIT_APPROVAL=auto)" : "the manager proposed sub-issues; waiting for approval",
+  );
+}
+
+/**
+ * One planning call of the manager (triage's model), booked to the day's spend (and the job's,
+ * given one) and the cluster's counters. The caller adds it to the task.
+ */
+export async function planCall(
+  deps: WorkerDeps,
+  p: { input: TriageInput; triage: Triage; revise?: { previous: Pick<SplitPlan, "goal" | "interfaces" | "subtasks">; changes: string }; jobId?: string; signal?: AbortSignal },
+): Promise<ProposedPlan> {
+  const { config } = deps;
+  const proposed = await planSplit({
+    anthropic: deps.clients.anthropic,
+    model: config.agent.triage.model,
+    pricing: new Pricing(config.agent.modelPrices),
+    input: p.input,
+    triage: p.triage,
+    maxSubtasks: config.agent.split.maxSubtasks,
+    ...(p.revise ? { revise: p.revise } : {}),
+    ...(p.signal ? { signal: p.signal } : {}),
+  });
+  await deps.spend.add(proposed.costUsd, new Date(), p.jobId);
+  await recordTurn(deps.workerRedis, config.redisPrefix, proposed.usage, proposed.costUsd);
+  return proposed;
+}
+
+/** The tree's budget: AGENT_TREE_BUDGET_USD, else AGENT_BUDGET_USD per sub-issue. */
+export function treeBudget(deps: Pick<WorkerDeps, "config">, subtasks: number): number {
+  const { split, budgetUsd } = deps.config.agent;
+  return split.treeBudgetUsd ?? budgetUsd * subtasks;
+}
+
+/** The parent's plan record for a fresh proposal; the manager's spend so far is triage's and this call's. */
+function newPlan(deps: WorkerDeps, proposed: ProposedPlan, triage: Triage, p: { status: SplitPlan["status"]; at: string }): SplitPlan {
+  return {
+    status: p.status,
+    goal: proposed.goal,
+    interfaces: proposed.interfaces,
+    subtasks: proposed.subtasks.map((s) => ({ ...s, issueId: null, identifier: null })),
+    revisions: 0,
+    approvalCommentId: null,
+    proposedAt: p.at,
+    approvedBy: null,
+    createdAt: null,
+    rollupCommentId: null,
+    budgetUsd: treeBudget(deps, proposed.subtasks.length),
+    budgetStoppedAt: null,
+    manager: { usage: addUsage(triage.usage, proposed.usage), costUsd: triage.costUsd + proposed.costUsd },
+    answered: [],
+  };
+}
+
+/** Writes the proposal (or its revision) into the comment that asks for approval, created once under `commentId`. */
+export async function postPlan(linear: LinearClient, p: { issueId: string; commentId: string; plan: Pick<SplitPlan, "goal" | "interfaces" | "subtasks" | "revisions"> }): Promise<void> {
+  await upsertComment(linear, { issueId: p.issueId, commentId: p.commentId, body: `🤖 ${renderPlanProposal(p.plan)}` });
+}
+
+/** Whether the task shows its plan in an agent session (the elicitation) rather than in a comment. */
+export function inSession(task: Pick<Task, "session">): boolean {
+  return Boolean(task.session);
 }
