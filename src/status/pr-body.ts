@@ -6,7 +6,10 @@ export function prTitle(task: Pick<Task, "identifier" | "title">): string {
   return `${task.identifier}: ${task.title}`;
 }
 
-/** Pull request body: issue link, what the agent did, check results, turns, tokens and cost. */
+/**
+ * Pull request body: issue link (and the parent of a sub-issue), what the agent did, the acceptance
+ * criteria with the agent's verdict on each, check results, turns, tokens and cost.
+ */
 export function renderPrBody(
   task: Task,
   p: {
@@ -21,12 +24,13 @@ export function renderPrBody(
     checkInputs?: readonly string[];
   },
 ): string {
-  const parts = [
-    `Resolves [${task.identifier}](${task.issueUrl ?? "#"}): ${task.title}`,
-    "",
-    "## What the agent did",
-    p.summary.trim() || "_The agent did not write a summary._",
-  ];
+  const criteria = task.triage?.criteria ?? [];
+  // With criteria to answer, the report's own criteria section moves next to them.
+  const report = criteria.length ? splitCriteriaReport(p.summary) : { rest: p.summary, lines: null };
+  const parts = [`Resolves [${task.identifier}](${task.issueUrl ?? "#"}): ${task.title}`];
+  if (task.parent) parts.push(`Part of ${task.parent.identifier}`);
+  parts.push("", "## What the agent did", report.rest.trim() || "_The agent did not write a summary._");
+  if (criteria.length) parts.push("", "## Acceptance criteria", criteriaList(criteria, report.lines));
   if (p.limitNote) parts.push("", `> [!WARNING]\n> ${p.limitNote}`);
   parts.push("", "## Checks");
   if (p.checkInputs?.length) {
@@ -76,4 +80,52 @@ export function costLine(task: Pick<Task, "turns" | "usage" | "costUsd" | "conte
   ]
     .filter(Boolean)
     .join(" · ");
+}
+
+const HEADING = /^#{1,6}\s/;
+const CRITERIA_HEADING = /^#{1,6}\s*acceptance criteria\s*:?\s*$/i;
+
+/** The report without its `## Acceptance criteria` section, and that section's non-empty lines (null: no section). */
+export function splitCriteriaReport(summary: string): { rest: string; lines: string[] | null } {
+  const all = summary.split("\n");
+  const start = all.findIndex((l) => CRITERIA_HEADING.test(l.trim()));
+  if (start < 0) return { rest: summary, lines: null };
+  const after = all.slice(start + 1);
+  const endAt = after.findIndex((l) => HEADING.test(l.trim()));
+  const section = endAt < 0 ? after : after.slice(0, endAt);
+  const rest = [...all.slice(0, start), ...(endAt < 0 ? [] : after.slice(endAt))].join("\n");
+  return { rest, lines: section.map((l) => l.trim()).filter(Boolean) };
+}
+
+// "1. met: …", "- **2** — not met …", "Criterion 3: met …": the number the prompt asked for.
+const NUMBERED = /^(?:[-*+]\s+)?(?:\*\*)?(?:criterion\s+)?(\d+)(?:\*\*)?[.):]?(?:\*\*)?\s*[-–—:]?\s*/i;
+
+/** Whether a report line says the criterion is met: true, false, or null when it does not say. */
+export function criterionMet(line: string): boolean | null {
+  if (/\b(not\s+met|unmet|not\s+verified|partially)\b/i.test(line)) return false;
+  return /\bmet\b/i.test(line) ? true : null;
+}
+
+/** The agent's line for each criterion: by the number it gave, else in order. */
+export function matchCriteria(count: number, lines: readonly string[]): (string | null)[] {
+  const numbered = new Map<number, string>();
+  for (const l of lines) {
+    const m = NUMBERED.exec(l);
+    if (m && !numbered.has(Number(m[1]))) numbered.set(Number(m[1]), l.slice(m[0].length).trim());
+  }
+  const byOrder = numbered.size === 0;
+  return Array.from({ length: count }, (_, i) => (byOrder ? (lines[i]?.replace(/^[-*+]\s+/, "") ?? null) : (numbered.get(i + 1) ?? null)));
+}
+
+/** The criteria as a numbered list, each with the agent's verdict and how it verified it. */
+export function criteriaList(criteria: readonly string[], lines: readonly string[] | null): string {
+  const said = lines ? matchCriteria(criteria.length, lines) : [];
+  return criteria
+    .map((c, i) => {
+      const line = said[i] ?? null;
+      const met = line === null ? null : criterionMet(line);
+      const icon = met === true ? "✅" : met === false ? "❌" : "❔";
+      return `${i + 1}. ${icon} ${c.trim()} — ${line ?? "_the agent's report does not say_"}`;
+    })
+    .join("\n");
 }
