@@ -12,9 +12,9 @@ import { createDeps, type Deps, type DepsOverrides } from "../../src/deps.js";
 import { createLogger } from "../../src/logger.js";
 import { type AnthropicFake, type AnthropicFakeOptions, startAnthropicFake } from "../fakes/anthropic/index.js";
 import { type GitHubFake, startGitHubFake } from "../fakes/github/index.js";
-import type { FakeIssue, FakeIssueLabel, FakeTeam } from "../fakes/linear/index.js";
+import type { FakeComment, FakeIssue, FakeIssueLabel, FakeTeam, FakeUser } from "../fakes/linear/index.js";
 import { type LinearFake, startLinearFake } from "../fakes/linear/index.js";
-import { linearIssuePayload } from "../fixtures/linear.js";
+import { linearCommentPayload, linearIssuePayload } from "../fixtures/linear.js";
 import { GITHUB_SECRET, LINEAR_SECRET } from "./config.js";
 import { type BareRemote, createBareRemote } from "./git-remote.js";
 import { cleanPrefix, REDIS_URL, uniquePrefix } from "./redis.js";
@@ -56,6 +56,27 @@ export interface World {
   sendLinear(payload: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Sends the signed Linear webhook for "agent label removed from `issue`". */
   unlabelIssue(issue: FakeIssue): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A person in the workspace ("Ada Lovelace"), seeded on first use: the default author of `commentOn`. */
+  readonly human: FakeUser;
+  /**
+   * `user` (default `human`) comments on `issue` (a reply in `parentId`'s thread if given): the comment is
+   * added to the Linear fake, then the signed Comment `create` webhook is posted through the real route.
+   */
+  commentOn(
+    issue: FakeIssue,
+    body: string,
+    opts?: { parentId?: string; user?: FakeUser },
+  ): Promise<{ comment: FakeComment; status: number; body: Record<string, unknown> }>;
+  /**
+   * Posts the signed Issue webhook built from the fake's current state of `issue` (labels, state, team,
+   * parentId, project, creator, delegate; actor `human`). An update or remove first bumps the stored
+   * issue's updatedAt, as any change does in Linear, so each call is its own delivery.
+   */
+  sendIssueWebhook(
+    issue: FakeIssue,
+    action: "create" | "update" | "remove",
+    updatedFrom?: Record<string, unknown>,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Polls `check` until it returns a truthy value. */
   waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -154,6 +175,15 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     return { status: res.statusCode, body: res.json() as Record<string, unknown> };
   };
 
+  let human: FakeUser | undefined;
+  const humanUser = (): FakeUser =>
+    (human ??= linear.store.seedUser({ name: "Ada Lovelace", email: "ada@example.com" }));
+  const asWebhookUser = (u: FakeUser) => ({ id: u.id, name: u.name, email: u.email, url: u.url });
+  const webhookTeam = (teamId: string) => {
+    const t = linear.store.teams.get(teamId) ?? team;
+    return { id: t.id, key: t.key, name: t.name };
+  };
+
   const world: World = {
     github,
     octokit: new Octokit({ auth: github.token, baseUrl: github.url }),
@@ -231,6 +261,70 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         labels: remaining.map((id) => ({ id, name: linear.store.issueLabels.get(id)?.name ?? "?", color: "#000000" })),
         updatedFrom: { labelIds: [...remaining, agentLabel.id] },
         updatedAt: new Date().toISOString(),
+        organizationId: linear.store.organization.id,
+      });
+      return sendLinear(payload);
+    },
+    get human() {
+      return humanUser();
+    },
+    async commentOn(issue, text, opts = {}) {
+      const user = opts.user ?? humanUser();
+      const stored = linear.store.getIssue(issue.id) ?? issue;
+      const comment = linear.store.addComment({
+        issueId: stored.id,
+        body: text,
+        userId: user.id,
+        parentId: opts.parentId ?? null,
+      });
+      const payload = linearCommentPayload("create", {
+        issueId: stored.id,
+        body: text,
+        commentId: comment.id,
+        parentId: comment.parentId,
+        user: asWebhookUser(user),
+        issue: {
+          id: stored.id,
+          identifier: stored.identifier,
+          title: stored.title,
+          url: stored.url,
+          team: webhookTeam(stored.teamId),
+        },
+        createdAt: comment.createdAt,
+        updatedAt: comment.updatedAt,
+        url: comment.url,
+        organizationId: linear.store.organization.id,
+      });
+      return { comment, ...(await sendLinear(payload)) };
+    },
+    async sendIssueWebhook(issue, action, updatedFrom) {
+      const live = linear.store.getIssue(issue.id);
+      if (live && action !== "create") linear.store.touch(live);
+      const stored = live ?? issue;
+      const state = linear.store.workflowStates.get(stored.stateId);
+      const payload = linearIssuePayload(action, {
+        issueId: stored.id,
+        identifier: stored.identifier,
+        number: stored.number,
+        title: stored.title,
+        description: stored.description,
+        url: stored.url,
+        team: webhookTeam(stored.teamId),
+        labels: stored.labelIds.map((id) => {
+          const l = linear.store.issueLabels.get(id);
+          return { id, name: l?.name ?? "?", color: l?.color ?? "#000000" };
+        }),
+        ...(state ? { state: { id: state.id, name: state.name, type: state.type, color: state.color } } : {}),
+        parentId: stored.parentId,
+        projectId: stored.projectId,
+        creatorId: stored.creatorId,
+        delegateId: stored.delegateId ?? null,
+        assigneeId: stored.assigneeId,
+        priority: stored.priority,
+        createdAt: stored.createdAt,
+        updatedAt: stored.updatedAt,
+        updatedFrom,
+        actor: asWebhookUser(humanUser()),
         organizationId: linear.store.organization.id,
       });
       return sendLinear(payload);
