@@ -4,6 +4,7 @@ import type { Clients, Deps } from "../src/deps.js";
 import type { Logger } from "../src/logger.js";
 import { publishStatus } from "../src/status/publish.js";
 import { type Task, workspaceOf } from "../src/tasks/task.js";
+import { queueTick } from "./tree/queue-tree.js";
 
 export type WorkerDeps = Deps & { clients: Clients };
 
@@ -45,6 +46,8 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
   // A task is served by its own workspace's client (the OAuth app acts per organization).
   const linear = deps.clients.linear(ctrl.signal, workspaceOf(initial));
   let task = initial;
+  // A sub-issue's parent rolls up its state: one tick per state it shows (started, PR open, failed…).
+  let rolledUp = initial.state;
   const ctx: TaskContext = {
     deps,
     log: deps.logger.child({ jobId: job.id, queue: job.queueName, issue: initial.identifier }),
@@ -60,6 +63,10 @@ export function taskContext(deps: WorkerDeps, job: Job, issueId: string, initial
       return task;
     },
     async publish(final = false) {
+      if (task.parent && task.state !== rolledUp) {
+        rolledUp = task.state;
+        await queueTick(deps.queues, task.parent.issueId, `${task.identifier} ${task.state}`);
+      }
       const client = final ? deps.clients.linear(undefined, workspaceOf(task)) : linear;
       task = await publishStatus(client, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
     },

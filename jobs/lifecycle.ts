@@ -6,6 +6,7 @@ import { moveIssue } from "../src/linear/workflow.js";
 import { publishStatus } from "../src/status/publish.js";
 import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
+import { queueLinearTick, queueTick } from "./tree/queue-tree.js";
 import { runTreeJob } from "./tree/tree-job.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
@@ -41,6 +42,9 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   if (removed.length > 0) log.info({ reason, removed }, "waiting agent jobs removed from their queues");
   const task = await deps.tasks.get(data.issueId);
   if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
+  // A sub-issue cancelled, completed or un-labelled in Linear: its parent re-reads its tree (the
+  // short delay lets this stop land first).
+  if (task.parent) await queueLinearTick(deps.queues, task.parent.issueId, `${task.identifier}: ${reason}`);
   // An open PR with no agent running still stops (a failed revision leaves the PR open too):
   // review feedback must not wake the agent again until someone labels the issue again.
   const idle = task.state === "pr-open" || (task.state === "failed" && task.prNumber !== null);
@@ -112,7 +116,11 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
   const task = await deps.tasks.findByPullRequest(data.repo.owner, data.repo.name, data.prNumber);
   if (!task) return "not an agent's pull request";
   const log = deps.logger.child({ issue: task.identifier, lifecycle: "pr-closed", merged: data.merged });
-  if (task.state === "merged" || (task.state === "closed" && !data.merged)) return `already ${task.state}`;
+  // A retry after the tick could not be queued still asks for it (a tick is idempotent).
+  if (task.state === "merged" || (task.state === "closed" && !data.merged)) {
+    if (task.parent) await queueTick(deps.queues, task.parent.issueId, `${task.identifier} ${task.state}`);
+    return `already ${task.state}`;
+  }
   if (isActive(task.state)) await deps.cancellation.cancel(task.issueId, data.merged ? "the pull request was merged" : "the pull request was closed");
   await deps.feedback.discard(task.issueId);
   const linear = deps.clients.linear(signal, workspaceOf(task));
@@ -125,6 +133,8 @@ async function prClosed(deps: WorkerDeps, data: PrClosedJobData, signal?: AbortS
     : null;
   await postComment(linear, { issueId: task.issueId, body: closingNote({ ...task, ...closed }, data, stateName) });
   const updated = await deps.tasks.update(task.issueId, () => closed);
+  // A merged sub-issue may unblock its siblings; a closed one needs a human (the parent says so).
+  if (updated.parent) await queueTick(deps.queues, updated.parent.issueId, `${updated.identifier} ${updated.state}`);
   await publishStatus(linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel });
   log.info("pull request lifecycle recorded");
   return data.merged ? "merged" : "closed";

@@ -7,6 +7,7 @@ import { planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { ReconcileJobData } from "./queues.js";
+import { queueLinearTick } from "./tree/queue-tree.js";
 import { type LabelledIssue, type LabelSource, labelledWithoutTask } from "./reconcile-labelled.js";
 import { findMissedCloses, type WatchedRepo, watchedRepos } from "./reconcile-pulls.js";
 
@@ -70,6 +71,12 @@ export function createReconcileProcessor(deps: WorkerDeps) {
       }
       await enqueue(deps, { ...implementIntent(task, source), jobIdSuffix: "repair" });
       report.stuckTasks.push(task.identifier);
+    }
+    // A parent's tree follows its children's records and Linear: a missed webhook or a lost tick
+    // is caught here (sub-issues a human added, removed or cancelled, a child that changed).
+    for (const task of tasks) {
+      if (task.state !== "managing" || task.plan?.status !== "created") continue;
+      await attempt(`${task.identifier}: its sub-issues`, () => queueLinearTick(deps.queues, task.issueId, "reconcile"));
     }
     for (const task of tasks) {
       if (!(await questionUnshown(deps, task))) continue;
