@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeIssue } from "../fakes/linear/index.js";
 import type { PlannedSubtask, SplitPlan, Task, TaskState } from "../../src/tasks/task.js";
+import { blockersOf } from "../../jobs/tree/blockers.js";
 import { bash, create, say } from "../helpers/turns.js";
 import { startWorld, type World } from "../helpers/world.js";
 
@@ -163,4 +164,30 @@ describe("sub-issue context: blockers, hand-off notes, tree budget", () => {
     expect((await w.deps.tasks.get(s3.id))?.step).toMatch(/^not started: the tree budget of ENG-1 \(\$1\.00\) is used up/);
     expect(w.anthropic.requests.length).toBe(after);
   }, 60_000);
+
+  it("blockersOf: merged and dropped blockers are satisfied; the rest are open, by identifier or, before creation, by key", async () => {
+    world = await startWorld({ startWorkers: false });
+    const w = world;
+    const { parent, s1, s2, s3 } = await tree(w);
+    const s3Task = (await w.deps.tasks.get(s3.id))!;
+    expect(await blockersOf(w.deps, s3Task)).toMatchObject({ open: [s1.identifier, s2.identifier], merged: [] });
+
+    await seedTask(w, s1, ["working", "pr-open", "merged"], { handoff: "## Summary\nparser" });
+    const one = await blockersOf(w.deps, s3Task);
+    expect(one.open).toEqual([s2.identifier]);
+    expect(one.merged.map((t) => t.identifier)).toEqual([s1.identifier]);
+    expect(one.parent?.issueId).toBe(parent.id);
+
+    // A sub-issue not created yet is named by its key; one a human cancelled blocks nothing.
+    await w.deps.tasks.update(parent.id, (t) => ({
+      plan: { ...t.plan!, subtasks: t.plan!.subtasks.map((s) => (s.key === "s2" ? { ...s, issueId: null, identifier: null } : s)) },
+    }));
+    expect((await blockersOf(w.deps, s3Task)).open).toEqual(["s2"]);
+    await w.deps.tasks.update(parent.id, (t) => ({
+      plan: { ...t.plan!, subtasks: t.plan!.subtasks.map((s) => (s.key === "s2" ? { ...s, dropped: "canceled" as const } : s)) },
+    }));
+    expect(await blockersOf(w.deps, s3Task)).toMatchObject({ open: [], merged: [{ identifier: s1.identifier }] });
+    // Not a sub-issue: nothing blocks it.
+    expect(await blockersOf(w.deps, (await w.deps.tasks.get(parent.id))!)).toEqual({ parent: null, open: [], merged: [] });
+  });
 });
