@@ -1,5 +1,5 @@
 import { formatUsd } from "../agent/pricing.js";
-import type { Task, TaskState } from "../tasks/task.js";
+import type { Task, TaskState, Triage } from "../tasks/task.js";
 
 /** Short human labels for states, shared by every status surface. */
 export const STATE_LABEL: Record<TaskState, string> = {
@@ -29,4 +29,16 @@ export function usageLine(t: Pick<Task, "turns" | "usage" | "costUsd">): string 
     `${k(u.cacheWrite)} cache write`,
     formatUsd(t.costUsd),
   ].join(" · ");
+}
+
+/** "Triage: **ready** (small) — rationale", on one line (the rationale's line breaks folded). */
+export function triageLine(t: Pick<Triage, "verdict" | "size" | "rationale">): string {
+  const why = t.rationale.replace(/\s+/g, " ").trim();
+  return `Triage: **${t.verdict}** (${t.size})${why ? ` — ${why}` : ""}`;
+}
+
+/** The header's label: a `needs-input` task says what it waits for (a plan's approval or an answer). */
+export function taskStateLabel(t: Pick<Task, "state" | "plan">): string {
+  if (t.state === "needs-input" && t.plan?.status === "proposed") return "Plan awaiting your approval";
+  return STATE_LABEL[t.state];
 }
