@@ -201,3 +201,44 @@ function isNotFound(err: unknown): boolean {
   const e = err as { message?: string };
   return /entity not found|could not find|not found/i.test(e?.message ?? "");
 }
+
+/** What creating a parent's sub-issues needs from the parent: its team and project, and the agent label's id. */
+export interface PlanParent {
+  id: string;
+  identifier: string;
+  teamId: string;
+  projectId: string | null;
+  /** The agent label (by name): the parent's own, else a workspace label or one of the parent's team; null if none exists. */
+  agentLabelId: string | null;
+}
+
+const PLAN_PARENT = /* GraphQL */ `
+  query AgentPlanParent($id: String!, $label: String!) {
+    issue(id: $id) {
+      id
+      identifier
+      team { id }
+      project { id }
+      labels(first: 50) { nodes { id name } }
+    }
+    issueLabels(first: 50, filter: { name: { eqIgnoreCase: $label } }) { nodes { id name team { id } } }
+  }
+`;
+
+interface PlanParentResponse {
+  issue: { id: string; identifier: string; team: { id: string }; project: { id: string } | null; labels: { nodes: Array<{ id: string; name: string }> } };
+  issueLabels: { nodes: Array<{ id: string; name: string; team: { id: string } | null }> };
+}
+
+/** Reads the parent's team, project and the agent label's id, in one request. */
+export async function readPlanParent(linear: LinearClient, p: { parentId: string; agentLabel: string }): Promise<PlanParent> {
+  const res = await linear.client.rawRequest<PlanParentResponse, { id: string; label: string }>(PLAN_PARENT, { id: p.parentId, label: p.agentLabel });
+  const issue = res.data?.issue;
+  if (!issue) throw new Error(`Linear returned no issue ${p.parentId}`);
+  const wanted = p.agentLabel.toLowerCase();
+  const own = issue.labels.nodes.find((l) => l.name.toLowerCase() === wanted);
+  const usable = (res.data?.issueLabels.nodes ?? []).filter((l) => l.name.toLowerCase() === wanted && (!l.team || l.team.id === issue.team.id));
+  // A team's own label wins over a workspace one of the same name, as Linear shows it on the team's issues.
+  const label = own ?? usable.find((l) => l.team) ?? usable[0] ?? null;
+  return { id: issue.id, identifier: issue.identifier, teamId: issue.team.id, projectId: issue.project?.id ?? null, agentLabelId: label?.id ?? null };
+}
