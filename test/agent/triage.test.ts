@@ -136,6 +136,15 @@ describe("triageIssue", () => {
     await expect(run()).rejects.toBeInstanceOf(Anthropic.APIError);
   });
 
+  it("notes a reply cut at max_tokens, and stops when the job's signal aborts", async () => {
+    fake.script([{ ...triageTurn({ verdict: "ready" }), stop_reason: "max_tokens" }, { ...triageTurn({ verdict: "ready" }), delayMs: 5_000 }]);
+    expect((await run()).repairs).toEqual([expect.stringMatching(/hit max_tokens/)]);
+    const controller = new AbortController();
+    const pending = triageIssue({ anthropic, model: MODEL, pricing, input: input(), signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(pending).rejects.toBeInstanceOf(Anthropic.APIUserAbortError);
+  });
+
   it("cannot force a tool on a model that always thinks, so it offers the one tool with auto", async () => {
     const pricey = new Pricing();
     fake.script([triageTurn({ verdict: "ready" })]);
