@@ -1,5 +1,6 @@
 import type { JobsOptions } from "bullmq";
 import { type QueueName, type Queues, safeJobId } from "../jobs/queues.js";
+import { tickOptions } from "../jobs/tree/queue-tree.js";
 import type { Intent } from "./intents.js";
 
 /** Where and under which id an intent becomes a job. */
@@ -69,6 +70,12 @@ export function planJob(intent: Intent): JobPlan {
     case "linear-comment":
       // One job per comment, however often Linear delivers it.
       return { queue: "feedback", name: "linear-comment", jobId: safeJobId("linear-comment", intent.data.commentId), opts: {} };
+    case "tree-tick": {
+      // Coalesced with the parent's other Linear ticks (queueLinearTick); the id makes a
+      // redelivered event a no-op while its tick is kept.
+      const d = intent.data;
+      return { queue: "lifecycle", name: "tick", jobId: safeJobId("tick-linear", d.parentIssueId, d.reason), opts: tickOptions(safeJobId("tick-linear", d.parentIssueId)) };
+    }
   }
 }
 

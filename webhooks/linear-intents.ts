@@ -25,10 +25,10 @@ export function mapLinearEvent(
   const label = findLabel(p, agentLabel);
 
   if (p.action === "create") {
-    return label ? implement(p, ctx) : ignore(`issue created without the "${agentLabel}" label`);
+    return label ? implement(p, ctx) : (subIssueChanged(p, ctx) ?? ignore(`issue created without the "${agentLabel}" label`));
   }
   if (p.action === "remove") {
-    return label ? cancel(p, "issue-canceled", ctx) : ignore("removed issue had no agent label");
+    return label ? cancel(p, "issue-canceled", ctx) : (subIssueChanged(p, ctx) ?? ignore("removed issue had no agent label"));
   }
   if (p.action !== "update") return ignore(`Issue action "${p.action}" is not acted on`);
 
@@ -45,9 +45,37 @@ export function mapLinearEvent(
     const closed = CLOSED_STATES[p.data.state?.type ?? ""];
     if (closed) return cancel(p, closed, ctx);
   }
-  return ignore(
-    label ? "issue update does not change the agent's work" : `issue has no "${agentLabel}" label`,
+  return (
+    subIssueChanged(p, ctx) ??
+    ignore(label ? "issue update does not change the agent's work" : `issue has no "${agentLabel}" label`)
   );
+}
+
+// What of a sub-issue its parent's roll-up shows: which parent, its state, its title.
+const TREE_FIELDS = ["parentId", "stateId", "title"];
+
+/**
+ * A sub-issue created, removed, moved between parents, renamed or moved to another state: a tick of
+ * its parent (and of the parent it left), which reads the sub-issues from Linear. A labelled
+ * sub-issue's cancel or removal goes the cancel way instead; the cancel ticks its parent.
+ */
+function subIssueChanged(p: IssuePayload, ctx: DeliveryContext): Decision | null {
+  const from = (p.updatedFrom ?? {}) as Record<string, unknown>;
+  if (p.action === "update" && !TREE_FIELDS.some((f) => f in from)) return null;
+  const now = (p.data as { parentId?: unknown }).parentId;
+  const parentNow = typeof now === "string" && now ? now : null;
+  const parentBefore = "parentId" in from ? (typeof from.parentId === "string" && from.parentId ? from.parentId : null) : parentNow;
+  const parentIssueId = parentNow ?? parentBefore;
+  if (!parentIssueId) return null;
+  const moved = parentBefore && parentNow && parentBefore !== parentNow ? { otherParentIssueId: parentBefore } : {};
+  const what = p.action === "update" ? TREE_FIELDS.filter((f) => f in from).join(",") : p.action;
+  return {
+    act: true,
+    intent: {
+      kind: "tree-tick",
+      data: { kind: "tick", parentIssueId, reason: `Linear ${p.data.identifier} ${what} ${p.data.updatedAt ?? ctx.delivery}`, linear: true, ...moved },
+    },
+  };
 }
 
 function findLabel(p: IssuePayload, name: string) {

@@ -51,7 +51,8 @@ export interface TreeChanges {
 
 /**
  * Folds Linear's view of the sub-issues into the plan: a planned sub-issue no longer under the
- * parent is `removed`, a cancelled one `canceled`, one that came back is no longer dropped; a
+ * parent is `removed`, a cancelled one `canceled`, one that came back is no longer dropped, a
+ * renamed one takes its new title; a
  * sub-issue a human added becomes a planned one with no dependencies (key `added-<identifier>`).
  */
 export function applyLinear(plan: SplitPlan, tree: LinearTree): TreeChanges {
@@ -61,9 +62,11 @@ export function applyLinear(plan: SplitPlan, tree: LinearTree): TreeChanges {
     if (!sub.issueId) return sub;
     const child = byId.get(sub.issueId);
     const dropped: PlannedSubtask["dropped"] = !child ? "removed" : child.state.type === "canceled" ? "canceled" : null;
-    if ((sub.dropped ?? null) === dropped) return sub;
+    // A human renamed it: the roll-up shows Linear's title.
+    const title = child?.title ?? sub.title;
+    if ((sub.dropped ?? null) === dropped && title === sub.title) return sub;
     changed = true;
-    return { ...sub, dropped };
+    return { ...sub, dropped, title };
   });
   const known = new Set(plan.subtasks.map((s) => s.issueId));
   const added = tree.children.filter((c) => !known.has(c.id));
