@@ -287,7 +287,7 @@ describe("Linear fake: sub-issues and issue relations through the real SDK", () 
     expect(fake.store.getIssue(id)?.title).toBe("Write the rows");
   });
 
-  it("an app token creates issues as the app user", async () => {
+  it("an app token creates issues and comments as the app user; a taken comment id is refused", async () => {
     fake.oauth.clientCredentials = true;
     const res = await fetch(fake.url.replace(/\/graphql$/, "/oauth/token"), {
       method: "POST",
@@ -300,6 +300,13 @@ describe("Linear fake: sub-issues and issue relations through the real SDK", () 
     const issue = fake.store.getIssue((await created.issue)!.id);
     expect(issue?.creatorId).toBe(fake.oauth.appUserId);
     expect(issue?.parentId).toBe(parent.id);
+    const commentId = randomUUID();
+    await app.createComment({ id: commentId, issueId: parent.id, body: "Plan posted" });
+    expect(fake.store.comments.get(commentId)?.userId).toBe(fake.oauth.appUserId);
+    const twice = await app.createComment({ id: commentId, issueId: parent.id, body: "again" }).catch((e: unknown) => e);
+    expect((twice as LinearError).type).toBe("InvalidInput");
+    expect((twice as LinearError).message).toMatch(/A comment with this id already exists/);
+    expect(fake.store.comments.get(commentId)?.body).toBe("Plan posted");
   });
 
   it("issueRelationCreate takes the client's id and identifiers; relations, inverse relations and both ends read back", async () => {

@@ -35,7 +35,8 @@
  * - Sub-issues and relations over GraphQL: `issueCreate` honours `id` (a taken id fails INVALID_INPUT
  *   "An issue with this id already exists."), `parentId` (UUID or identifier), `teamId`, `projectId`,
  *   `labelIds`, `delegateId`, `stateId`, `title`, `description`; its creator is the caller (the API key's
- *   user, or the app user for an app token). `issueRelationCreate` (client `id`, a taken one fails the same
+ *   user, or the app user for an app token); `commentCreate` likewise writes as the caller and refuses a
+ *   taken `id` ("A comment with this id already exists."). `issueRelationCreate` (client `id`, a taken one fails the same
  *   way: "An issue relation with this id already exists."; `issueId`/`relatedIssueId` as UUID or identifier;
  *   an issue related to itself is refused), `issueRelationUpdate`, `issueRelationDelete`, `issueRelation(id)`,
  *   `issueRelations`; `Issue.parent | children | relations | inverseRelations`, `IssueRelation.issue |

@@ -146,12 +146,15 @@ export const mutationResolvers: Record<string, Resolver> = {
     store.touch(issue);
     return payload(store, "entity", issue);
   },
-  commentCreate: (_s, { input }, { store }) => {
+  commentCreate: (_s, { input }, { store, viewerId }) => {
     const i = input as Input;
     if (!str(i.issueId)) throw invalidInput("Comments in the Linear fake must have an issueId.");
+    if (str(i.id) && store.comments.has(str(i.id)!)) throw duplicateId("comment");
     const issue = requireIssue(store, i.issueId);
     const parentId = str(i.parentId) ? requireComment(store, i.parentId).id : null;
-    const comment = store.addComment({ issueId: issue.id, body: str(i.body) ?? "", parentId, id: str(i.id) });
+    // The author is whoever calls: the API key's user, or the app user behind an app token.
+    const userId = viewerId ?? store.viewerId;
+    const comment = store.addComment({ issueId: issue.id, body: str(i.body) ?? "", parentId, userId, id: str(i.id) });
     return payload(store, "comment", comment);
   },
   commentUpdate: (_s, { id, input, skipEditedAt }, { store }) => {
