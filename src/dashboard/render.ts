@@ -152,7 +152,8 @@ function renderRow(t: Task, now: number, children: readonly Task[]): string {
   const tree = progress ? { progress: progressLine(progress), needsYou: parentNeedsYou(t, children) } : undefined;
   const marks = [parentMarker(t), triageMarker(t)].filter(Boolean).join("");
   const cls = t.parent ? ' class="child"' : progress ? ' class="parent"' : "";
-  const costTitle = t.triage ? ` title="${esc(`of which triage ${usd(t.triage.costUsd)}`)}"` : "";
+  const costNotes = [t.triage ? `of which triage ${usd(t.triage.costUsd)}` : "", progress ? `whole tree (this task and its sub-issues): ${usd(progress.costUsd)}` : ""];
+  const costTitle = costNotes.some(Boolean) ? ` title="${esc(costNotes.filter(Boolean).join("; "))}"` : "";
   return (
     `<tr data-issue="${esc(t.issueId)}" data-state="${esc(t.state)}"${cls}>` +
     `<td class="issue">${link(t.issueUrl, t.identifier, "id")}<span class="title">${esc(t.title)}</span>` +

@@ -10,6 +10,8 @@ export interface SubIssueProgress {
   total: number;
   /** Children that failed or were stopped: the tree waits for a person. */
   stuck: Task[];
+  /** The whole tree's spend: the parent's own (manager) calls and every child's. */
+  costUsd: number;
 }
 
 /** Children by their parent's issue id. */
@@ -27,13 +29,24 @@ export function childrenByParent(tasks: readonly Task[]): Map<string, Task[]> {
 
 const isParent = (t: Task) => Boolean(t.plan) || t.state === "managing" || t.state === "done";
 
-/** "n of m" for a parent, or null for a task that is not one. */
+/** The children a human did not cancel or take out of the plan in Linear: only they count. */
+export function liveChildren(parent: Task, children: readonly Task[]): Task[] {
+  const dropped = new Set((parent.plan?.subtasks ?? []).filter((s) => s.dropped).map((s) => s.key));
+  return children.filter((c) => !dropped.has(c.parent?.key ?? ""));
+}
+
+const isStuck = (c: Task) => c.state === "failed" || c.state === "stopped";
+
+/** "n of m" for a parent, or null for a task that is not one (or whose plan still awaits approval). */
 export function subIssueProgress(parent: Task, children: readonly Task[]): SubIssueProgress | null {
   if (!isParent(parent) && children.length === 0) return null;
+  if (parent.plan?.status === "proposed" && children.length === 0) return null;
+  const live = liveChildren(parent, children);
   const planned = parent.plan?.subtasks.filter((s) => !s.dropped) ?? [];
-  const merged = children.filter((c) => c.state === "merged" || c.state === "done").length;
-  const total = Math.max(planned.length, children.length);
-  return { merged, total, stuck: children.filter((c) => c.state === "failed" || c.state === "stopped") };
+  const merged = live.filter((c) => c.state === "merged" || c.state === "done").length;
+  const total = Math.max(planned.length, live.length);
+  const costUsd = children.reduce((n, c) => n + c.costUsd, parent.costUsd);
+  return { merged, total, stuck: live.filter(isStuck), costUsd };
 }
 
 /** "2 of 4 sub-issues merged", or "" when there is nothing to count yet. */
@@ -50,7 +63,7 @@ export function parentNeedsYou(parent: Task, children: readonly Task[]): string 
   if (parent.state !== "managing" && parent.state !== "done" && !parent.plan) return null;
   if (parent.step && NEEDS_YOU_STEP.test(parent.step)) return parent.step.replace(NEEDS_YOU_STEP, "").trim() || "the tree waits for a person";
   if (parent.state === "done") return null;
-  const stuck = children.filter((c) => c.state === "failed" || c.state === "stopped");
+  const stuck = liveChildren(parent, children).filter(isStuck);
   if (stuck.length === 0) return null;
   const first = stuck[0] as Task;
   const more = stuck.length > 1 ? ` (and ${stuck.length - 1} more)` : "";

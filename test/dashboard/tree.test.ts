@@ -5,64 +5,16 @@ import { renderPage } from "../../src/dashboard/render.js";
 import { stateCell } from "../../src/dashboard/state-cell.js";
 import { parentNeedsYou, progressLine, subIssueProgress, treeOrder } from "../../src/dashboard/tree-rows.js";
 import { parentMarker, triageLabel, triageMarker } from "../../src/dashboard/triage-cell.js";
-import { newTask, type PlannedSubtask, type SplitPlan, type Task, type Triage } from "../../src/tasks/task.js";
+import { newTask, type Task } from "../../src/tasks/task.js";
+import { plan, sub, triage, usage } from "./tree-seed.js";
 
 const T0 = Date.parse("2026-03-02T08:00:00.000Z");
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 const NOW = T0 + 120 * 60_000;
-const usage = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({ input, output, cacheRead, cacheWrite });
 
 function task(id: string, p: Partial<Task> = {}): Task {
   const base = newTask({ issueId: id, identifier: id.toUpperCase(), title: `Task ${id}`, issueUrl: null, now: at(0) });
   return { ...base, repo: { owner: "acme", name: "widgets" }, ...p };
-}
-
-function triage(p: Partial<Triage> = {}): Triage {
-  return {
-    verdict: "ready",
-    criteria: ["GET /orders pages with ?cursor=", "the OpenAPI spec documents it"],
-    size: "small",
-    rationale: "A clear, bounded change <in one route>.",
-    questions: [],
-    model: "claude-haiku-4-5",
-    usage: usage(1200, 200),
-    costUsd: 0.002,
-    round: 0,
-    at: at(1),
-    ...p,
-  };
-}
-
-const sub = (key: string, dependsOn: string[] = [], p: Partial<PlannedSubtask> = {}): PlannedSubtask => ({
-  key,
-  title: `Part ${key}`,
-  brief: `Do ${key}`,
-  criteria: [],
-  owns: [],
-  dependsOn,
-  issueId: `c-${key}`,
-  identifier: `C-${key}`,
-  ...p,
-});
-
-function plan(p: Partial<SplitPlan> = {}): SplitPlan {
-  return {
-    status: "created",
-    goal: "Ship billing v2",
-    interfaces: "",
-    subtasks: [sub("s1"), sub("s2"), sub("s3", ["s1", "s2"]), sub("s4", ["s3"])],
-    revisions: 0,
-    approvalCommentId: null,
-    proposedAt: at(2),
-    approvedBy: "Ada",
-    createdAt: at(3),
-    rollupCommentId: null,
-    budgetUsd: 20,
-    budgetStoppedAt: null,
-    manager: { usage: usage(3000, 800), costUsd: 0.01 },
-    answered: [],
-    ...p,
-  };
 }
 
 const parentRef = (key: string) => ({ issueId: "p", identifier: "P", key });
@@ -117,6 +69,16 @@ describe("parents and sub-issues", () => {
     const said = { ...parent, step: "needs you: the tree budget is spent" };
     expect(parentNeedsYou(said, kids)).toBe("the tree budget is spent");
     expect(parentNeedsYou(task("plain", { state: "working" }), failed)).toBeNull();
+  });
+
+  it("ignores a sub-issue a human cancelled in Linear, and counts no progress for a plan still awaiting approval", () => {
+    const cancelled = { ...parent, plan: plan({ subtasks: [sub("s1"), sub("s2", [], { dropped: "canceled" })] }) };
+    const stoppedByHuman = [child("s1", { state: "merged", costUsd: 1 }), child("s2", { state: "stopped", costUsd: 0.5 })];
+    expect(parentNeedsYou(cancelled, stoppedByHuman)).toBeNull();
+    const p = subIssueProgress({ ...cancelled, costUsd: 0.25 }, stoppedByHuman);
+    expect(p).toMatchObject({ merged: 1, total: 1, stuck: [] });
+    expect(p?.costUsd).toBeCloseTo(1.75, 10);
+    expect(subIssueProgress(task("w", { state: "needs-input", plan: plan({ status: "proposed" }) }), [])).toBeNull();
   });
 
   it("renders a stuck managing parent's badge as Needs you, and a calm one as Managing with its progress", () => {
