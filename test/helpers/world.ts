@@ -70,7 +70,8 @@ export interface World {
   /**
    * Posts the signed Issue webhook built from the fake's current state of `issue` (labels, state, team,
    * parentId, project, creator, delegate; actor `human`). An update or remove first bumps the stored
-   * issue's updatedAt, as any change does in Linear, so each call is its own delivery.
+   * issue's updatedAt, as any change does in Linear, so each call is its own delivery; a remove also
+   * archives it in the fake (Linear trashes a deleted issue) and sends `trashed: true`.
    */
   sendIssueWebhook(
     issue: FakeIssue,
@@ -300,6 +301,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     async sendIssueWebhook(issue, action, updatedFrom) {
       const live = linear.store.getIssue(issue.id);
       if (live && action !== "create") linear.store.touch(live);
+      // Deleting an issue in Linear trashes it: archived, gone from lists without includeArchived.
+      if (live && action === "remove") live.archivedAt ??= live.updatedAt;
       const stored = live ?? issue;
       const state = linear.store.workflowStates.get(stored.stateId);
       const payload = linearIssuePayload(action, {
@@ -321,6 +324,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         delegateId: stored.delegateId ?? null,
         assigneeId: stored.assigneeId,
         priority: stored.priority,
+        startedAt: stored.startedAt,
+        completedAt: stored.completedAt,
+        canceledAt: stored.canceledAt,
+        archivedAt: stored.archivedAt,
+        ...(action === "remove" ? { trashed: true } : {}),
         createdAt: stored.createdAt,
         updatedAt: stored.updatedAt,
         updatedFrom,

@@ -71,5 +71,6 @@ describe("test world: Comment and Issue webhooks from the Linear fake's state", 
     expect(again.status).toBe(200);
     expect(again.body.status).not.toBe("duplicate");
     expect((await world.sendIssueWebhook(child, "remove")).status).toBe(200);
+    expect(child.archivedAt).not.toBeNull();
   });
 });
