@@ -30,7 +30,9 @@ export function renderPrBody(
   const parts = [`Resolves [${task.identifier}](${task.issueUrl ?? "#"}): ${task.title}`];
   if (task.parent) parts.push(`Part of ${task.parent.identifier}`);
   parts.push("", "## What the agent did", report.rest.trim() || "_The agent did not write a summary._");
-  if (criteria.length) parts.push("", "## Acceptance criteria", criteriaList(criteria, report.lines));
+  // A revision's report may not restate the criteria: the task's hand-off (the last full report) may.
+  const lines = report.lines ?? (task.handoff ? splitCriteriaReport(task.handoff).lines : null);
+  if (criteria.length) parts.push("", "## Acceptance criteria", criteriaList(criteria, lines));
   if (p.limitNote) parts.push("", `> [!WARNING]\n> ${p.limitNote}`);
   parts.push("", "## Checks");
   if (p.checkInputs?.length) {

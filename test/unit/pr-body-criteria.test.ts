@@ -75,6 +75,13 @@ describe("PR body: acceptance criteria", () => {
     expect(text).toContain("1. ❔ A — _the agent's report does not say_\n2. ❔ B — _the agent's report does not say_");
   });
 
+  it("reads the verdicts from the task's hand-off when the report (a revision's) has none", () => {
+    const text = body(task({ triage: triage(["A", "B"]), handoff: REPORT }), "Addressed the review: renamed the cursor.");
+    expect(text).toContain("1. ✅ A — met: `npm test`");
+    expect(text).toContain("2. ❌ B — not met");
+    expect(text).toContain("Addressed the review: renamed the cursor.");
+  });
+
   it("names the parent of a sub-issue under the issue link", () => {
     const text = body(task({ parent: { issueId: "p", identifier: "ENG-1", key: "s2" } }), "Done.");
     expect(text.split("\n").slice(0, 2)).toEqual(["Resolves [ENG-7](https://linear.app/acme/issue/ENG-7): Add pagination", "Part of ENG-1"]);
