@@ -26,13 +26,12 @@ export async function askClarification(c: TaskContext, issue: IssueContext, tria
   const open = task.clarification?.open ? task.clarification : null;
   const questions = open?.questions ?? (triage.questions.length ? triage.questions : [FALLBACK_QUESTION]);
   const askedOf = open?.askedOf ?? issue.creator?.name ?? null;
-  let commentId: string | null = open?.commentId ?? null;
-  if (!task.session) {
-    commentId ??= stableUuid(`clarify:${task.issueId}:${triage.at}`);
-    await upsertComment(c.linear, { issueId: issue.id, commentId, body: renderClarificationComment({ questions, askedOf }, issue.identifier) });
-  }
+  const commentId = task.session ? null : (open?.commentId ?? stableUuid(`clarify:${task.issueId}:${triage.at}`));
   const clarification: Clarification = { questions, askedAt: open?.askedAt ?? now, commentId, askedOf, open: true, answers: task.clarification?.answers ?? [] };
+  // Waiting before asking: an answer that comes the moment the comment appears finds the task
+  // waiting for it. A failed post fails the job, whose retry asks again under the same id.
   await c.save({ state: "needs-input", step: null, error: null, question: null, clarification, finishedAt: now });
+  if (commentId) await upsertComment(c.linear, { issueId: issue.id, commentId, body: renderClarificationComment({ questions, askedOf }, issue.identifier) });
   await c.publish();
   c.log.info({ questions, askedOf, commentId, where: task.session ? "session" : "comment" }, "triage asked the humans before any code; the task waits for an answer");
 }

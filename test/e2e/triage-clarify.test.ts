@@ -163,6 +163,39 @@ describe("triage asks before any code: clarify", () => {
   });
 });
 
+describe("triage asks at most once", () => {
+  it("after an answer (a top-level comment on the issue), a second clarify goes ahead anyway with its criteria and says so in the log", async () => {
+    const turns = turnsByIssue();
+    const again = triageTurn({ verdict: "clarify", questions: ["And the colour?"], criteria: ["greet.txt says hello, world (marker-crit-second-clarify)"] });
+    const triage = triageIntercept({ triage: { "ENG-1": [triageTurn({ verdict: "clarify", questions: QUESTIONS }), again] } });
+    world = await startWorld({ env: { AGENT_TRIAGE: "on" }, anthropic: { intercept: (req) => triage(req) ?? turns.intercept(req) } });
+    const w = world;
+    const issue = w.newIssue({ title: "Greet the world politely" });
+    turns.plans.set(issue.title, [create("greet.txt", "hello, world\n"), say(REPORT)]);
+    expect(await w.waitForJob((await w.labelIssue(issue)).body.jobId as string)).toBe("completed");
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "needs-input", clarification: { open: true } });
+
+    // Not a reply in the question's thread: any person's comment on the waiting issue answers.
+    const answer = await w.commentOn(issue, ANSWER);
+    expect(answer.body).toMatchObject({ status: "accepted", intent: "linear-comment" });
+    expect(await w.waitForJob(answer.body.jobId as string, "feedback")).toBe("completed");
+    const outcome = (await outcomeOf(w, answer.body.jobId as string)) as { action: string; jobId: string };
+    expect(outcome.action).toBe("implement");
+    expect(await w.waitForJob(outcome.jobId, "implement", 30_000)).toBe("completed");
+
+    const done = await w.deps.tasks.get(issue.id);
+    expect(done).toMatchObject({ state: "pr-open", triage: { verdict: "clarify", round: 1 }, clarification: { open: false, answers: [{ id: answer.comment.id, body: ANSWER }] } });
+    const prompts = agentPrompts(w, issue.title);
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toContain("marker-crit-second-clarify");
+    expect(prompts[0]).toContain(ANSWER);
+    expect(triage.requests.triage).toEqual(["ENG-1", "ENG-1"]);
+    // Asked once only: one question comment on the issue.
+    expect([...w.linear.store.comments.values()].filter((c) => c.issueId === issue.id && c.body.includes("Reply to this comment"))).toHaveLength(1);
+    expect(w.logs.some((l) => l.includes("triage still has questions after the answers; going ahead anyway"))).toBe(true);
+  });
+});
+
 async function outcomeOf(w: World, jobId: string): Promise<FeedbackOutcome | undefined> {
   return (await w.deps.queues.feedback.getJob(jobId))?.returnvalue as FeedbackOutcome | undefined;
 }
