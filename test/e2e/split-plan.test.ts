@@ -55,10 +55,10 @@ async function splitWorld(p: { plans: ScriptedTurn[]; env?: Record<string, strin
 const task = (w: World, issueId: string) => w.deps.tasks.get(issueId) as Promise<Task>;
 
 function waitForPlan(w: World, issue: FakeIssue, ok: (t: Task) => boolean, what: string, timeoutMs = 30_000): Promise<Task> {
-  return w.waitFor(async () => {
+  return w.waitFor<Task | null>(async () => {
     const t = await task(w, issue.id);
     return t && ok(t) ? t : null;
-  }, what, timeoutMs);
+  }, what, timeoutMs) as Promise<Task>;
 }
 
 const subIssuesOf = (w: World, issue: FakeIssue) => [...w.linear.store.issues.values()].filter((i) => i.parentId === issue.id);
