@@ -161,7 +161,7 @@ function itemFor(t: Task, children: readonly Task[]): NeedsYouItem | null {
   if (t.question && t.state === "stopped") return { kind: "question", task: t, reason: `The agent asks: ${t.question}`, since: t.finishedAt ?? t.updatedAt };
   if (t.state === "failed") return { kind: "failed", task: t, reason: t.error ?? "failed without a recorded reason", since: t.finishedAt ?? t.updatedAt };
   const tree = parentNeedsYou(t, children);
-  if (tree) return { kind: "tree", task: t, reason: `Sub-issues: ${tree}`, since: t.updatedAt };
+  if (tree) return { kind: "tree", task: t, reason: tree.charAt(0).toUpperCase() + tree.slice(1), since: t.updatedAt };
   if (isBudgetStop(t)) {
     const reason = t.error !== null && BUDGET_ERROR.test(t.error) ? t.error : (t.step ?? "held at a budget");
     return { kind: "budget", task: t, reason, since: t.finishedAt ?? t.updatedAt };

@@ -113,7 +113,7 @@ describe("needs you: clarifications, plans and trees", () => {
     expect(items[0]?.reason).toBe("Triage asks: Which currency? (and 1 more)");
     expect(items[0]?.since).toBe(at(10));
     expect(items[1]?.reason).toBe("A plan of 4 sub-issues awaits approval: reply to the plan comment.");
-    expect(items[3]?.reason).toBe("Sub-issues: sub-issue C-S2 failed: push refused");
+    expect(items[3]?.reason).toBe("Sub-issue C-S2 failed: push refused");
   });
 });
 
