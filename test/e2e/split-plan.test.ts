@@ -4,6 +4,8 @@ import type { Task } from "../../src/tasks/task.js";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import type { FakeIssue, FakeProject } from "../fakes/linear/index.js";
 import { type ChildWorkers, startChildWorkers } from "../helpers/child-workers.js";
+import { installThroughBrowser, linearAppEnv, registerApp } from "../helpers/linear-app.js";
+import { ofType, prompt } from "../helpers/sessions.js";
 import { planTurn, triageIntercept, triageTurn } from "../helpers/triage.js";
 import { startWorld, type World } from "../helpers/world.js";
 
@@ -42,10 +44,17 @@ const THREE = planTurn({
 });
 
 /** A world with triage on, the first issue (ENG-1, in a project) triaged `split` and planned as given. */
-async function splitWorld(p: { plans: ScriptedTurn[]; env?: Record<string, string>; startWorkers?: boolean }) {
+async function splitWorld(p: { plans: ScriptedTurn[]; env?: Record<string, string>; startWorkers?: boolean; app?: boolean }) {
   const router = triageIntercept({ triage: { "ENG-1": triageTurn({ verdict: "split", criteria: ["Both greetings work"] }) }, plan: { "ENG-1": p.plans } });
-  world = await startWorld({ env: { AGENT_TRIAGE: "on", ...p.env }, anthropic: { intercept: router }, ...(p.startWorkers === false ? { startWorkers: false } : {}) });
+  // The app's default request budget would space this run's requests seconds apart.
+  const app = p.app ? { ...linearAppEnv(), LINEAR_REQUESTS_PER_HOUR: "360000" } : {};
+  world = await startWorld({ env: { AGENT_TRIAGE: "on", ...app, ...p.env }, anthropic: { intercept: router }, ...(p.startWorkers === false ? { startWorkers: false } : {}) });
   const w = world;
+  if (p.app) {
+    registerApp(w.linear);
+    const install = await installThroughBrowser(w.app, w.linear);
+    expect(install.status, install.body).toBe(200);
+  }
   const project: FakeProject = w.linear.store.seedProject({ name: "Greetings" });
   const issue = w.newIssue({ title: "Greet in two languages", description: "English and French greetings, an index, docs." });
   w.linear.store.getIssue(issue.id)!.projectId = project.id;
@@ -153,6 +162,23 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     await expectCreated(w, issue, project, created);
     expect(subIssuesOf(w, issue).map((i) => i.title).sort()).toEqual(["English greeting", "French greeting", "Index and docs"]);
     expect(router.requests.plan).toHaveLength(2);
+  }, 60_000);
+
+  it("with the Linear app installed: the plan is an elicitation in the session, `approve` there creates sub-issues delegated to the app", async () => {
+    const { w, issue, project } = await splitWorld({ plans: [FOUR], app: true });
+    await w.labelIssue(issue);
+    const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && t.plan?.status === "proposed", "the plan proposed");
+    const sessionId = asked.session!.id;
+    // No approval comment: the session asks.
+    expect(asked.plan!.approvalCommentId).toBeNull();
+    expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("Proposed plan"))).toBe(false);
+    const ask = await w.waitFor(() => ofType(w, sessionId, "elicitation").find((a) => String(a.content.body).includes("Proposed plan: 4 sub-issues")), "the plan's elicitation");
+    expect(String(ask.content.body)).toContain("Reply **approve**");
+
+    await prompt(w, sessionId, "👍");
+    const created = await waitForPlan(w, issue, (t) => t.plan?.status === "created", "the plan created");
+    await expectCreated(w, issue, project, created);
+    for (const s of created.plan!.subtasks) expect(w.linear.store.getIssue(s.issueId!)?.delegateId).toBe(w.linear.oauth.appUserId);
   }, 60_000);
 
   it("AGENT_SPLIT_APPROVAL=auto creates the plan without asking", async () => {
