@@ -173,7 +173,7 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     expect(asked.plan!.approvalCommentId).toBeNull();
     expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("Proposed plan"))).toBe(false);
     const ask = await w.waitFor(() => ofType(w, sessionId, "elicitation").find((a) => String(a.content.body).includes("Proposed plan: 4 sub-issues")), "the plan's elicitation");
-    expect(String(ask.content.body)).toContain("Reply **approve**");
+    expect(String(ask?.content.body)).toContain("Reply **approve**");
 
     await prompt(w, sessionId, "👍");
     const created = await waitForPlan(w, issue, (t) => t.plan?.status === "created", "the plan created");
