@@ -105,3 +105,34 @@ export function merged(p: { owner: string; repo: string; pr: number; branch: str
     },
   };
 }
+
+/** Linear's Comment create webhook for a person's comment (a reply when `parentId` is set). */
+export function commentCreated(p: {
+  comment: { id: string; body: string; createdAt: string; parentId: string | null };
+  issue: DemoIssue;
+  user: { id: string; name: string };
+  team: { id: string; key: string; name: string };
+}) {
+  return {
+    action: "create",
+    type: "Comment",
+    createdAt: p.comment.createdAt,
+    organizationId: "demo-org",
+    webhookId: "demo-webhook",
+    webhookTimestamp: Date.now(),
+    url: `${p.issue.url}#comment-${p.comment.id.slice(0, 8)}`,
+    actor: { id: p.user.id, name: p.user.name, type: "user" },
+    data: {
+      id: p.comment.id,
+      body: p.comment.body,
+      createdAt: p.comment.createdAt,
+      updatedAt: p.comment.createdAt,
+      issueId: p.issue.id,
+      issue: { id: p.issue.id, identifier: p.issue.identifier, title: p.issue.title, url: p.issue.url, teamId: p.team.id, team: p.team },
+      parentId: p.comment.parentId,
+      userId: p.user.id,
+      user: { id: p.user.id, name: p.user.name, url: "https://linear.app/demo/profiles/ada" },
+      reactionData: [],
+    },
+  };
+}

@@ -10,14 +10,16 @@ import { type Config, loadConfig } from "../config.js";
 import { run } from "../main.js";
 import { deleteByPrefix } from "../redis.js";
 import { probeBubblewrap } from "../sandbox/probe.js";
-import type { Task } from "../tasks/task.js";
-import { changesRequested, inlineComment, labelAdded, merged } from "./events.js";
 import { startLinearStandIn } from "./linear-stand-in.js";
-import { DEMO_REPO_FILES, demoAgentTurn } from "./scripted-agent.js";
+import { demoModel } from "./model.js";
+import { DEMO_REPO_FILES } from "./scripted-agent.js";
+import { type DemoWorld, playStories } from "./stories.js";
 
 const exec = promisify(execFile);
 const OWNER = "acme";
 const REPO = "demo-app";
+/** How long each model call takes in the demo: long enough that agents are seen working side by side. */
+const TURN_MS = 400;
 
 /** A running demo: the real service over local stand-ins for Linear, GitHub and Anthropic. */
 export interface Demo {
@@ -29,8 +31,10 @@ export interface Demo {
 
 /**
  * The offline demo: starts stand-ins, a sample repository and the real server and workers, then
- * plays the whole story through signed webhooks — issue labelled, agent works, PR opened, changes
- * requested, revision, merged, issue done — printing each step. Needs only Redis.
+ * hands over three issues at once through signed webhooks — one triaged ready (PR, review,
+ * revision, merge), one whose question the demo answers in Linear, one the manager splits into
+ * sub-issues that run in parallel where they can and roll up into it — printing each step.
+ * Needs only Redis.
  */
 export async function runDemo(p: { base: Config; say: (line: string) => void; timeoutMs?: number }): Promise<Demo> {
   const { say } = p;
@@ -40,17 +44,16 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
   const secrets = { github: hex(), linear: hex() };
   const remote = await createSampleRepo(dir);
   const github = await startGitHubFake({ token: `ghp_demo${hex()}`, botLogin: "agent-workforce[bot]" });
-  github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote, defaultBranch: "main" });
+  github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main" });
   // The reviewer is a member with write access: only such people may direct the agent.
   github.addOrgMember(OWNER, "grace");
   github.setPermission(OWNER, REPO, "grace", "write");
-  const anthropic = await startAnthropicFake({ apiKey: `sk-ant-demo-${hex()}` });
-  anthropic.script(Array.from({ length: 500 }, () => demoAgentTurn));
+  const anthropic = await startAnthropicFake({ apiKey: `sk-ant-demo-${hex()}`, intercept: demoModel({ turnMs: TURN_MS }) });
   const linearKey = `lin_api_demo${hex()}`;
-  const linearStandIn = await startLinearStandIn(linearKey);
+  const linearStandIn = await startLinearStandIn(linearKey, { onUnknown: (op) => say(`!! the demo's Linear stand-in does not implement ${op}: the service's request failed`) });
 
   const routing = path.join(dir, "routing.json");
-  await writeFile(routing, JSON.stringify({ repos: { [`${OWNER}/${REPO}`]: { checkCommand: "node test.js", maxAgents: 2 } } }));
+  await writeFile(routing, JSON.stringify({ repos: { [`${OWNER}/${REPO}`]: { checkCommand: "node test.js", maxAgents: 4 } } }));
   const config = loadConfig(
     {
       PORT: String(p.base.port),
@@ -72,7 +75,9 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       DEFAULT_REPO: `${OWNER}/${REPO}`,
       REVISION_DEBOUNCE_MS: "1500",
       RECONCILE_INTERVAL_MS: "0",
-      AGENT_TRIAGE: "off",
+      // Several agents at once: the ready issue, the clarified one and two sub-issues in parallel.
+      AGENT_CONCURRENCY: "4",
+      AGENT_SPLIT_APPROVAL: "auto",
       AGENT_SANDBOX: sandbox.mode,
       // The demo's agent is a local script that needs no network.
       AGENT_ALLOWED_DOMAINS: "",
@@ -91,64 +96,23 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
   };
 
   try {
-    const deadline = Date.now() + (p.timeoutMs ?? 120_000);
-    const waitTask = async (issueId: string, done: (t: Task) => boolean, what: string): Promise<Task> => {
-      for (;;) {
-        const t = await running.deps.tasks.get(issueId);
-        if (t && done(t)) return t;
-        if (Date.now() > deadline) throw new Error(`the demo timed out waiting for ${what} (task: ${t?.state} ${t?.step ?? ""})`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
     const post = (route: string, headers: Record<string, string>, body: unknown) =>
       fetch(`${base}${route}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-
+    const world: DemoWorld = {
+      tasks: running.deps.tasks,
+      linear: linearStandIn,
+      github,
+      owner: OWNER,
+      repo: REPO,
+      say,
+      deadline: Date.now() + (p.timeoutMs ?? 120_000),
+      sendLinear: (body) => post("/webhooks/linear", { "linear-signature": sign(secrets.linear, JSON.stringify(body)) }, body),
+      sendGitHub: (event, body) => post("/webhooks/github", { "x-github-event": event, "x-github-delivery": hex(), "x-hub-signature-256": `sha256=${sign(secrets.github, JSON.stringify(body))}` }, body),
+      mergeBranch: (branch) => mergeIntoMain(remote.seed, branch),
+    };
     say(`agent-workforce demo: the real server, queues, workers and git, with local stand-ins for Linear, GitHub and Anthropic.`);
     say(`Dashboard: ${base.replace("0.0.0.0", "localhost")}/`);
-    const issue = linearStandIn.addIssue({
-      title: "Greet people by name",
-      description: "`greet()` always says Hello!. It should take a name and say `Hello, <name>!`.",
-    });
-    const labelBody = JSON.stringify(labelAdded(issue, linearStandIn.team, linearStandIn.agentLabel));
-    await fetch(`${base}/webhooks/linear`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "linear-signature": sign(secrets.linear, labelBody) },
-      body: labelBody,
-    });
-    say(`1. ${issue.identifier} "${issue.title}" is labelled agent in Linear → a signed webhook queues an implement job`);
-    let task = await waitTask(issue.id, (t) => t.state === "working", "the agent to start");
-    say(`2. a worker picked it up: Linear moved to "${linearStandIn.stateName(issue.id)}", branch ${task.branch ?? "agent/…"} in a fresh worktree`);
-    task = await waitTask(issue.id, (t) => t.state === "pr-open", "the pull request");
-    say(`3. the agent edited greet.js, ran \`node test.js\` and opened PR #${task.prNumber} (${task.turns} turns, $${task.costUsd.toFixed(4)}); Linear: "${linearStandIn.stateName(issue.id)}"`);
-
-    const pr = task.prNumber as number;
-    const review = github.addReview(OWNER, REPO, pr, { user: "grace", state: "CHANGES_REQUESTED", body: "Almost there." });
-    const comment = github.addReviewComment(OWNER, REPO, pr, {
-      user: "grace",
-      body: "Please trim spaces around the name.",
-      path: "greet.js",
-      line: 2,
-      diff_hunk: "@@ -1,3 +1,3 @@\n-export function greet() {\n-  return \"Hello!\";\n+export function greet(name = \"world\") {\n+  return `Hello, ${name}!`;",
-      pull_request_review_id: review.id,
-    });
-    for (const [event, body] of [
-      ["pull_request_review_comment", inlineComment({ owner: OWNER, repo: REPO, pr, id: comment.id, reviewId: review.id, reviewer: "grace", body: "Please trim spaces around the name.", path: "greet.js", line: 2, diffHunk: "@@ -1,3 +1,3 @@" })],
-      ["pull_request_review", changesRequested({ owner: OWNER, repo: REPO, pr, reviewId: review.id, reviewer: "grace", body: "Almost there." })],
-    ] as const) {
-      const text = JSON.stringify(body);
-      await post("/webhooks/github", { "x-github-event": event, "x-github-delivery": hex(), "x-hub-signature-256": `sha256=${createHmac("sha256", secrets.github).update(text).digest("hex")}` }, body);
-    }
-    say(`4. grace requests changes on PR #${pr} with an inline comment → one revision job`);
-    task = await waitTask(issue.id, (t) => t.revisions >= 1 && t.state === "pr-open", "the revision");
-    const replies = github.state.reviewComments.filter((c) => c.inReplyToId === comment.id).length;
-    say(`5. the agent resumed on the same branch from its hand-off note, pushed a commit and answered in the thread (${replies} reply); total $${task.costUsd.toFixed(4)}`);
-
-    github.mergePull(OWNER, REPO, pr);
-    const mergedBody = merged({ owner: OWNER, repo: REPO, pr, branch: task.branch as string, by: "grace" });
-    const text = JSON.stringify(mergedBody);
-    await post("/webhooks/github", { "x-github-event": "pull_request", "x-github-delivery": hex(), "x-hub-signature-256": `sha256=${createHmac("sha256", secrets.github).update(text).digest("hex")}` }, mergedBody);
-    task = await waitTask(issue.id, (t) => t.state === "merged", "the merge");
-    say(`6. PR #${pr} merged → Linear issue ${issue.identifier} is "${linearStandIn.stateName(issue.id)}", with the PR link and the total cost in a comment`);
+    await playStories(world);
     say(`Done. The dashboard stays up at ${base.replace("0.0.0.0", "localhost")}/ — press Ctrl+C to stop.`);
   } catch (err) {
     await close();
@@ -157,7 +121,8 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
   return { url: base, prefix: config.redisPrefix, close };
 }
 
-async function createSampleRepo(dir: string): Promise<string> {
+/** A bare remote with the sample app, and a clone of it where the demo merges pull requests for real. */
+async function createSampleRepo(dir: string): Promise<{ url: string; seed: string }> {
   const bare = path.join(dir, "remote", `${REPO}.git`);
   const seed = path.join(dir, "seed");
   await mkdir(seed, { recursive: true });
@@ -168,7 +133,17 @@ async function createSampleRepo(dir: string): Promise<string> {
   await exec("git", [...id, "add", "-A"], { cwd: seed });
   await exec("git", [...id, "commit", "-q", "-m", "A tiny app"], { cwd: seed });
   await exec("git", ["push", "-q", bare, "main"], { cwd: seed });
-  return `file://${bare}`;
+  await exec("git", ["remote", "add", "origin", bare], { cwd: seed });
+  return { url: `file://${bare}`, seed };
+}
+
+/** Merges a pull request's branch into main on the remote, as GitHub's merge button would. */
+async function mergeIntoMain(seed: string, branch: string): Promise<void> {
+  const id = ["-c", "user.name=Grace (demo)", "-c", "user.email=grace@example.com"];
+  await exec("git", ["fetch", "-q", "origin", "main", branch], { cwd: seed });
+  await exec("git", ["reset", "-q", "--hard", "origin/main"], { cwd: seed });
+  await exec("git", [...id, "merge", "-q", "--no-ff", "--no-edit", `origin/${branch}`], { cwd: seed });
+  await exec("git", ["push", "-q", "origin", "main"], { cwd: seed });
 }
 
 function hex(): string {
