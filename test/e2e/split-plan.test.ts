@@ -191,7 +191,9 @@ describe("split: the manager's plan, approved and created in Linear", () => {
   }, 60_000);
 
   it("a worker SIGKILLed while it creates the sub-issues: another worker finishes, with no duplicate sub-issue and every relation", async () => {
-    const { w, issue, project } = await splitWorld({ plans: [FOUR], env: { AGENT_SPLIT_APPROVAL: "auto" }, startWorkers: false });
+    // Short job locks (as crash.test.ts) hand a dead worker's jobs over sooner where a queue honours them.
+    const fastStalls = { JOB_LOCK_MS: "1500", JOB_STALLED_INTERVAL_MS: "500" };
+    const { w, issue, project } = await splitWorld({ plans: [FOUR], env: { AGENT_SPLIT_APPROVAL: "auto", ...fastStalls }, startWorkers: false });
     children = await startChildWorkers(1, w.env);
     const victim = children.workers[0]!;
     // The second sub-issue is stored in Linear, but its worker dies before it hears so.

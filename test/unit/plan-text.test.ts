@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { blockersFirst } from "../../jobs/tree/plan-create.js";
 import { isApproval, renderPlanProposal, revisedOnceReply, subIssueDescription } from "../../src/status/plan-text.js";
 import type { SubtaskSpec } from "../../src/tasks/task.js";
 
@@ -44,5 +45,16 @@ describe("plan text", () => {
     const text = subIssueDescription(sub("s3", ["s1", "s2"]), { parentIdentifier: "ENG-1", dependsOn: ["ENG-2", "ENG-3"] });
     expect(text).toBe(["Brief of s3.", "", "## Acceptance criteria", "", "- s3 works", "", "## Owns", "", "- `src/s3.ts`", "", "Part of ENG-1; depends on ENG-2, ENG-3."].join("\n"));
     expect(subIssueDescription(sub("s1"), { parentIdentifier: "ENG-1", dependsOn: [] })).toContain("Part of ENG-1; depends on no other sub-issue.");
+  });
+});
+
+describe("blockersFirst", () => {
+  const s = (key: string, dependsOn: string[] = []) => ({ key, dependsOn });
+  it("orders every blocker before what it blocks, keeping plan order otherwise", () => {
+    expect(blockersFirst([s("s4", ["s3"]), s("s3", ["s1", "s2"]), s("s1"), s("s2")])).toEqual(["s1", "s2", "s3", "s4"]);
+    expect(blockersFirst([s("s1"), s("s2"), s("s3", ["s1", "s2"]), s("s4", ["s1", "s2"])])).toEqual(["s1", "s2", "s3", "s4"]);
+  });
+  it("keeps a cycle and unknown keys from losing a sub-issue", () => {
+    expect(blockersFirst([s("s1", ["s2"]), s("s2", ["s1"]), s("s3", ["s9"])])).toEqual(["s3", "s1", "s2"]);
   });
 });
