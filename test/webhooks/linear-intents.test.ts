@@ -94,8 +94,8 @@ describe("mapLinearEvent", () => {
   });
 
   it("other entity types are ignored", () => {
-    const p = { ...linearIssuePayload("create", { labels: [AGENT_LABEL] }), type: "Comment" };
-    expect(map(p as never)).toEqual({ act: false, reason: "Linear Comment events are not acted on" });
+    const p = { ...linearIssuePayload("create", { labels: [AGENT_LABEL] }), type: "Project" };
+    expect(map(p as never)).toEqual({ act: false, reason: "Linear Project events are not acted on" });
   });
 
   it("job ids derive from the issue and the event, and implement jobs dedupe per issue", () => {
