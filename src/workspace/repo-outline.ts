@@ -41,7 +41,7 @@ export async function repoOutline(
   const mirror = await workspace.ensureMirror({ repo: p.repo, cloneUrl: p.cloneUrl, token: p.token, signal: p.signal });
   // The workspace's own runner (its environment and timeout), with the mirror's config restored
   // before each command as every workspace command does.
-  const git = mirrorGit(workspace["git"], mirror, p.cloneUrl);
+  const git = mirrorGit(workspace.gitRunner(), mirror, p.cloneUrl);
   const ref = `refs/remotes/origin/${p.baseBranch}`;
   const { entries, cut } = await listTree(git, ref, mirror, p);
   const blobs = entries.filter((e) => e.type === "blob");

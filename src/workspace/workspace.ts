@@ -72,6 +72,11 @@ export class Workspace {
     });
   }
 
+  /** The git runner (environment, timeout) this workspace uses, for read-only commands on its mirrors. */
+  gitRunner(): Git {
+    return this.git;
+  }
+
   /** clone once, then fetch; returns the mirror path */
   async ensureMirror(p: MirrorParams): Promise<string> {
     assertRepoRef(p.repo);
