@@ -71,12 +71,15 @@ export async function loadChildren(deps: Pick<WorkerDeps, "tasks" | "redis" | "c
   );
 }
 
-/** A sub-issue's blockers are all finished (merged, completed or dropped). */
+/**
+ * A sub-issue's blockers are all merged or dropped, as its job's gate (blockersOf) reads them: a
+ * blocker a human completed in Linear without a merged PR left no code to build on, so it still blocks.
+ */
 function unblocked(child: RollupChild, all: RollupChild[]): boolean {
   return child.sub.dependsOn.every((key) => {
     const blocker = all.find((c) => c.sub.key === key);
     // A blocker no longer in the plan blocks nothing.
-    return !blocker || FINISHED.has(blocker.phase);
+    return !blocker || blocker.phase === "merged" || blocker.phase === "dropped";
   });
 }
 

@@ -1,0 +1,210 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { queueTick } from "../../jobs/tree/queue-tree.js";
+import type { ScriptedTurn } from "../fakes/anthropic/index.js";
+import type { FakeIssue } from "../fakes/linear/index.js";
+import { prClosed } from "../fixtures/github-events.js";
+import { REVIEWER } from "../helpers/review.js";
+import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
+import type { PlannedSubtask, SplitPlan, Task } from "../../src/tasks/task.js";
+
+// A parent whose plan is created (as createPlan leaves it: sub-issues under the parent in Linear,
+// child tasks linked to it), run by the manager's ticks through the real service.
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+// The fake has no request limit to respect; a tree's many status edits would queue behind the default budget.
+const ENV = { LINEAR_REQUESTS_PER_HOUR: "360000" };
+
+interface Call {
+  issue: string;
+  at: number;
+  first: boolean;
+}
+
+/** Every sub-issue's agent: a slow shell command writing its own file, then its report. */
+function scriptAgents(w: World, calls: Call[], sessions: number): void {
+  const turn = (req: any): ScriptedTurn => {
+    const content = req.messages[0].content;
+    const text = typeof content === "string" ? content : content.map((c: { text?: string }) => c.text ?? "").join("\n");
+    const issue = /<issue id="([^"]+)"/.exec(text)?.[1] ?? "?";
+    const first = req.messages.length === 1;
+    calls.push({ issue, at: Date.now(), first });
+    const file = issue.toLowerCase();
+    return first
+      ? { content: [{ type: "tool_use", name: "bash", input: { command: `sleep 0.8 && echo ${issue} > ${file}.txt` } }] }
+      : { content: [{ type: "text", text: `## Summary\nWrote ${file}.txt. NOTE-${issue}` }] };
+  };
+  w.anthropic.script(Array.from({ length: sessions * 2 }, () => turn));
+}
+
+/** [start, end] of each agent session, by issue identifier. */
+function sessionsOf(calls: Call[]): Map<string, { start: number; end: number }> {
+  const out = new Map<string, { start: number; end: number }>();
+  for (const c of calls) {
+    const s = out.get(c.issue) ?? { start: c.at, end: c.at };
+    if (c.first) s.start = c.at;
+    else s.end = c.at;
+    out.set(c.issue, s);
+  }
+  return out;
+}
+
+interface Tree {
+  parent: FakeIssue;
+  subs: Record<string, FakeIssue>;
+}
+
+/** Seeds the parent, its sub-issues in the Linear fake and the task records createPlan would leave. */
+async function seedTree(w: World, deps: Record<string, string[]>, planPatch: Partial<SplitPlan> = {}): Promise<Tree> {
+  const parent = w.newIssue({ title: "Build the whole feature", description: "A large piece of work." });
+  const subs: Record<string, FakeIssue> = {};
+  const subtasks: PlannedSubtask[] = [];
+  for (const [key, dependsOn] of Object.entries(deps)) {
+    const issue = w.linear.store.seedIssue({
+      teamId: w.team.id,
+      title: `Part ${key}`,
+      description: `Brief of ${key}: write your file.`,
+      labelIds: [w.agentLabel.id],
+      parentId: parent.id,
+    });
+    subs[key] = issue;
+    subtasks.push({ key, title: issue.title, brief: `Brief of ${key}`, criteria: [], owns: [], dependsOn, issueId: issue.id, identifier: issue.identifier, dropped: null });
+  }
+  const now = new Date().toISOString();
+  const plan: SplitPlan = {
+    status: "created",
+    goal: "Ship the feature in parts.",
+    interfaces: "Each part writes its own file.",
+    subtasks,
+    revisions: 0,
+    approvalCommentId: null,
+    proposedAt: now,
+    approvedBy: "Ada",
+    createdAt: now,
+    rollupCommentId: null,
+    budgetUsd: 100,
+    budgetStoppedAt: null,
+    manager: { usage: { input: 2_000, output: 300, cacheWrite: 0, cacheRead: 0 }, costUsd: 0.01 },
+    answered: [],
+    ...planPatch,
+  };
+  const tasks = w.deps.tasks;
+  await tasks.ensure({ issueId: parent.id, identifier: parent.identifier, title: parent.title, issueUrl: parent.url });
+  await tasks.update(parent.id, () => ({ state: "managing", teamId: w.team.id, plan }));
+  for (const sub of subtasks) {
+    const issue = subs[sub.key] as FakeIssue;
+    await tasks.ensure({ issueId: issue.id, identifier: issue.identifier, title: issue.title, issueUrl: issue.url });
+    await tasks.update(issue.id, () => ({ teamId: w.team.id, parent: { issueId: parent.id, identifier: parent.identifier, key: sub.key } }));
+  }
+  return { parent, subs };
+}
+
+const stateOf = (w: World, issue: FakeIssue) => w.linear.store.workflowStates.get(w.linear.store.getIssue(issue.id)?.stateId ?? "")?.type;
+const rollups = (w: World, parent: FakeIssue) => w.linear.store.commentsFor(parent.id).filter((c) => c.body.includes(`Sub-issues of ${parent.identifier}`));
+const task = async (w: World, issue: FakeIssue) => (await w.deps.tasks.get(issue.id)) as Task;
+
+/** Merges a sub-issue's PR in the GitHub fake and sends the pull_request closed webhook. */
+async function merge(w: World, issue: FakeIssue): Promise<void> {
+  const t = await task(w, issue);
+  const pr = t.prNumber as number;
+  w.github.mergePull(OWNER, REPO, pr);
+  const res = await w.sendGitHub("pull_request", prClosed({ owner: OWNER, repo: REPO, pr, branch: t.branch as string, merged: true, by: REVIEWER }));
+  expect(await w.waitForJob(res.body.jobId, "lifecycle")).toBe("completed");
+}
+
+const started = (t: Task | null) => Boolean(t?.startedAt);
+
+describe("a split parent runs its sub-issues in dependency order", () => {
+  it("runs the independent ones in parallel, starts the dependants after both blockers merged, edits one roll-up, and completes the parent", async () => {
+    world = await startWorld({ env: { ...ENV, AGENT_CONCURRENCY: "4" } });
+    const w = world;
+    const calls: Call[] = [];
+    scriptAgents(w, calls, 4);
+    const { parent, subs } = await seedTree(w, { s1: [], s2: [], s3: ["s1", "s2"], s4: ["s1", "s2"] });
+    const [s1, s2, s3, s4] = ["s1", "s2", "s3", "s4"].map((k) => subs[k] as FakeIssue) as [FakeIssue, FakeIssue, FakeIssue, FakeIssue];
+    await queueTick(w.deps.queues, parent.id, "plan created");
+
+    await w.waitFor(async () => (await task(w, s1)).state === "pr-open" && (await task(w, s2)).state === "pr-open", "s1 and s2 open their PRs", 60_000);
+    const sessions = sessionsOf(calls);
+    const [a, b] = [sessions.get(s1.identifier), sessions.get(s2.identifier)];
+    expect(a && b && a.start < b.end && b.start < a.end).toBe(true);
+    expect(stateOf(w, parent)).toBe("started");
+    // The dependants wait for both blockers: not started, no agent call for them.
+    expect(started(await task(w, s3)) || started(await task(w, s4))).toBe(false);
+    expect(sessions.has(s3.identifier) || sessions.has(s4.identifier)).toBe(false);
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes("pull request in review"), "the roll-up shows the PRs");
+
+    await merge(w, s1);
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`- [x] ${s1.identifier}`), "the roll-up shows s1 merged");
+    expect(started(await task(w, s3)) || started(await task(w, s4))).toBe(false);
+
+    await merge(w, s2);
+    await w.waitFor(async () => (await task(w, s3)).state === "pr-open" && (await task(w, s4)).state === "pr-open", "s3 and s4 open their PRs", 60_000);
+    // Each dependant started after both of its blockers merged.
+    const mergedAt = Math.max(Date.parse((await task(w, s1)).finishedAt as string), Date.parse((await task(w, s2)).finishedAt as string));
+    for (const s of [s3, s4]) expect(Date.parse((await task(w, s)).startedAt as string)).toBeGreaterThanOrEqual(mergedAt);
+    expect((await task(w, parent)).state).toBe("managing");
+
+    await merge(w, s3);
+    await merge(w, s4);
+    await w.waitFor(async () => (await task(w, parent)).state === "done", "the parent is done", 30_000);
+    expect(stateOf(w, parent)).toBe("completed");
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes("4 of 4 finished"), "the roll-up shows every sub-issue finished");
+    const [rollup, ...more] = rollups(w, parent);
+    expect(more).toHaveLength(0);
+    expect(rollup?.editedAt).not.toBeNull();
+    expect(rollup?.body).toContain("✅ Every sub-issue is finished.");
+    expect(rollup?.body).toMatch(/\*\*Total cost:\*\* \$\d/);
+    expect(rollup?.body).toMatch(/State transfer.*% of all [\d,]+ input tokens/);
+  }, 180_000);
+
+  it("drops a sub-issue a human cancels in Linear, and the parent still completes", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    scriptAgents(w, [], 2);
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    await queueTick(w.deps.queues, parent.id, "plan created");
+    await w.waitFor(async () => (await task(w, s1)).state === "pr-open", "s1 opens its PR", 60_000);
+
+    const canceled = w.linear.store.findState(w.team.id, { type: "canceled" });
+    const stored = w.linear.store.getIssue(s2.id) as FakeIssue;
+    const before = stored.stateId;
+    stored.stateId = canceled?.id as string;
+    const res = await w.sendIssueWebhook(s2, "update", { stateId: before });
+    expect(res.status).toBeLessThan(300);
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`~~${s2.identifier} Part s2~~ — dropped (cancelled in Linear)`), "the roll-up shows s2 dropped", 30_000);
+    expect((await task(w, parent)).plan?.subtasks.find((s) => s.key === "s2")?.dropped).toBe("canceled");
+
+    await merge(w, s1);
+    await w.waitFor(async () => (await task(w, parent)).state === "done", "the parent is done", 30_000);
+    expect(stateOf(w, parent)).toBe("completed");
+    expect(started(await task(w, s2))).toBe(false);
+    expect(rollups(w, parent)).toHaveLength(1);
+  }, 120_000);
+
+  it("starts no new sub-issue once the tree budget is reached, and says so", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] }, { budgetUsd: 1 });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    // s1 already ran and merged, spending more than the tree's budget.
+    await w.deps.tasks.update(s1.id, () => ({ state: "working", startedAt: new Date().toISOString() }));
+    await w.deps.tasks.update(s1.id, () => ({ state: "pr-open" }));
+    await w.deps.tasks.update(s1.id, () => ({ state: "merged", costUsd: 1.5, finishedAt: new Date().toISOString() }));
+    await queueTick(w.deps.queues, parent.id, "s1 merged");
+
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes("Tree budget reached"), "the roll-up says the budget stopped new sub-issues");
+    const p = await task(w, parent);
+    expect(p.plan?.budgetStoppedAt).toBeTruthy();
+    expect(p.state).toBe("managing");
+    expect(p.step).toBe("needs you: tree budget reached ($1.51 of $1.00); no new sub-issue starts");
+    expect(rollups(w, parent)[0]?.body).toContain(`${s2.identifier} Part s2 — not started: the tree budget is reached`);
+    expect(await w.deps.queues.implement.getJob(`subtask-${s2.id}-start`)).toBeUndefined();
+    expect(started(await task(w, s2))).toBe(false);
+  }, 60_000);
+});
