@@ -1,4 +1,4 @@
-import { escapeData } from "./prompts.js";
+import { escapeAttr, escapeData } from "./prompts.js";
 
 // A sub-issue's share of its tree, for its first message: the parent's goal, the interfaces the
 // plan agreed and the hand-off notes of the merged sub-issues it depends on. Only summaries cross
@@ -81,9 +81,4 @@ function cap(text: string, max: number): string {
  */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
-}
-
-// prompts.ts keeps its attribute escape private; the same rule: data escaping, then '"'.
-function escapeAttr(s: string): string {
-  return escapeData(s).replace(/"/g, "&quot;");
 }

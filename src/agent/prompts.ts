@@ -142,7 +142,8 @@ export function escapeData(s: string): string {
   return s.replace(/<|&(?=#?[A-Za-z0-9]+;)/g, (c) => (c === "<" ? "&lt;" : "&amp;"));
 }
 
-function escapeAttr(s: string): string {
+/** Escapes untrusted text for a tag attribute: as data, plus '"'. */
+export function escapeAttr(s: string): string {
   return escapeData(s).replace(/"/g, "&quot;");
 }
 
