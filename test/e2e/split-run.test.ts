@@ -25,8 +25,8 @@ interface Call {
   first: boolean;
 }
 
-/** Every sub-issue's agent: a slow shell command writing its own file, then its report. */
-function scriptAgents(w: World, calls: Call[], sessions: number): void {
+/** Every sub-issue's agent: a slow shell command writing its own file, then its report; `giveUp` ones change nothing. */
+function scriptAgents(w: World, calls: Call[], sessions: number, giveUp: string[] = []): void {
   const turn = (req: any): ScriptedTurn => {
     const content = req.messages[0].content;
     const text = typeof content === "string" ? content : content.map((c: { text?: string }) => c.text ?? "").join("\n");
@@ -34,6 +34,7 @@ function scriptAgents(w: World, calls: Call[], sessions: number): void {
     const first = req.messages.length === 1;
     calls.push({ issue, at: Date.now(), first });
     const file = issue.toLowerCase();
+    if (giveUp.includes(issue)) return { content: [{ type: "text", text: "Nothing to change here." }] };
     return first
       ? { content: [{ type: "tool_use", name: "bash", input: { command: `sleep 0.8 && echo ${issue} > ${file}.txt` } }] }
       : { content: [{ type: "text", text: `## Summary\nWrote ${file}.txt. NOTE-${issue}` }] };
@@ -118,6 +119,12 @@ async function merge(w: World, issue: FakeIssue): Promise<void> {
 
 const started = (t: Task | null) => Boolean(t?.startedAt);
 
+/** Runs one reconcile sweep and waits for it. */
+async function reconcile(w: World, id: string): Promise<void> {
+  await w.deps.queues.reconcile.add("reconcile", { kind: "reconcile" }, { jobId: id });
+  expect(await w.waitForJob(id, "reconcile" as never)).toBe("completed");
+}
+
 describe("a split parent runs its sub-issues in dependency order", () => {
   it("runs the independent ones in parallel, starts the dependants after both blockers merged, edits one roll-up, and completes the parent", async () => {
     world = await startWorld({ env: { ...ENV, AGENT_CONCURRENCY: "4" } });
@@ -184,6 +191,35 @@ describe("a split parent runs its sub-issues in dependency order", () => {
     await w.waitFor(async () => (await task(w, parent)).state === "done", "the parent is done", 30_000);
     expect(stateOf(w, parent)).toBe("completed");
     expect(started(await task(w, s2))).toBe(false);
+    expect(rollups(w, parent)).toHaveLength(1);
+  }, 120_000);
+
+  it("a failed sub-issue puts the parent under Needs you; the reconciler follows a sub-issue a human took out and one a human added", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: [] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    scriptAgents(w, [], 3, [s2.identifier]);
+    await queueTick(w.deps.queues, parent.id, "plan created");
+    await w.waitFor(async () => (await task(w, parent)).step === `needs you: ${s2.identifier} failed`, "the parent needs a human", 60_000);
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`❗ **Needs you:**\n- ${s2.identifier} failed: The agent finished without changing any file.`), "the roll-up says s2 failed");
+    expect((await task(w, parent)).state).toBe("managing");
+
+    // In Linear, without a webhook reaching us: s2 leaves the parent, a new sub-issue joins it.
+    (w.linear.store.getIssue(s2.id) as FakeIssue).parentId = null;
+    const added = w.linear.store.seedIssue({ teamId: w.team.id, title: "Part added by Ada", description: "Write your file.", labelIds: [w.agentLabel.id], parentId: parent.id });
+    await reconcile(w, "sweep-1");
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`~~${s2.identifier} Part s2~~ — dropped (removed in Linear)`), "the roll-up shows s2 removed", 30_000);
+    const plan = (await task(w, parent)).plan;
+    expect(plan?.subtasks.find((s) => s.issueId === added.id)).toMatchObject({ key: `added-${added.identifier}`, dependsOn: [], dropped: null });
+    await w.waitFor(async () => (await task(w, added)).state === "pr-open" && (await task(w, s1)).state === "pr-open", "s1 and the added sub-issue open their PRs", 60_000);
+    expect((await task(w, added)).parent).toMatchObject({ issueId: parent.id, key: `added-${added.identifier}` });
+    await w.waitFor(async () => !(await task(w, parent)).step?.startsWith("needs you"), "the parent no longer needs a human");
+
+    await merge(w, s1);
+    await merge(w, added);
+    await w.waitFor(async () => (await task(w, parent)).state === "done", "the parent is done", 30_000);
+    expect(stateOf(w, parent)).toBe("completed");
     expect(rollups(w, parent)).toHaveLength(1);
   }, 120_000);
 
