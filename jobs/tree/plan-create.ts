@@ -21,9 +21,10 @@ import { queueTick } from "./queue-tree.js";
 export async function createPlan(deps: WorkerDeps, data: TreeJobData, signal?: AbortSignal): Promise<string> {
   const parentId = data.parentIssueId;
   const log = deps.logger.child({ parent: parentId, kind: data.kind });
-  const task = await deps.tasks.get(parentId);
+  const task = await recordedPlan(deps, parentId);
   const plan = task?.plan;
-  if (!task || !plan) return "the parent has no plan";
+  // With AGENT_SPLIT_APPROVAL=auto the job is queued just before the plan is saved.
+  if (!task || !plan) throw new Error(`no plan is recorded for issue ${parentId} yet; retrying`);
   if (plan.status === "created") {
     // Created, but the job died before it asked for the tick.
     await queueTick(deps.queues, parentId, "plan created");
@@ -147,6 +148,15 @@ function dependencyNames(parentTask: Task, s: PlannedSubtask): string[] {
     const d = all.find((x) => x.key === k);
     return d ? [subtaskName(d)] : [];
   });
+}
+
+/** The parent's task once it has a plan (waiting briefly for a plan saved right after this job was queued). */
+async function recordedPlan(deps: WorkerDeps, parentId: string): Promise<Task | null> {
+  for (let i = 0; ; i++) {
+    const task = await deps.tasks.get(parentId);
+    if (task?.plan || i >= 20) return task;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The Linear app's user in the task's workspace, when the app is installed there: the sub-issues are delegated to it. */

@@ -30,8 +30,11 @@ export async function proposeSplit(c: TaskContext, job: Job<ImplementJobData>, p
   const now = new Date().toISOString();
   let plan = newPlan(deps, proposed, p.triage, { status: auto ? "creating" : "proposed", at: now });
   if (auto) {
-    await c.save({ plan, state: "managing", step: null, error: null, question: null });
+    // The job first: a crash right after it still creates the plan once it is saved (the job waits
+    // for it), and a crash before the save re-plans on the retry. Saved first, a crash in between
+    // would leave a plan "creating" that nothing creates.
     await queueCreatePlan(deps.queues, c.issueId, plan.proposedAt);
+    await c.save({ plan, state: "managing", step: null, error: null, question: null });
   } else {
     if (!c.task().session) {
       const commentId = planUuid(c.issueId, p.triage.at, "approval");

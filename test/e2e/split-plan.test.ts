@@ -171,7 +171,7 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     const sessionId = asked.session!.id;
     // No approval comment: the session asks.
     expect(asked.plan!.approvalCommentId).toBeNull();
-    expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes("Proposed plan"))).toBe(false);
+    expect(w.linear.store.comments.get(planUuid(issue.id, asked.triage!.at, "approval"))).toBeUndefined();
     const ask = await w.waitFor(() => ofType(w, sessionId, "elicitation").find((a) => String(a.content.body).includes("Proposed plan: 4 sub-issues")), "the plan's elicitation");
     expect(String(ask?.content.body)).toContain("Reply **approve**");
 
