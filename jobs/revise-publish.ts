@@ -4,7 +4,7 @@ import { postPullRequestComment, replyToReviewComment } from "../src/github/comm
 import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
 import { setCommitStatus } from "../src/github/statuses.js";
 import { usageLine } from "../src/status/format.js";
-import { prTitle, renderPrBody } from "../src/status/pr-body.js";
+import { keepCriteria, prTitle, renderPrBody } from "../src/status/pr-body.js";
 import type { Landed } from "../src/tasks/task.js";
 import type { TaskContext } from "./job-context.js";
 import type { FeedbackJobData } from "./queues.js";
@@ -47,7 +47,7 @@ export async function publishRevision(
     await note({ summaryPosted: true });
   }
   await c.save({
-    handoff: landed.summary || task.handoff,
+    handoff: keepCriteria(landed.summary, task.handoff),
     state: "pr-open",
     step: null,
     revisions: (c.task().revisions ?? 0) + 1,
@@ -94,3 +94,4 @@ function summaryComment(
     .filter((l, i, all) => l !== "" || all[i - 1] !== "")
     .join("\n");
 }
+

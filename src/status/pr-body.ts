@@ -131,3 +131,14 @@ export function criteriaList(criteria: readonly string[], lines: readonly string
     })
     .join("\n");
 }
+
+/**
+ * The revision's report as the next hand-off; a revision that does not restate the acceptance
+ * criteria keeps the verdicts of the run before it, so the PR body does not lose them.
+ */
+export function keepCriteria(summary: string, previous: string | null): string | null {
+  if (!summary) return previous;
+  if (splitCriteriaReport(summary).lines) return summary;
+  const before = previous ? splitCriteriaReport(previous).lines : null;
+  return before ? `${summary.trimEnd()}\n## Acceptance criteria\n${before.join("\n")}` : summary;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { criterionMet, matchCriteria, renderPrBody, splitCriteriaReport } from "../../src/status/pr-body.js";
+import { criterionMet, keepCriteria, matchCriteria, renderPrBody, splitCriteriaReport } from "../../src/status/pr-body.js";
 import type { Task, Triage } from "../../src/tasks/task.js";
 
 const triage = (criteria: string[]): Triage => ({
@@ -96,5 +96,16 @@ describe("PR body: acceptance criteria", () => {
     expect(criterionMet("the metrics page loads")).toBeNull();
     expect(splitCriteriaReport("no section").lines).toBeNull();
     expect(splitCriteriaReport("x\n### Acceptance criteria:\n1. met\n").lines).toEqual(["1. met"]);
+  });
+});
+
+describe("keepCriteria", () => {
+  it("keeps the previous run's criteria verdicts when a revision's report does not restate them", () => {
+    const previous = "## Summary\nfirst\n## Acceptance criteria\n1. met: tested with sh check.sh";
+    expect(keepCriteria("## Summary\nrevised", previous)).toBe("## Summary\nrevised\n## Acceptance criteria\n1. met: tested with sh check.sh");
+    const restated = "## Summary\nrevised\n## Acceptance criteria\n1. not met: still failing";
+    expect(keepCriteria(restated, previous)).toBe(restated);
+    expect(keepCriteria("", previous)).toBe(previous);
+    expect(keepCriteria("## Summary\nno criteria", null)).toBe("## Summary\nno criteria");
   });
 });
