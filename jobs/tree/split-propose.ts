@@ -11,7 +11,7 @@ import { addUsage, type SplitPlan, type Task, type Triage } from "../../src/task
 import type { ImplementPlan } from "../implement.js";
 import type { TaskContext, WorkerDeps } from "../job-context.js";
 import type { ImplementJobData } from "../queues.js";
-import { queueCreatePlan } from "./queue-tree.js";
+import { queueCreatePlan, queueTick } from "./queue-tree.js";
 
 /**
  * Triage said `split`: the manager (triage's small model) proposes a plan of sub-issues and posts
@@ -22,6 +22,7 @@ import { queueCreatePlan } from "./queue-tree.js";
  */
 export async function proposeSplit(c: TaskContext, job: Job<ImplementJobData>, p: { plan: ImplementPlan; triage: Triage; input: TriageInput }): Promise<void> {
   const { deps, log } = c;
+  if (await resumePlan(c)) return;
   const auto = deps.config.agent.split.approval === "auto";
   await c.save({ step: "planning sub-issues" });
   await c.publish();
@@ -48,6 +49,32 @@ export async function proposeSplit(c: TaskContext, job: Job<ImplementJobData>, p
     { subtasks: plan.subtasks.map((s) => ({ key: s.key, title: s.title, dependsOn: s.dependsOn })), approval: auto ? "auto" : "ask", usage: proposed.usage, costUsd: proposed.costUsd, repairs: proposed.repairs },
     auto ? "the manager planned sub-issues; creating them (AGENT_SPLIT_APPROVAL=auto)" : "the manager proposed sub-issues; waiting for approval",
   );
+}
+
+/**
+ * A task that already has a plan (a job retried after the plan was saved, the label added again
+ * while it waits) asks again or creates it, without a second planning call: a proposed plan is
+ * posted again (the same comment, or the session's elicitation); an approved one gets its job; a
+ * created one a tick.
+ */
+async function resumePlan(c: TaskContext): Promise<boolean> {
+  const task = c.task();
+  const plan = task.plan;
+  if (!plan) return false;
+  if (plan.status === "created") {
+    await queueTick(c.deps.queues, c.issueId, "split asked again for a created plan");
+    return true;
+  }
+  if (plan.status === "creating") {
+    await queueCreatePlan(c.deps.queues, c.issueId, plan.proposedAt);
+    await c.save({ state: "managing", step: null, error: null });
+  } else {
+    if (!inSession(task) && plan.approvalCommentId) await postPlan(c.linear, { issueId: c.issueId, commentId: plan.approvalCommentId, plan });
+    await c.save({ state: "needs-input", step: null, error: null, question: null, finishedAt: new Date().toISOString() });
+  }
+  await c.publish();
+  c.log.info({ plan: plan.status }, "the task already has a plan; asked again or queued its creation, with no new planning call");
+  return true;
 }
 
 /**
