@@ -43,8 +43,8 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   const task = await deps.tasks.get(data.issueId);
   if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
   // A sub-issue cancelled, completed or un-labelled in Linear: its parent re-reads its tree (the
-  // short delay lets this stop land first).
-  if (task.parent) await queueLinearTick(deps.queues, task.parent.issueId, `${task.identifier}: ${reason}`);
+  // short delay lets this stop land first). An uninstalled app can no longer read that workspace.
+  if (task.parent && data.reason !== "app-revoked") await queueLinearTick(deps.queues, task.parent.issueId, `${task.identifier}: ${reason}`);
   // An open PR with no agent running still stops (a failed revision leaves the PR open too):
   // review feedback must not wake the agent again until someone labels the issue again.
   const idle = task.state === "pr-open" || (task.state === "failed" && task.prNumber !== null);
