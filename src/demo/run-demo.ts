@@ -67,6 +67,9 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       GITHUB_TOKEN: github.token,
       GITHUB_API_URL: github.url,
       GITHUB_WRITE_SPACING_MS: "0",
+      // The stand-in has no rate limit to respect (a real API key's budget would pace the story).
+      LINEAR_REQUESTS_PER_HOUR: "1000000",
+      LINEAR_REQUEST_BURST: "1000",
       LINEAR_API_KEY: linearKey,
       LINEAR_API_URL: linearStandIn.url,
       ANTHROPIC_API_KEY: anthropic.apiKey,
@@ -95,6 +98,7 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
     await rm(dir, { recursive: true, force: true });
   };
 
+  let merging: Promise<void> = Promise.resolve();
   try {
     const post = (route: string, headers: Record<string, string>, body: unknown) =>
       fetch(`${base}${route}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -108,7 +112,8 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       deadline: Date.now() + (p.timeoutMs ?? 120_000),
       sendLinear: (body) => post("/webhooks/linear", { "linear-signature": sign(secrets.linear, JSON.stringify(body)) }, body),
       sendGitHub: (event, body) => post("/webhooks/github", { "x-github-event": event, "x-github-delivery": hex(), "x-hub-signature-256": `sha256=${sign(secrets.github, JSON.stringify(body))}` }, body),
-      mergeBranch: (branch) => mergeIntoMain(remote.seed, branch),
+      // One merge at a time: they share the clone, as merges to one branch queue on GitHub.
+      mergeBranch: (branch) => (merging = merging.catch(() => undefined).then(() => mergeIntoMain(remote.seed, branch))),
     };
     say(`agent-workforce demo: the real server, queues, workers and git, with local stand-ins for Linear, GitHub and Anthropic.`);
     say(`Dashboard: ${base.replace("0.0.0.0", "localhost")}/`);
