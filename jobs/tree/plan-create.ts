@@ -1,5 +1,5 @@
 import { type LinearClient, parseLinearError } from "@linear/sdk";
-import { createSubIssue, type PlanParent, planUuid, readChildren, readPlanParent, relateBlocks } from "../../src/linear/sub-issues.js";
+import { type ChildIssue, createSubIssue, type PlanParent, planUuid, readChildren, readPlanParent, relateBlocks } from "../../src/linear/sub-issues.js";
 import { subIssueDescription, subtaskName } from "../../src/status/plan-text.js";
 import { type PlannedSubtask, type SplitPlan, type Task, workspaceOf } from "../../src/tasks/task.js";
 import { isLinearRefusal, unrecoverable } from "../failures.js";
@@ -36,8 +36,10 @@ export async function createPlan(deps: WorkerDeps, data: TreeJobData, signal?: A
     const parent = await readPlanParent(linear, { parentId, agentLabel: deps.config.agentLabel });
     const delegateId = await appUserOf(deps, task);
     if (!parent.agentLabelId) log.warn({ label: deps.config.agentLabel }, "no agent label in the parent's team or workspace; the sub-issues are created without it");
-    let current = await createSubIssues(deps, { task, parent, delegateId, linear, signal });
-    await relateAll(linear, current, signal);
+    // What an earlier attempt created already (sub-issues and relations), read once.
+    const existing = await readChildren(linear, parentId);
+    let current = await createSubIssues(deps, { task, parent, delegateId, linear, signal, existing });
+    await relateAll(linear, current, existing, signal);
     current = await deps.tasks.update(parentId, (t) => (t.plan?.status === "creating" ? { plan: { ...t.plan, status: "created", createdAt: new Date().toISOString() } } : {}));
     await queueTick(deps.queues, parentId, "plan created");
     const subtasks = current.plan?.subtasks ?? [];
@@ -51,12 +53,12 @@ export async function createPlan(deps: WorkerDeps, data: TreeJobData, signal?: A
   }
 }
 
-type Creating = { task: Task; parent: PlanParent; delegateId: string | null; linear: LinearClient; signal: AbortSignal | undefined };
+type Creating = { task: Task; parent: PlanParent; delegateId: string | null; linear: LinearClient; signal: AbortSignal | undefined; existing: ChildIssue[] };
 
 /** Creates the sub-issues not created yet, blockers first, each saved on the plan at once. Returns the parent. */
 async function createSubIssues(deps: WorkerDeps, p: Creating): Promise<Task> {
   const { parent } = p;
-  const existing = new Map((await readChildren(p.linear, parent.id)).map((c) => [c.id, c]));
+  const existing = new Map(p.existing.map((c) => [c.id, c]));
   let current = p.task;
   const plan = current.plan as SplitPlan;
   for (const key of blockersFirst(plan.subtasks)) {
@@ -109,10 +111,9 @@ async function ensureChildTask(
 }
 
 /** Creates the `blocks` relations the plan's dependencies call for, skipping those Linear already has. */
-async function relateAll(linear: LinearClient, parentTask: Task, signal: AbortSignal | undefined): Promise<void> {
+async function relateAll(linear: LinearClient, parentTask: Task, children: ChildIssue[], signal: AbortSignal | undefined): Promise<void> {
   const plan = parentTask.plan as SplitPlan;
   const byKey = new Map(plan.subtasks.map((s) => [s.key, s]));
-  const children = await readChildren(linear, parentTask.issueId);
   const there = new Set(children.flatMap((c) => c.relations.filter((r) => r.type === "blocks").map((r) => `${r.issueId}>${r.relatedIssueId}`)));
   for (const s of plan.subtasks) {
     for (const key of s.dependsOn) {

@@ -134,6 +134,9 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     await expectCreated(w, issue, project, created);
     expect(blocks(w)).toHaveLength(4);
     expect(router.requests.plan).toEqual(["ENG-1"]);
+    // One request per sub-issue and per relation, plus the parent and its children read once each.
+    const ops = (name: string) => w.linear.requests.filter((r) => r.operationName === name).length;
+    expect([ops("AgentPlanParent"), ops("AgentCreateSubIssue"), ops("AgentRelateBlocks"), ops("AgentSubIssue")]).toEqual([1, 4, 4, 0]);
   }, 60_000);
 
   it("a reply with changes revises the plan once; further changes are answered without a new plan; approval creates the revision", async () => {
