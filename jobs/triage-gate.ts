@@ -28,6 +28,12 @@ export interface GoAhead {
 export async function triageGate(c: TaskContext, job: Job<ImplementJobData>, plan: ImplementPlan): Promise<GoAhead | { done: true }> {
   const task = c.task();
   // A parent's work is its children's: the manager's tick moves the tree on, no agent runs here.
+  // A plan not yet created (a job that died after saving it, a re-label while it waits for
+  // approval): the manager asks again or queues its creation, without a second planning call.
+  if (task.plan && task.plan.status !== "created" && task.triage) {
+    await proposeSplit(c, job, { plan, triage: task.triage, input: await triageInput(c, plan, task.clarification?.answers ?? [], true) });
+    return { done: true };
+  }
   if (task.plan) {
     await queueTick(c.deps.queues, task.issueId, `implement job ${String(job.id)} on a parent`);
     c.log.info({ plan: task.plan.status }, "the issue is split into sub-issues; the manager moves it on, no agent runs for the parent");

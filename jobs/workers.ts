@@ -42,7 +42,8 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
     new Worker(QUEUE.implement, createImplementProcessor(wdeps) as Processor, agentOpts),
     new Worker(QUEUE.revise, createReviseProcessor(wdeps) as Processor, agentOpts),
     new Worker(QUEUE.feedback, createFeedbackProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
-    new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4 }),
+    // Lifecycle jobs are short, but a plan's creation must move on soon after its worker died.
+    new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4, lockDuration: Math.min(lockMs, 30_000), stalledInterval: stalledIntervalMs }),
     new Worker(QUEUE.reconcile, createReconcileProcessor(wdeps) as Processor, { ...common, concurrency: 1 }),
     // A session's first activity is due within 10 s: its own workers, never behind an agent.
     new Worker(QUEUE.ack, createAckProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
