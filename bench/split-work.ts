@@ -88,16 +88,20 @@ const toolNames = (req: Json): string[] => ((req?.tools ?? []) as Array<{ name?:
  * sub-issues are always ready. Agent turns are picked by the prompt's marker and the number of
  * assistant turns so far. Every answer takes `turnMs`.
  */
-export function scriptedModel(p: { mode: "split" | "single"; reads: number; turnMs: number; seen: Set<string> }) {
+export function scriptedModel(p: { mode: "split" | "single"; reads: number; turnMs: number; calls: Map<string, number> }) {
+  const count = (kind: string) => p.calls.set(kind, (p.calls.get(kind) ?? 0) + 1);
   const delay = (t: ScriptedTurn): ScriptedTurn => ("content" in t ? { ...t, delayMs: p.turnMs } : t);
   return (req: Json): ScriptedTurn | undefined => {
     const compaction = answerCompaction(req);
-    if (compaction) return delay(compaction);
+    if (compaction) {
+      count("compaction");
+      return delay(compaction);
+    }
     const all = JSON.stringify(req?.messages ?? []);
     const work = markerOf(all);
     const tools = toolNames(req);
     if (tools.includes("record_triage")) {
-      p.seen.add(`triage:${work}`);
+      count("triage");
       const verdict = work === "all" && p.mode === "split" ? "split" : "ready";
       return delay(toolCall("record_triage", {
         rationale: verdict === "split" ? "Four areas that separate agents can do and review on their own, two of them after the other two." : "Clear and small enough for one agent.",
@@ -108,10 +112,11 @@ export function scriptedModel(p: { mode: "split" | "single"; reads: number; turn
       }));
     }
     if (tools.includes("propose_plan")) {
-      p.seen.add("plan");
+      count("plan");
       return delay(toolCall("propose_plan", planInput()));
     }
     if (!work) return undefined;
+    count("agent turn");
     const step = ((req?.messages ?? []) as Array<{ role: string }>).filter((m) => m.role === "assistant").length;
     const turns = turnsFor(work, p.reads);
     return delay(turns[Math.min(step, turns.length - 1)] as ScriptedTurn);

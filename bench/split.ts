@@ -1,5 +1,6 @@
 /* eslint-disable no-console -- a benchmark prints its results as tables */
-// npm run bench:split [-- --turn-ms N --reads N --read-chars N]: the cost of state transfer. One
+// npm run bench:split [-- --turn-ms N --real-turn-s N --reads N --read-chars N --only split|single
+// --trace]: the cost of state transfer. One
 // issue split into 4 sub-issues (s1, s2 independent; s3, s4 depending on both) against the same
 // work done as one task, each through the whole service (real server, queues, workers, Redis and
 // git; loopback fakes; a scripted model that waits `turn-ms` per call). A PR is merged the moment
@@ -43,6 +44,8 @@ interface Run {
   mode: "split" | "single";
   inputTokens: number;
   modelCalls: number;
+  /** Model calls by kind (triage, plan, agent turn). */
+  callKinds: string;
   seconds: number;
   linearRequests: number;
   /** Linear requests by operation name. */
@@ -73,10 +76,10 @@ function mergeOnOpen(world: World): { stop(): void } {
 
 /** One issue through the service in `mode`, until the parent is done (split) or the task merged (single). */
 async function runMode(mode: "split" | "single"): Promise<Run> {
-  const seen = new Set<string>();
+  const calls = new Map<string, number>();
   const world = await startWorld({
     files: repoFiles(READS, READ_CHARS),
-    anthropic: { intercept: scriptedModel({ mode, reads: READS, turnMs: TURN_MS, seen }) },
+    anthropic: { intercept: scriptedModel({ mode, reads: READS, turnMs: TURN_MS, calls }) },
     env: {
       AGENT_TRIAGE: "on",
       AGENT_SPLIT_APPROVAL: "auto",
@@ -112,6 +115,7 @@ async function runMode(mode: "split" | "single"): Promise<Run> {
       mode,
       inputTokens: promptTokens(world.anthropic.usages),
       modelCalls: world.anthropic.usages.length,
+      callKinds: [...calls].map(([k, n]) => `${n} ${k}`).join(", "),
       seconds,
       linearRequests: world.linear.requests.length,
       linearOps: countBy(world.linear.requests.map((r) => r.operationName ?? "(unnamed)")),
@@ -170,6 +174,7 @@ function report(split: Run, single: Run): void {
     { measure: `wall time, s (model ${TURN_MS} ms a call)`, split: split.seconds.toFixed(1), single: single.seconds.toFixed(1), "split ÷ single": ratio(split.seconds, single.seconds).toFixed(2) },
     { measure: "Linear requests", split: split.linearRequests, single: single.linearRequests, "split ÷ single": ratio(split.linearRequests, single.linearRequests).toFixed(2) },
   ]);
+  console.log(`model calls: split ${split.callKinds}; single ${single.callKinds}`);
   console.log("\nsub-issues of the split run");
   console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, turns: c.turns, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
   const ops = [...new Set([...split.linearOps.keys(), ...single.linearOps.keys()])].sort((a, b) => (split.linearOps.get(b) ?? 0) - (split.linearOps.get(a) ?? 0));
