@@ -34,9 +34,13 @@ describe("offline demo", () => {
       // The dashboard: several agents at once, and the state-transfer share.
       expect(text).toMatch(/\[dashboard\] [3-9] agents at work/);
       expect(text).toMatch(/\[dashboard\] state transfer: [1-9]\d* of \d+ input tokens \([\d.]+%\)/);
-      // The dashboard's server is up while the demo runs.
+      // The dashboard's server is up while the demo runs, with the state-transfer figure and the tree.
       const health = await fetch(`${demo.url}/healthz`);
       expect(health.status).toBe(200);
+      const page = await (await fetch(`${demo.url}/`)).text();
+      expect(page).toMatch(/State transfer/);
+      expect(page).toMatch(/Needs you/);
+      expect(page).toMatch(/DEMO-6/);
     } finally {
       await demo.close();
     }
