@@ -7,6 +7,7 @@ import { publishStatus } from "../src/status/publish.js";
 import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
 import { queueLinearTick, queueTick } from "./tree/queue-tree.js";
+import { stopTree } from "./tree/stop-tree.js";
 import { runTreeJob } from "./tree/tree-job.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
@@ -18,6 +19,7 @@ const CANCEL_REASON: Record<CancelJobData["reason"], string> = {
   "stop-requested": "someone pressed Stop in the Linear agent session",
   "delegate-removed": "the agent is no longer delegated on the issue",
   "app-revoked": "the Linear app was uninstalled from the workspace",
+  "parent-stopped": "its parent issue was stopped",
 };
 
 /** Processor for the `lifecycle` queue: stop agents, and follow PRs being merged or closed. */
@@ -42,6 +44,7 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   if (removed.length > 0) log.info({ reason, removed }, "waiting agent jobs removed from their queues");
   const task = await deps.tasks.get(data.issueId);
   if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
+  if (task.state === "managing" && data.reason !== "issue-completed") return stopParent(deps, task, data, reason);
   // A sub-issue cancelled, completed or un-labelled in Linear: its parent re-reads its tree (the
   // short delay lets this stop land first). An uninstalled app can no longer read that workspace.
   if (task.parent && data.reason !== "app-revoked") await queueLinearTick(deps.queues, task.parent.issueId, `${task.identifier}: ${reason}`);
@@ -64,14 +67,22 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
     step: null,
     error: idle
       ? `Stopped because ${reason}. The pull request stays open; label the issue again for the agent to take review feedback.`
-      : `Stopped because ${reason}${asking ? ", while it waited for a repository to be chosen" : ""}.`,
-    ...(asking ? { repoQuestion: null } : {}),
+      : `Stopped because ${reason}${asking ? `, while it waited for ${task.repoQuestion ? "a repository to be chosen" : "an answer"}` : ""}.`,
+    ...(asking ? { repoQuestion: null, ...(task.clarification?.open ? { clarification: { ...task.clarification, open: false } } : {}) } : {}),
     finishedAt: new Date().toISOString(),
   }));
   // An uninstalled app can no longer write to that workspace.
   if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, workspaceOf(stopped)), { tasks: deps.tasks, task: stopped, agentLabel: deps.config.agentLabel });
   log.info({ reason }, idle ? "agent stopped between revisions" : "queued agent stopped");
   return idle ? "agent stopped between revisions" : "queued agent stopped";
+}
+
+/** A managed parent stops with its tree (see stopTree), then shows it. */
+async function stopParent(deps: WorkerDeps, task: Task, data: CancelJobData, reason: string): Promise<string> {
+  const { parent, stopped } = await stopTree(deps, task, data, reason, (d) => cancel(deps, d));
+  if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, workspaceOf(parent)), { tasks: deps.tasks, task: parent, agentLabel: deps.config.agentLabel });
+  deps.logger.info({ issue: task.identifier, reason, stopped }, "managed parent stopped with its unfinished sub-issues");
+  return `parent stopped with ${stopped.length} sub-issue${stopped.length === 1 ? "" : "s"}`;
 }
 
 async function confirmIdleStop(deps: WorkerDeps, task: Task, data: CancelJobData): Promise<void> {

@@ -59,7 +59,7 @@ export interface CancelJobData {
   kind: "cancel";
   issueId: string;
   identifier: string;
-  reason: "label-removed" | "issue-canceled" | "issue-completed" | "stop-requested" | "delegate-removed" | "app-revoked";
+  reason: "label-removed" | "issue-canceled" | "issue-completed" | "stop-requested" | "delegate-removed" | "app-revoked" | "parent-stopped";
   eventAt: string;
   source: { delivery: string; receivedAt: string; actor: string | null };
 }

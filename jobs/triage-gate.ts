@@ -35,6 +35,9 @@ export async function triageGate(c: TaskContext, job: Job<ImplementJobData>, pla
     return { done: true };
   }
   if (task.plan) {
+    // The job marked the task working; a parent is managed, never worked on (a re-labelled
+    // stopped or finished parent resumes its tree here).
+    await c.save({ state: "managing", step: null, error: null, finishedAt: null });
     await queueTick(c.deps.queues, task.issueId, `implement job ${String(job.id)} on a parent`);
     c.log.info({ plan: task.plan.status }, "the issue is split into sub-issues; the manager moves it on, no agent runs for the parent");
     return { done: true };

@@ -194,6 +194,26 @@ describe("a split parent runs its sub-issues in dependency order", () => {
     expect(rollups(w, parent)).toHaveLength(1);
   }, 120_000);
 
+  it("removing the parent's label stops its unfinished sub-issues with it, and says so", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    scriptAgents(w, [], 2);
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    await queueTick(w.deps.queues, parent.id, "plan created");
+    await w.waitFor(async () => (await task(w, s1)).state === "pr-open", "s1 opens its PR", 60_000);
+
+    const res = await w.unlabelIssue(parent);
+    expect(await w.waitForJob(String(res.body.jobId), "lifecycle")).toBe("completed");
+    const stopped = await task(w, parent);
+    expect(stopped.state).toBe("stopped");
+    expect(stopped.error).toContain(`its unfinished sub-issues (${s1.identifier}, ${s2.identifier}) were stopped too`);
+    expect((await task(w, s1)).state).toBe("stopped");
+    expect((await task(w, s1)).error).toContain("its parent issue was stopped");
+    expect((await task(w, s2)).state).toBe("stopped");
+    expect(started(await task(w, s2))).toBe(false);
+  }, 120_000);
+
   it("a failed sub-issue puts the parent under Needs you; the reconciler follows a sub-issue a human took out and one a human added", async () => {
     world = await startWorld({ env: ENV });
     const w = world;
