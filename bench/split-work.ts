@@ -4,6 +4,7 @@
 // children never take each other's turns, and each waits `turnMs` as a model would.
 import type { ScriptedTurn } from "../test/fakes/anthropic/index.js";
 import { answerCompaction } from "../test/helpers/long-task.js";
+import { isPlanRequest, isTriageRequest, planTurn, triageTurn } from "../test/helpers/triage.js";
 import { bash, create, edit, say } from "../test/helpers/turns.js";
 
 /** Request bodies are arbitrary JSON here. */
@@ -62,8 +63,8 @@ export const ISSUE = {
     "[work:all] Add an entry point to each of the parser, store, API and CLI areas. The API and CLI build on the parser and the store.",
 };
 
-/** The manager's plan, in the shape of the propose_plan tool's input. */
-export function planInput(): Json {
+/** The manager's plan, as the propose_plan tool's input. */
+export function planInput(): Parameters<typeof planTurn>[0] {
   return {
     goal: "Give each area of widgets (parser, store, API, CLI) an entry point that exports one object named after the area; the API and the CLI build on the parser and the store.",
     interfaces: PARTS.map((p) => `- src/${AREA[p]}/index.js exports \`${AREA[p]}\` = { ready: boolean }`).join("\n"),
@@ -81,7 +82,6 @@ export function planInput(): Json {
 /** A sub-issue's marker wins: its prompt may quote the parent, never the other way round. */
 const markerOf = (text: string): Part | "all" | null =>
   (/\[work:(s[1-4])\]/.exec(text)?.[1] as Part | undefined) ?? (text.includes("[work:all]") ? "all" : null);
-const toolNames = (req: Json): string[] => ((req?.tools ?? []) as Array<{ name?: string }>).map((t) => t.name ?? "");
 
 /**
  * Answers every model call of a run. `mode` decides the parent's verdict (split or ready);
@@ -99,21 +99,21 @@ export function scriptedModel(p: { mode: "split" | "single"; reads: number; turn
     }
     const all = JSON.stringify(req?.messages ?? []);
     const work = markerOf(all);
-    const tools = toolNames(req);
-    if (tools.includes("record_triage")) {
+    if (isTriageRequest(req)) {
       count("triage");
-      const verdict = work === "all" && p.mode === "split" ? "split" : "ready";
-      return delay(toolCall("record_triage", {
-        rationale: verdict === "split" ? "Four areas that separate agents can do and review on their own, two of them after the other two." : "Clear and small enough for one agent.",
-        verdict,
-        criteria: ["Each area has an entry point exporting its object", "sh check.sh passes"],
-        size: verdict === "split" ? "large" : "medium",
-        questions: [],
-      }));
+      const split = work === "all" && p.mode === "split";
+      return delay(
+        triageTurn({
+          verdict: split ? "split" : "ready",
+          rationale: split ? "Four areas that separate agents can do and review on their own, two of them after the other two." : "Clear and small enough for one agent.",
+          criteria: ["Each area has an entry point exporting its object", "sh check.sh passes"],
+          size: split ? "large" : "medium",
+        }),
+      );
     }
-    if (tools.includes("propose_plan")) {
+    if (isPlanRequest(req)) {
       count("plan");
-      return delay(toolCall("propose_plan", planInput()));
+      return delay(planTurn(planInput()));
     }
     if (!work) return undefined;
     count("agent turn");
@@ -121,8 +121,4 @@ export function scriptedModel(p: { mode: "split" | "single"; reads: number; turn
     const turns = turnsFor(work, p.reads);
     return delay(turns[Math.min(step, turns.length - 1)] as ScriptedTurn);
   };
-}
-
-function toolCall(name: string, input: unknown): ScriptedTurn {
-  return { content: [{ type: "tool_use", name, input }] };
 }
