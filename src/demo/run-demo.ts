@@ -80,7 +80,8 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       RECONCILE_INTERVAL_MS: "0",
       // Several agents at once: the ready issue, the clarified one and two sub-issues in parallel.
       AGENT_CONCURRENCY: "4",
-      AGENT_SPLIT_APPROVAL: "auto",
+      // The split story's plan waits for a person's approval, which the demo gives in Linear.
+      AGENT_SPLIT_APPROVAL: "ask",
       AGENT_SANDBOX: sandbox.mode,
       // The demo's agent is a local script that needs no network.
       AGENT_ALLOWED_DOMAINS: "",

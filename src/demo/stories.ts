@@ -40,6 +40,13 @@ async function waitUntil(w: DemoWorld, check: () => boolean, ms: number): Promis
   while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** Prints the dashboard's "Needs you" list (PRs awaiting review aside), then pauses as a person reading it would. */
+async function showNeedsYou(w: DemoWorld): Promise<void> {
+  const items = needsYou(await w.tasks.list(200)).filter((i) => i.kind !== "review");
+  w.say(`[dashboard] Needs you: ${items.map((i) => `${i.task.identifier} (${i.kind})`).join(", ") || "nothing"}`);
+  await new Promise((r) => setTimeout(r, 800));
+}
+
 /** Merges a task's PR as grace: the branch into main, the PR marked merged, the signed webhook. */
 async function mergePr(w: DemoWorld, t: Task): Promise<void> {
   const pr = t.prNumber as number;
@@ -82,6 +89,7 @@ async function clarifyStory(w: DemoWorld, issue: DemoIssue): Promise<void> {
   const asked = waiting.clarification;
   w.say(`${tag} ${triageLine(waiting)} → asks ${asked?.askedOf ?? "the issue's creator"} in a Linear comment, holds no agent slot, "Needs you" on the dashboard:`);
   for (const q of asked?.questions ?? []) w.say(`${tag}    ? ${q}`);
+  await showNeedsYou(w);
   const answer = "Goodbye, <name>! please, in a file of its own (farewell.js).";
   const reply = w.linear.addHumanComment({ issueId: issue.id, body: answer, parentId: asked?.commentId ?? null });
   await w.sendLinear(commentCreated({ comment: reply, issue, user: w.linear.ada, team: w.linear.team }));
@@ -96,9 +104,16 @@ async function clarifyStory(w: DemoWorld, issue: DemoIssue): Promise<void> {
 /** The `split` issue: the manager's plan, sub-issues in dependency order, merged, rolled up. */
 async function splitStory(w: DemoWorld, issue: DemoIssue): Promise<void> {
   const tag = `[${issue.identifier}]`;
-  let parent = await waitTask(w, issue.id, (t) => t.plan?.status === "created", "the manager's plan");
+  const proposed = await waitTask(w, issue.id, (t) => t.state === "needs-input" && Boolean(t.plan?.approvalCommentId), "the manager's proposal");
+  w.say(`${tag} ${triageLine(proposed)} → the manager proposes ${proposed.plan?.subtasks.length} sub-issues in a Linear comment and waits for approval ("Needs you"):`);
+  for (const s of proposed.plan?.subtasks ?? []) w.say(`${tag}    ${s.key} "${s.title}"${s.dependsOn.length ? ` after ${s.dependsOn.join(" and ")}` : ""}`);
+  await showNeedsYou(w);
+  const approval = w.linear.addHumanComment({ issueId: issue.id, body: "approve", parentId: proposed.plan?.approvalCommentId ?? null });
+  await w.sendLinear(commentCreated({ comment: approval, issue, user: w.linear.ada, team: w.linear.team }));
+  w.say(`${tag} ${w.linear.ada.name} replies "approve" → the manager creates the sub-issues`);
+  let parent = await waitTask(w, issue.id, (t) => t.plan?.status === "created", "the sub-issues");
   const plan = parent.plan;
-  w.say(`${tag} ${triageLine(parent)} → the manager planned ${plan?.subtasks.length} sub-issues (approval auto) and created them in Linear:`);
+  w.say(`${tag} created in Linear under ${issue.identifier}, approved by ${plan?.approvedBy ?? "Ada"}:`);
   const subs = plan?.subtasks ?? [];
   for (const s of subs) {
     const after = s.dependsOn.map((k) => subs.find((x) => x.key === k)?.identifier ?? k);
@@ -132,10 +147,9 @@ function traceSteps(w: DemoWorld, tasks: Task[], seen: Map<string, string>): voi
   }
 }
 
-/** Prints what the dashboard shows whenever more agents work at once than before, and what needs a person. */
+/** Prints what the dashboard shows whenever more agents work at once than before. */
 function watchDashboard(w: DemoWorld): () => void {
   let most = 1;
-  let needs = "";
   let stopped = false;
   const trace = new Map<string, string>();
   void (async () => {
@@ -147,10 +161,6 @@ function watchDashboard(w: DemoWorld): () => void {
         most = working.length;
         w.say(`[dashboard] ${working.length} agents at work: ${working.map((t) => t.identifier).sort().join(", ")}`);
       }
-      const items = needsYou(tasks).filter((i) => i.kind !== "review");
-      const shown = items.map((i) => `${i.task.identifier} (${i.kind})`).join(", ");
-      if (shown && shown !== needs) w.say(`[dashboard] Needs you: ${shown}`);
-      needs = shown;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();

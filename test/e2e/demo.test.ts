@@ -4,7 +4,7 @@ import { loadConfig } from "../../src/config.js";
 import { runDemo } from "../../src/demo/run-demo.js";
 
 describe("offline demo", () => {
-  it("plays the three stories (ready, clarify, split) through the real service and cleans up after itself", { timeout: 180_000 }, async () => {
+  it("plays the three stories (ready, clarify, split with approval) through the real service and cleans up after itself", { timeout: 180_000 }, async () => {
     const lines: string[] = [];
     const demo = await runDemo({ base: loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }), say: (l) => lines.push(l), timeoutMs: 150_000 });
     try {
@@ -22,8 +22,10 @@ describe("offline demo", () => {
       expect(text).toMatch(/\[dashboard\] Needs you: .*DEMO-2 \(question\)/);
       expect(text).toMatch(/\[DEMO-2\] re-triaged ready with the answer in the spec: PR #\d+ adds farewell\.js/);
       expect(text).toMatch(/DEMO-2 is "Done"/);
-      // split: three sub-issues, the third after both of the others, rolled up into a parent that is Done.
-      expect(text).toMatch(/\[DEMO-3\] triage .*: split, .*planned 3 sub-issues/);
+      // split: a plan approved in Linear, three sub-issues, the third after both of the others, rolled up into a parent that is Done.
+      expect(text).toMatch(/\[DEMO-3\] triage .*: split, .*proposes 3 sub-issues in a Linear comment and waits for approval/);
+      expect(text).toMatch(/\[dashboard\] Needs you: .*DEMO-3 \(plan\)/);
+      expect(text).toMatch(/\[DEMO-3\] created in Linear under DEMO-3, approved by Ada Lovelace/);
       expect(text).toMatch(/DEMO-6 "Pick the greeting's language", blocked by DEMO-4 and DEMO-5/);
       expect(text).toMatch(/3 sub-issues of DEMO-3 and 2 "blocks" relations/);
       const dependent = at(/\[DEMO-6\] sub-issue PR #\d+/);
