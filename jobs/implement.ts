@@ -126,7 +126,8 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
   // A sub-issue waits for its blockers' PRs to merge, holding nothing.
   if (await awaitBlockers(c, job)) return { done: { prUrl: null } };
   const before = c.task();
-  if (before.jobId !== job.id || !before.step?.startsWith("waiting:")) {
+  // A split parent is never worked on: the triage gate hands it back to the manager.
+  if (!before.plan && (before.jobId !== job.id || !before.step?.startsWith("waiting:"))) {
     const attempts = before.jobId === job.id ? before.attempts : before.attempts + 1;
     await c.save({ state: "working", step: "reading the issue", attempts, jobId: job.id ?? null, error: null, question: null, startedAt: new Date().toISOString(), finishedAt: null });
     await c.publish();
@@ -145,6 +146,11 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
   const route = unwanted ? null : viaSession ? routeOrAsk(routable, deps.routing, c.task().repoChoice?.repo ?? null) : routeIssue(routable, deps.routing);
   if (route && !route.ok && "ask" in route) {
     await askForRepo(c, job, route.ask);
+    return { done: { prUrl: null } };
+  }
+  if (unwanted && c.task().plan) {
+    // A parent's stop goes through the cancel that removing its label or closing it sends.
+    log.info({ reason: unwanted }, "a split parent no longer wants an agent; nothing to start");
     return { done: { prUrl: null } };
   }
   if (unwanted || !route?.ok) {
