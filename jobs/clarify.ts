@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { upsertComment } from "../src/linear/comments.js";
 import type { IssueContext } from "../src/linear/issues.js";
+import { planUuid } from "../src/linear/sub-issues.js";
 import { renderClarificationComment } from "../src/status/clarify-text.js";
 import { publishStatus } from "../src/status/publish.js";
 import { type Clarification, type HumanAnswer, type Task, type Triage, workspaceOf } from "../src/tasks/task.js";
@@ -26,7 +26,7 @@ export async function askClarification(c: TaskContext, issue: IssueContext, tria
   const open = task.clarification?.open ? task.clarification : null;
   const questions = open?.questions ?? (triage.questions.length ? triage.questions : [FALLBACK_QUESTION]);
   const askedOf = open?.askedOf ?? issue.creator?.name ?? null;
-  const commentId = task.session ? null : (open?.commentId ?? stableUuid(`clarify:${task.issueId}:${triage.at}`));
+  const commentId = task.session ? null : (open?.commentId ?? planUuid(task.issueId, triage.at, "clarify"));
   const clarification: Clarification = { questions, askedAt: open?.askedAt ?? now, commentId, askedOf, open: true, answers: task.clarification?.answers ?? [] };
   // Waiting before asking: an answer that comes the moment the comment appears finds the task
   // waiting for it. A failed post fails the job, whose retry asks again under the same id.
@@ -87,10 +87,4 @@ async function resumeData(deps: WorkerDeps, task: Task, answer: HumanAnswer): Pr
   const eventAt = Date.parse(answer.at) > Date.parse(askedAt) ? answer.at : askedAt;
   const session = base.session ? { ...base.session, followUp: base.session.followUp ?? null } : undefined;
   return { ...base, eventAt, source: { delivery: `answer-${answer.id}`, receivedAt: answer.at, actor: answer.author }, ...(session ? { session } : {}) };
-}
-
-/** A UUID derived from `seed`: Linear takes client-chosen ids, so a retry writes the same comment. */
-export function stableUuid(seed: string): string {
-  const h = createHash("sha256").update(seed).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }

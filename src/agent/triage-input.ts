@@ -1,6 +1,6 @@
 import type { IssueContext } from "../linear/issues.js";
 import type { HumanAnswer } from "../tasks/tree.js";
-import { escapeData } from "./prompts.js";
+import { escapeAttr as attr, escapeData } from "./prompts.js";
 
 // What triage and the manager read, rendered as data sections the way the agent's prompt does
 // (prompts.ts): every piece is someone's text, escaped so it cannot open or close a tag.
@@ -11,10 +11,6 @@ const PER_FILE = 6_000;
 const CONVENTIONS_TOTAL = 16_000;
 const ISSUE_MAX = 20_000;
 const COMMENTS_MAX = 12_000;
-
-function attr(s: string): string {
-  return escapeData(s).replace(/"/g, "&quot;");
-}
 
 function clip(text: string, limit: number): string {
   return text.length > limit ? `${text.slice(0, limit)}\n[... truncated ...]` : text;
