@@ -51,7 +51,7 @@ interface Run {
   /** Linear requests by operation name. */
   linearOps: Map<string, number>;
   /** Per child: state-transfer tokens (split only). */
-  children: Array<{ key: string; identifier: string; state: string; transfer: number | null; inputTokens: number; turns: number }>;
+  children: Array<{ key: string; identifier: string; state: string; transfer: number | null; inputTokens: number; turns: number; attempts: number }>;
   outcome: string;
 }
 
@@ -142,6 +142,7 @@ async function childrenOf(world: World, parent: Task): Promise<Run["children"]> 
       transfer: t?.transfer?.tokens ?? null,
       inputTokens: u ? u.input + u.cacheRead + u.cacheWrite : 0,
       turns: t?.turns ?? 0,
+      attempts: t?.attempts ?? 0,
     });
   }
   return out;
@@ -176,7 +177,7 @@ function report(split: Run, single: Run): void {
   ]);
   console.log(`model calls: split ${split.callKinds}; single ${single.callKinds}`);
   console.log("\nsub-issues of the split run");
-  console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, turns: c.turns, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
+  console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, attempts: c.attempts, turns: c.turns, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
   const ops = [...new Set([...split.linearOps.keys(), ...single.linearOps.keys()])].sort((a, b) => (split.linearOps.get(b) ?? 0) - (split.linearOps.get(a) ?? 0));
   console.log("\nLinear requests by operation");
   console.table(ops.map((op) => ({ operation: op, split: split.linearOps.get(op) ?? 0, single: single.linearOps.get(op) ?? 0 })));
