@@ -2,7 +2,8 @@ import type { LinearClient } from "@linear/sdk";
 import { type PlanStep, postActivity, updateSession } from "../linear/agent-sessions.js";
 import type { SessionShown, Task } from "../tasks/task.js";
 import type { TaskStore } from "../tasks/task-store.js";
-import { type KeyedActivity, renderSession } from "./linear-session.js";
+import { isManagedParent, type KeyedActivity, renderSession } from "./linear-session.js";
+import { childPhase, type RollupChild } from "./rollup.js";
 
 type ExternalUrl = { label: string; url: string };
 
@@ -26,7 +27,7 @@ export async function publishSession(linear: LinearClient, p: { tasks: TaskStore
   if (!session) return p.task;
   const prior = p.task.sessionShown;
   const shown: SessionShown = prior?.sessionId === session.id ? { ...prior } : { sessionId: session.id };
-  const view = renderSession({ ...p.task, sessionShown: shown });
+  const view = renderSession({ ...p.task, sessionShown: shown }, await subIssues(p.tasks, p.task));
   const before = JSON.stringify(shown);
   const post = async (field: "thought" | "checks" | "push" | "ended", a: KeyedActivity | null) => {
     if (!a || shown[field] === a.key) return;
@@ -57,4 +58,19 @@ export async function publishSession(linear: LinearClient, p: { tasks: TaskStore
     }
   }
   return p.task;
+}
+
+/**
+ * A managed parent's sub-issues with their tasks, for its session's progress and closing summary
+ * (undefined for any other task). "Completed in Linear" is not read here: the parent's step (from
+ * the tick) carries it while the tree runs, and once the parent is done every sub-issue finished.
+ */
+async function subIssues(tasks: TaskStore, task: Task): Promise<RollupChild[] | undefined> {
+  if (!isManagedParent(task)) return undefined;
+  return Promise.all(
+    (task.plan?.subtasks ?? []).map(async (sub) => {
+      const child = sub.issueId ? await tasks.get(sub.issueId) : null;
+      return { sub, task: child, phase: childPhase(sub, child) };
+    }),
+  );
 }
