@@ -4,12 +4,12 @@ import { subIssueDescription, subtaskName } from "../../src/status/plan-text.js"
 import { type PlannedSubtask, type SplitPlan, type Task, workspaceOf } from "../../src/tasks/task.js";
 import { isLinearRefusal, unrecoverable } from "../failures.js";
 import type { WorkerDeps } from "../job-context.js";
-import type { TreeJobData } from "../queues.js";
+import { type CancelJobData, safeJobId, type TreeJobData } from "../queues.js";
 import { queueTick } from "./queue-tree.js";
 
 /**
  * Creates an approved plan's sub-issues in Linear (under the parent, in its team and project,
- * labelled for the agent and delegated to the app when it is installed), their `blocks` relations
+ * labelled for the agent), their `blocks` relations
  * and a task per sub-issue, then hands the tree to the tick.
  *
  * Idempotent at every step, so a crash anywhere and the job's retry create nothing twice and
@@ -34,26 +34,45 @@ export async function createPlan(deps: WorkerDeps, data: TreeJobData, signal?: A
   const linear = deps.clients.linear(signal, workspaceOf(task));
   try {
     const parent = await readPlanParent(linear, { parentId, agentLabel: deps.config.agentLabel });
-    const delegateId = await appUserOf(deps, task);
     if (!parent.agentLabelId) log.warn({ label: deps.config.agentLabel }, "no agent label in the parent's team or workspace; the sub-issues are created without it");
     // What an earlier attempt created already (sub-issues and relations), read once.
     const existing = await readChildren(linear, parentId);
-    let current = await createSubIssues(deps, { task, parent, delegateId, linear, signal, existing });
+    let current = await createSubIssues(deps, { task, parent, linear, signal, existing });
     await relateAll(linear, current, existing, signal);
     current = await deps.tasks.update(parentId, (t) => (t.plan?.status === "creating" ? { plan: { ...t.plan, status: "created", createdAt: new Date().toISOString() } } : {}));
     await queueTick(deps.queues, parentId, "plan created");
     const subtasks = current.plan?.subtasks ?? [];
-    log.info({ subIssues: subtasks.map((s) => s.identifier), delegated: Boolean(delegateId), labelled: Boolean(parent.agentLabelId) }, "plan created: sub-issues, blocks relations and their tasks");
+    log.info({ subIssues: subtasks.map((s) => s.identifier), labelled: Boolean(parent.agentLabelId) }, "plan created: sub-issues, blocks relations and their tasks");
     return `created ${subtasks.length} sub-issues`;
   } catch (err) {
     if (signal?.aborted || !refused(err)) throw err;
-    const reason = `Linear refused the plan's sub-issues (${(err as Error).message}); check that the token may create issues and relations in the parent's team, then approve again or re-add the label`;
+    const reason =
+      `Linear refused the plan's sub-issues (${(err as Error).message}); check that the token may create issues and relations in the parent's team, ` +
+      "then remove and add the agent label on this issue again: the approved plan's creation resumes. The sub-issues created so far are kept but stopped; label one again to restart it";
     await deps.tasks.update(parentId, (t) => (t.state === "managing" ? { state: "failed", error: reason, finishedAt: new Date().toISOString() } : {}));
+    await stopCreated(deps, parentId, data);
     throw unrecoverable(reason, err);
   }
 }
 
-type Creating = { task: Task; parent: PlanParent; delegateId: string | null; linear: LinearClient; signal: AbortSignal | undefined; existing: ChildIssue[] };
+/**
+ * After a refusal, the sub-issues already created carry the agent label and would run unmanaged
+ * (their label's own webhook starts them): each is stopped through the lifecycle's cancel, which
+ * also removes its waiting job. Stopping needs no Linear call, so it works whatever Linear refuses
+ * (removing their label would need the very access that may be missing).
+ */
+async function stopCreated(deps: WorkerDeps, parentId: string, data: TreeJobData): Promise<void> {
+  const parent = await deps.tasks.get(parentId);
+  const now = new Date().toISOString();
+  for (const s of parent?.plan?.subtasks ?? []) {
+    if (!s.issueId || !s.identifier) continue;
+    const cancel: CancelJobData = { kind: "cancel", issueId: s.issueId, identifier: s.identifier, reason: "parent-stopped", eventAt: now, source: { delivery: `plan-refused-${parentId}`, receivedAt: now, actor: null } };
+    await deps.queues.lifecycle.add("cancel", cancel, { jobId: safeJobId("cancel", s.issueId, "plan-refused", Date.parse(now)) });
+  }
+  deps.logger.warn({ parent: parentId, reason: data.reason }, "plan creation refused; the sub-issues created so far are stopped");
+}
+
+type Creating = { task: Task; parent: PlanParent; linear: LinearClient; signal: AbortSignal | undefined; existing: ChildIssue[] };
 
 /** Creates the sub-issues not created yet, blockers first, each saved on the plan at once. Returns the parent. */
 async function createSubIssues(deps: WorkerDeps, p: Creating): Promise<Task> {
@@ -79,8 +98,10 @@ async function createSubIssues(deps: WorkerDeps, p: Creating): Promise<Task> {
         projectId: parent.projectId,
         title: s.title,
         description: subIssueDescription(s, { parentIdentifier: parent.identifier, dependsOn: dependencyNames(current, s) }),
+        // Labelled only, never delegated: the label opens the sub-issue's session itself when the
+        // app is installed (label-session), while a delegation's session could turn the child's
+        // job into a revision of an open PR.
         labelIds: parent.agentLabelId ? [parent.agentLabelId] : [],
-        delegateId: p.delegateId,
         ...(p.signal ? { signal: p.signal } : {}),
       }));
     current = await deps.tasks.update(parent.id, (t) =>
@@ -158,15 +179,6 @@ async function recordedPlan(deps: WorkerDeps, parentId: string): Promise<Task | 
     if (task?.plan || i >= 20) return task;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The Linear app's user in the task's workspace, when the app is installed there: the sub-issues are delegated to it. */
-async function appUserOf(deps: WorkerDeps, task: Task): Promise<string | null> {
-  if (!deps.linearApp) return null;
-  const installed = await deps.linearApp.installations();
-  const org = workspaceOf(task);
-  const inst = org ? installed.find((i) => i.organizationId === org) : installed.length === 1 ? installed[0] : undefined;
-  return inst?.appUserId ?? null;
 }
 
 // Linear refused (not an outage, not a rate limit): retrying the same requests cannot help.

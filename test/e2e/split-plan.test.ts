@@ -167,7 +167,7 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     expect(router.requests.plan).toHaveLength(2);
   }, 60_000);
 
-  it("with the Linear app installed: the plan is an elicitation in the session, `approve` there creates sub-issues delegated to the app", async () => {
+  it("with the Linear app installed: the plan is an elicitation in the session, `approve` there creates sub-issues labelled, not delegated", async () => {
     const { w, issue, project } = await splitWorld({ plans: [FOUR], app: true });
     await w.labelIssue(issue);
     const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && t.plan?.status === "proposed", "the plan proposed");
@@ -181,7 +181,13 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     await prompt(w, sessionId, "👍");
     const created = await waitForPlan(w, issue, (t) => t.plan?.status === "created", "the plan created");
     await expectCreated(w, issue, project, created);
-    for (const s of created.plan!.subtasks) expect(w.linear.store.getIssue(s.issueId!)?.delegateId).toBe(w.linear.oauth.appUserId);
+    // Labelled (the label opens each sub-issue's own session), never delegated: a delegation's
+    // session could turn a child's job into a paid revision of an open PR.
+    for (const s of created.plan!.subtasks) {
+      const sub = w.linear.store.getIssue(s.issueId!);
+      expect(sub?.labelIds).toContain(w.agentLabel.id);
+      expect(sub?.delegateId ?? null).toBeNull();
+    }
   }, 60_000);
 
   it("AGENT_SPLIT_APPROVAL=auto creates the plan without asking", async () => {
@@ -223,4 +229,47 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     // The sub-issue the dead worker created was found, not created again.
     expect(w.linear.requests.filter((r) => r.operationName === "AgentCreateSubIssue")).toHaveLength(4);
   }, 150_000);
+});
+
+describe("split: a plan is paid for once", () => {
+  const posts = (marker: string) => (v: unknown) => String((v as { input?: { body?: unknown } }).input?.body ?? "").includes(marker);
+
+  it("a failed post of the proposed plan is retried from the saved plan: one planning call, its cost booked once, one comment", async () => {
+    const { w, issue, router } = await splitWorld({ plans: [FOUR, THREE] });
+    w.linear.failNext(1, "internal", { operation: "createComment", when: posts("Proposed plan") });
+    await w.labelIssue(issue);
+    const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && Boolean(t.plan?.approvalCommentId && w.linear.store.comments.get(t.plan.approvalCommentId)), "the plan posted on the retry", 45_000);
+    expect(w.linear.requests.filter((r) => r.operationName === "createComment" && posts("Proposed plan")(r.variables))).toHaveLength(2);
+    expect(router.requests.plan).toEqual(["ENG-1"]);
+    expect(asked.plan).toMatchObject({ status: "proposed", revisions: 0, goal: expect.stringContaining("MARKER-GOAL") });
+    expect(asked.costUsd).toBeCloseTo(asked.plan!.manager.costUsd);
+    expect(await w.deps.spend.day()).toBeCloseTo(asked.plan!.manager.costUsd);
+    expect(w.linear.store.commentsFor(issue.id).filter((c) => c.body.includes("Proposed plan"))).toHaveLength(1);
+  }, 60_000);
+
+  it("a failed post of the revised plan is retried from the saved revision, with no second revision call", async () => {
+    const { w, issue, router } = await splitWorld({ plans: [FOUR, THREE, FOUR] });
+    await w.labelIssue(issue);
+    const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && t.plan?.status === "proposed", "the plan proposed");
+    w.linear.failNext(1, "internal", { operation: "createComment", when: posts("Revised plan") });
+    await w.commentOn(issue, "Fold the index and the docs into one sub-issue, please.", { parentId: asked.plan!.approvalCommentId! });
+    const revised = await waitForPlan(w, issue, (t) => Boolean(t.plan?.revisions === 1 && w.linear.store.comments.get(t.plan.approvalCommentId!)?.body.includes("Revised plan")), "the revision posted on the retry", 45_000);
+    expect(router.requests.plan).toEqual(["ENG-1", "ENG-1"]);
+    expect(revised.plan).toMatchObject({ status: "proposed", goal: expect.stringContaining("MARKER-REVISED") });
+    expect(revised.costUsd).toBeCloseTo(revised.plan!.manager.costUsd);
+    expect(await w.deps.spend.day()).toBeCloseTo(revised.plan!.manager.costUsd);
+  }, 60_000);
+
+  it("a planning call whose answer cannot be used is booked and fails the task for good, saying what to do", async () => {
+    const refusal = { content: [{ type: "text" as const, text: "I cannot." }], stop_reason: "refusal" as const };
+    const { w, issue, router } = await splitWorld({ plans: [refusal] });
+    await w.labelIssue(issue);
+    const failed = await waitForPlan(w, issue, (t) => t.state === "failed", "the task failed");
+    expect(failed.error).toMatch(/The manager could not plan the sub-issues of ENG-1 .*declined.*Split the issue into sub-issues by hand, or add the `agent:go` label/);
+    expect(failed.plan ?? null).toBeNull();
+    // Triage's call and the refused one: both on the task and in the day's ledger, paid once.
+    expect(failed.costUsd).toBeGreaterThan(failed.triage!.costUsd);
+    expect(await w.deps.spend.day()).toBeCloseTo(failed.costUsd);
+    expect(router.requests.plan).toEqual(["ENG-1"]);
+  }, 60_000);
 });
