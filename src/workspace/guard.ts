@@ -105,8 +105,12 @@ export async function restoreWorktree(w: WorktreeDirs): Promise<void> {
   }
   await replaceFile(join(w.adminDir, "commondir"), "../..\n");
   await replaceFile(join(w.adminDir, "gitdir"), `${join(w.path, ".git")}\n`);
-  await rm(join(w.path, ".git"), { recursive: true, force: true });
-  await replaceFile(join(w.path, ".git"), `gitdir: ${w.adminDir}\n`);
+  // Only a directory in its place is removed first: a file or symlink is replaced in one rename,
+  // so another job's `git worktree prune` never sees this worktree without its `.git` and
+  // deletes its admin directory (then its git commands fail with "not a git repository").
+  const dotGit = join(w.path, ".git");
+  if ((await lstat(dotGit).catch(() => null))?.isDirectory()) await rm(dotGit, { recursive: true, force: true });
+  await replaceFile(dotGit, `gitdir: ${w.adminDir}\n`);
 }
 
 /**
