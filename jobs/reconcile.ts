@@ -7,7 +7,8 @@ import { planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { WorkerDeps } from "./job-context.js";
 import type { ReconcileJobData } from "./queues.js";
-import { queueLinearTick } from "./tree/queue-tree.js";
+import { queueCreatePlan, queueLinearTick } from "./tree/queue-tree.js";
+import { waitsOnTree } from "./tree/tree-store.js";
 import { type LabelledIssue, type LabelSource, labelledWithoutTask } from "./reconcile-labelled.js";
 import { findMissedCloses, type WatchedRepo, watchedRepos } from "./reconcile-pulls.js";
 
@@ -75,8 +76,12 @@ export function createReconcileProcessor(deps: WorkerDeps) {
     // A parent's tree follows its children's records and Linear: a missed webhook or a lost tick
     // is caught here (sub-issues a human added, removed or cancelled, a child that changed).
     for (const task of tasks) {
-      if (task.state !== "managing" || task.plan?.status !== "created") continue;
-      await attempt(`${task.identifier}: its sub-issues`, () => queueLinearTick(deps.queues, task.issueId, "reconcile"));
+      if (task.state !== "managing" || !task.plan) continue;
+      const { status, proposedAt } = task.plan;
+      if (status === "created") await attempt(`${task.identifier}: its sub-issues`, () => queueLinearTick(deps.queues, task.issueId, "reconcile"));
+      // An approved plan whose creation job was lost or gave up: its job again (one per plan; a
+      // running or waiting one is left alone, and creation is idempotent).
+      if (status === "creating") await attempt(`${task.identifier}: creating its sub-issues`, () => queueCreatePlan(deps.queues, task.issueId, proposedAt));
     }
     for (const task of tasks) {
       if (!(await questionUnshown(deps, task))) continue;
@@ -184,6 +189,8 @@ function implementIntent(task: Task, source: Source): Intent {
 // A task that claims an agent is queued or working, while no job for it exists or runs and no
 // worker holds its lock, lost its job (a crash past the retry limit, or a wiped queue).
 async function isStuck(deps: WorkerDeps, task: Task): Promise<boolean> {
+  // A sub-issue waiting for its blockers or the tree budget has no job on purpose: the tick starts it.
+  if (waitsOnTree(task)) return false;
   if (await deps.limits.issueHolder(task.issueId)) return false;
   for (const queue of [deps.queues.implement, deps.queues.revise]) {
     const job = task.jobId ? await queue.getJob(task.jobId) : undefined;

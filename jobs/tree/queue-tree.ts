@@ -31,9 +31,17 @@ export function tickOptions(dedupId: string, delayMs = 500) {
  * a retry finds the job (or the sub-issues it created) instead of creating them twice.
  */
 export async function queueCreatePlan(queues: Pick<Queues, "lifecycle">, parentIssueId: string, planAt: string): Promise<void> {
+  const jobId = safeJobId("create-plan", parentIssueId, Date.parse(planAt) || planAt);
+  // A failed job is kept (30 days) under the same id, and an add would silently find it: asking
+  // again (a re-label, the reconciler) runs it again instead.
+  const failed = await queues.lifecycle.getJob(jobId);
+  if (failed && (await failed.getState()) === "failed") {
+    await failed.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return;
+  }
   await queues.lifecycle.add(
     "create-plan",
     { kind: "create-plan", parentIssueId, reason: "plan approved" },
-    { jobId: safeJobId("create-plan", parentIssueId, Date.parse(planAt) || planAt), attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
+    { jobId, attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
   );
 }

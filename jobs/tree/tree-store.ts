@@ -45,6 +45,39 @@ export async function recordCompleted(deps: Deps, parentIssueId: string, ids: st
   await multi.exec();
 }
 
+/** Sub-issues a human added under the parent without the agent label: theirs, never started by the manager. */
+export async function humanOwned(deps: Deps, parentIssueId: string): Promise<Set<string>> {
+  return new Set(await deps.redis.smembers(key(deps, "human", parentIssueId)));
+}
+
+/** Records which added sub-issues Linear shows without the agent label now. */
+export async function recordHuman(deps: Deps, parentIssueId: string, ids: string[]): Promise<void> {
+  const k = key(deps, "human", parentIssueId);
+  const multi = deps.redis.multi().del(k);
+  if (ids.length > 0) multi.sadd(k, ...ids).expire(k, 90 * 86_400);
+  await multi.exec();
+}
+
+/** Whether the parent's Linear issue was seen (or moved) started or completed: no need to read it again. */
+export async function parentStarted(deps: Deps, parentIssueId: string): Promise<boolean> {
+  return (await deps.redis.exists(key(deps, "started", parentIssueId))) === 1;
+}
+
+/** Remembers that the parent's Linear issue is started (or further). */
+export async function markParentStarted(deps: Deps, parentIssueId: string): Promise<void> {
+  await deps.redis.set(key(deps, "started", parentIssueId), "1", "EX", 90 * 86_400);
+}
+
+/**
+ * A sub-issue whose job ended to wait for the tree (its blockers to merge, or the tree budget, as
+ * awaitBlockers leaves it): not stuck, the tick starts it when its turn comes.
+ */
+export function waitsOnTree(task: Pick<Task, "parent" | "step">): boolean {
+  if (!task.parent) return false;
+  const step = task.step ?? "";
+  return step.startsWith("waiting for ") || step.startsWith("not started: the tree budget");
+}
+
 /** Whether `body` differs from the roll-up last written for the parent. */
 export async function rollupChanged(deps: Deps, parentIssueId: string, body: string): Promise<boolean> {
   return (await deps.redis.get(key(deps, "rollup", parentIssueId))) !== digest(body);
