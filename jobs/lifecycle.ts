@@ -4,10 +4,12 @@ import { postActivity } from "../src/linear/agent-sessions.js";
 import { postComment } from "../src/linear/comments.js";
 import { moveIssue } from "../src/linear/workflow.js";
 import { publishStatus } from "../src/status/publish.js";
+import { FINISHED } from "../src/status/rollup.js";
 import { isActive, type Task, workspaceOf } from "../src/tasks/task.js";
 import { appRevoked } from "./app-revoked.js";
 import { queueLinearTick, queueTick } from "./tree/queue-tree.js";
 import { stopTree } from "./tree/stop-tree.js";
+import { loadChildren } from "./tree/tick.js";
 import { runTreeJob } from "./tree/tree-job.js";
 import type { WorkerDeps } from "./job-context.js";
 import { type CancelJobData, type LifecycleJobData, type PrClosedJobData, safeJobId } from "./queues.js";
@@ -44,7 +46,7 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   if (removed.length > 0) log.info({ reason, removed }, "waiting agent jobs removed from their queues");
   const task = await deps.tasks.get(data.issueId);
   if (!task) return removed.length > 0 ? "waiting job removed" : "no agent works on this issue";
-  if (task.state === "managing" && data.reason !== "issue-completed") return stopParent(deps, task, data, reason);
+  if (task.state === "managing" && (data.reason !== "issue-completed" || (await unfinishedChildren(deps, task)))) return stopParent(deps, task, data, reason);
   // A sub-issue cancelled, completed or un-labelled in Linear: its parent re-reads its tree (the
   // short delay lets this stop land first). An uninstalled app can no longer read that workspace.
   if (task.parent && data.reason !== "app-revoked") await queueLinearTick(deps.queues, task.parent.issueId, `${task.identifier}: ${reason}`);
@@ -77,10 +79,22 @@ async function cancel(deps: WorkerDeps, data: CancelJobData): Promise<string> {
   return idle ? "agent stopped between revisions" : "queued agent stopped";
 }
 
+/**
+ * Whether a managed parent still has a sub-issue to finish. A human completing the parent in
+ * Linear then stops the tree; the tick's own completion comes only once every child finished.
+ */
+async function unfinishedChildren(deps: WorkerDeps, task: Task): Promise<boolean> {
+  return (await loadChildren(deps, task)).some((c) => !FINISHED.has(c.phase));
+}
+
 /** A managed parent stops with its tree (see stopTree), then shows it. */
 async function stopParent(deps: WorkerDeps, task: Task, data: CancelJobData, reason: string): Promise<string> {
   const { parent, stopped } = await stopTree(deps, task, data, reason, (d) => cancel(deps, d));
-  if (data.reason !== "app-revoked") await publishStatus(deps.clients.linear(undefined, workspaceOf(parent)), { tasks: deps.tasks, task: parent, agentLabel: deps.config.agentLabel });
+  if (data.reason !== "app-revoked") {
+    await publishStatus(deps.clients.linear(undefined, workspaceOf(parent)), { tasks: deps.tasks, task: parent, agentLabel: deps.config.agentLabel });
+    // The roll-up shows the stopped sub-issues (a stopped parent's tick only re-renders it).
+    await queueTick(deps.queues, parent.issueId, "parent stopped");
+  }
   deps.logger.info({ issue: task.identifier, reason, stopped }, "managed parent stopped with its unfinished sub-issues");
   return `parent stopped with ${stopped.length} sub-issue${stopped.length === 1 ? "" : "s"}`;
 }

@@ -10,13 +10,16 @@ import { loadChildren } from "./tick.js";
  * that sub-issue takes), and the parent says so. Completion is not a stop: the tick completes the
  * parent itself once every child finished.
  */
-export async function stopTree(deps: WorkerDeps, parent: Task, data: CancelJobData, reason: string, cancelOne: (d: CancelJobData) => Promise<string>): Promise<{ parent: Task; stopped: string[] }> {
+export async function stopTree(deps: Pick<WorkerDeps, "tasks" | "redis" | "config">, parent: Task, data: CancelJobData, reason: string, cancelOne: (d: CancelJobData) => Promise<string>): Promise<{ parent: Task; stopped: string[] }> {
   const children = await loadChildren(deps, parent);
   const open = children.filter((c) => c.task && !FINISHED.has(c.phase) && c.task.state !== "stopped");
   const stopped: string[] = [];
   for (const child of open) {
     const task = child.task as Task;
-    await cancelOne({ ...data, kind: "cancel", issueId: task.issueId, identifier: task.identifier, reason: "parent-stopped" });
+    // An uninstalled app can no longer write to (or read) that workspace: the children stop as the
+    // parent did, publishing and ticking nothing there.
+    const why = data.reason === "app-revoked" ? "app-revoked" : "parent-stopped";
+    await cancelOne({ ...data, kind: "cancel", issueId: task.issueId, identifier: task.identifier, reason: why });
     stopped.push(task.identifier);
   }
   const updated = await deps.tasks.update(parent.issueId, () => ({
