@@ -4,12 +4,23 @@ import { formatUsd } from "../../src/agent/pricing.js";
 import { upsertComment } from "../../src/linear/comments.js";
 import { moveIssue, startIssue } from "../../src/linear/workflow.js";
 import { publishStatus } from "../../src/status/publish.js";
-import { ATTENTION, childPhase, FINISHED, type RollupChild, renderRollup, treeTotals } from "../../src/status/rollup.js";
+import { ATTENTION, childPhase, FINISHED, type RollupChild, renderRollup, strandedBy, strandedText, treeTotals } from "../../src/status/rollup.js";
 import { type Task, workspaceOf } from "../../src/tasks/task.js";
 import type { WorkerDeps } from "../job-context.js";
 import { type ImplementJobData, safeJobId } from "../queues.js";
 import { applyLinear, type LinearTree, readTree } from "./tree-linear.js";
-import { completedInLinear, patchPlan, recordCompleted, rollupChanged, rollupWritten, withTreeLock } from "./tree-store.js";
+import {
+  completedInLinear,
+  humanOwned,
+  markParentStarted,
+  parentStarted,
+  patchPlan,
+  recordCompleted,
+  recordHuman,
+  rollupChanged,
+  rollupWritten,
+  withTreeLock,
+} from "./tree-store.js";
 
 /** The prefix of a parent's `step` while it needs a human (a failed child, the tree budget). */
 export const NEEDS_YOU = "needs you: ";
@@ -26,8 +37,13 @@ export async function tick(deps: WorkerDeps, parentIssueId: string, signal?: Abo
   return withTreeLock(deps, parentIssueId, async () => {
     let parent = await deps.tasks.get(parentIssueId);
     if (!parent?.plan || parent.plan.status !== "created") return "no created plan for this issue";
-    if (parent.state !== "managing" && parent.state !== "done") return `the parent is ${parent.state}; nothing to manage`;
     const linear = deps.clients.linear(signal, workspaceOf(parent));
+    // A stopped parent's roll-up still follows its children (stopped with it): render only.
+    if (parent.state === "stopped") {
+      const edited = await publishRollup(deps, linear, parent, await loadChildren(deps, parent));
+      return `stopped; nothing started${edited ? "; roll-up edited" : ""}`;
+    }
+    if (parent.state !== "managing" && parent.state !== "done") return `the parent is ${parent.state}; nothing to manage`;
     let tree: LinearTree | null = null;
     if (opts.linear) {
       tree = await readTree(linear, parentIssueId);
@@ -38,9 +54,12 @@ export async function tick(deps: WorkerDeps, parentIssueId: string, signal?: Abo
     const ready = parent.plan?.budgetStoppedAt ? [] : children.filter((c) => c.phase === "waiting" && unblocked(c, children));
     for (const child of ready) await startChild(deps, parent, child);
     const readTreeOnce = async () => (tree ??= await readTree(linear, parentIssueId));
-    if (ready.length > 0) {
+    // Started with its first child past waiting, whoever started it (the tick, or the child's own label).
+    const begun = children.some((c) => !NOT_BEGUN.has(c.phase));
+    if (ready.length > 0 || (begun && !(await parentStarted(deps, parentIssueId)))) {
       const t = await readTreeOnce();
       await startIssue(linear, { issueId: parentIssueId, teamId: t.teamId, state: t.state });
+      await markParentStarted(deps, parentIssueId);
     }
     const allFinished = children.length > 0 && children.every((c) => FINISHED.has(c.phase));
     // Linear first, the task last: a retry after a failed Linear call still finds the parent open.
@@ -62,14 +81,19 @@ export async function tick(deps: WorkerDeps, parentIssueId: string, signal?: Abo
 /** Each planned sub-issue with its task record and phase, in plan order. */
 export async function loadChildren(deps: Pick<WorkerDeps, "tasks" | "redis" | "config">, parent: Task): Promise<RollupChild[]> {
   const completed = await completedInLinear(deps, parent.issueId);
+  const human = await humanOwned(deps, parent.issueId);
   const subs = parent.plan?.subtasks ?? [];
   return Promise.all(
     subs.map(async (sub) => {
       const task = sub.issueId ? await deps.tasks.get(sub.issueId) : null;
-      return { sub, task, phase: childPhase(sub, task, sub.issueId ? completed.has(sub.issueId) : false) };
+      const id = sub.issueId ?? "";
+      return { sub, task, phase: childPhase(sub, task, completed.has(id), human.has(id)) };
     }),
   );
 }
+
+// Phases in which a sub-issue has not begun: the parent's Linear issue is not started for them.
+const NOT_BEGUN: ReadonlySet<string> = new Set(["waiting", "human", "dropped"]);
 
 /**
  * A sub-issue's blockers are all merged or dropped, as its job's gate (blockersOf) reads them: a
@@ -83,17 +107,28 @@ function unblocked(child: RollupChild, all: RollupChild[]): boolean {
   });
 }
 
-/** Folds what Linear shows into the plan; a sub-issue a human added gets a task linked to the parent. */
+/**
+ * Folds what Linear shows into the plan. A sub-issue a human added with the agent label gets a task
+ * linked to this parent (one moved here from another parent is re-pointed); one without it is the
+ * human's own (no task, never started). A sub-issue taken out of the tree leaves it: its task's
+ * parent is cleared, unless another parent took it meanwhile.
+ */
 async function followLinear(deps: WorkerDeps, parent: Task, tree: LinearTree): Promise<Task> {
   const plan = parent.plan;
   if (!plan) return parent;
-  const changes = applyLinear(plan, tree);
+  const changes = applyLinear(plan, tree, deps.config.agentLabel);
   await recordCompleted(deps, parent.issueId, changes.completed);
-  for (const child of changes.added) {
-    const task = await deps.tasks.ensure({ issueId: child.id, identifier: child.identifier, title: child.title, issueUrl: child.url });
-    if (!task.parent) {
-      await deps.tasks.update(child.id, () => ({ parent: { issueId: parent.issueId, identifier: parent.identifier, key: `added-${child.identifier}` } }));
+  await recordHuman(deps, parent.issueId, changes.human);
+  for (const sub of changes.subtasks) {
+    const child = tree.children.find((c) => c.id === sub.issueId);
+    if (!child || !sub.key.startsWith("added-") || changes.human.includes(child.id)) continue;
+    const task = (await deps.tasks.get(child.id)) ?? (await deps.tasks.ensure({ issueId: child.id, identifier: child.identifier, title: child.title, issueUrl: child.url }));
+    if (task.parent?.issueId !== parent.issueId || task.parent.key !== sub.key) {
+      await deps.tasks.update(child.id, () => ({ parent: { issueId: parent.issueId, identifier: parent.identifier, key: sub.key } }));
     }
+  }
+  for (const id of changes.removed) {
+    await deps.tasks.update(id, (t) => (t.parent?.issueId === parent.issueId ? { parent: null } : {})).catch(() => undefined);
   }
   if (!changes.changed) return parent;
   deps.logger.info({ parent: parent.identifier, added: changes.added.map((c) => c.identifier) }, "the sub-issues changed in Linear; the plan follows");
@@ -163,16 +198,18 @@ async function saveParent(deps: WorkerDeps, parent: Task, children: RollupChild[
 /** `needs you: ENG-3 failed, ENG-4 stopped`, the budget note, or how far the tree is. */
 export function parentStep(parent: Task, children: RollupChild[]): string {
   const name = (c: RollupChild) => c.sub.identifier ?? c.task?.identifier ?? c.sub.key;
-  const attention = children.filter((c) => ATTENTION.has(c.phase));
-  if (attention.length > 0) {
-    return `${NEEDS_YOU}${attention.map((c) => `${name(c)} ${c.phase === "closed" ? "closed without merging" : c.phase}`).join(", ")}`;
+  const attention = children.filter((c) => ATTENTION.has(c.phase)).map((c) => `${name(c)} ${c.phase === "closed" ? "closed without merging" : c.phase}`);
+  for (const c of children) {
+    const by = strandedBy(c, children);
+    if (by.length > 0) attention.push(strandedText(c, by));
   }
+  if (attention.length > 0) return `${NEEDS_YOU}${attention.join(", ")}`;
   const finished = children.filter((c) => FINISHED.has(c.phase)).length;
   if (parent.plan?.budgetStoppedAt && children.some((c) => c.phase === "waiting")) {
     const totals = treeTotals(parent, children);
     return `${NEEDS_YOU}tree budget reached (${formatUsd(totals.spentUsd)} of ${formatUsd(totals.budgetUsd)}); no new sub-issue starts`;
   }
-  const running = children.filter((c) => !FINISHED.has(c.phase) && c.phase !== "waiting").map(name);
+  const running = children.filter((c) => !FINISHED.has(c.phase) && !NOT_BEGUN.has(c.phase)).map(name);
   return `sub-issues: ${finished} of ${children.length} finished${running.length > 0 ? `; running ${running.join(", ")}` : ""}`;
 }
 

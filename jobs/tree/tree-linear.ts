@@ -8,6 +8,8 @@ export interface LinearChild {
   title: string;
   url: string | null;
   state: { type: string; name: string };
+  /** The names of its labels (whether it carries the agent label decides who owns an added one). */
+  labelNames: string[];
 }
 
 /** The parent issue's state and team, and its sub-issues, in one request. */
@@ -22,28 +24,34 @@ const PARENT_AND_CHILDREN = /* GraphQL */ `
     issue(id: $id) {
       state { id type }
       team { id }
-      children(first: 100) { nodes { id identifier title url state { type name } } }
+      children(first: 100) { nodes { id identifier title url state { type name } labels(first: 50) { nodes { name } } } }
     }
   }
 `;
 
 /** Reads the parent's workflow state and its sub-issues (a human may have added, removed or cancelled some). */
 export async function readTree(linear: LinearClient, parentIssueId: string): Promise<LinearTree> {
+  type Node = Omit<LinearChild, "labelNames"> & { labels: { nodes: Array<{ name: string }> } };
   const res = await linear.client.rawRequest<
-    { issue: { state: { id: string; type: string }; team: { id: string }; children: { nodes: LinearChild[] } } | null },
+    { issue: { state: { id: string; type: string }; team: { id: string }; children: { nodes: Node[] } } | null },
     { id: string }
   >(PARENT_AND_CHILDREN, { id: parentIssueId });
   const issue = res.data?.issue;
   if (!issue) throw new Error(`Linear returned no issue ${parentIssueId} while reading its sub-issues`);
-  return { state: issue.state, teamId: issue.team.id, children: issue.children.nodes };
+  const children = issue.children.nodes.map(({ labels, ...c }) => ({ ...c, labelNames: labels.nodes.map((l) => l.name) }));
+  return { state: issue.state, teamId: issue.team.id, children };
 }
 
 /** What Linear changed about the tree since the plan last looked. */
 export interface TreeChanges {
   /** The plan's subtasks with `dropped` following Linear (cancelled, removed, or back). */
   subtasks: PlannedSubtask[];
-  /** Sub-issues a human added under the parent: tracked (and started) like the planned ones. */
+  /** Sub-issues a human added under the parent: tracked like the planned ones (started when labelled). */
   added: LinearChild[];
+  /** Added sub-issues without the agent label: a human's own, never started, finished when Linear says so. */
+  human: string[];
+  /** Planned sub-issues no longer under the parent (their task leaves the tree). */
+  removed: string[];
   /** Children Linear shows completed (a human closed them without a merged agent PR). */
   completed: string[];
   changed: boolean;
@@ -53,9 +61,10 @@ export interface TreeChanges {
  * Folds Linear's view of the sub-issues into the plan: a planned sub-issue no longer under the
  * parent is `removed`, a cancelled one `canceled`, one that came back is no longer dropped, a
  * renamed one takes its new title; a
- * sub-issue a human added becomes a planned one with no dependencies (key `added-<identifier>`).
+ * sub-issue a human added becomes a planned one with no dependencies (key `added-<identifier>`),
+ * the agent's only when it carries the agent label.
  */
-export function applyLinear(plan: SplitPlan, tree: LinearTree): TreeChanges {
+export function applyLinear(plan: SplitPlan, tree: LinearTree, agentLabel: string): TreeChanges {
   const byId = new Map(tree.children.map((c) => [c.id, c]));
   let changed = false;
   const subtasks = plan.subtasks.map((sub) => {
@@ -85,5 +94,10 @@ export function applyLinear(plan: SplitPlan, tree: LinearTree): TreeChanges {
     });
   }
   const completed = tree.children.filter((c) => c.state.type === "completed").map((c) => c.id);
-  return { subtasks, added, completed, changed };
+  const wanted = agentLabel.toLowerCase();
+  const human = tree.children
+    .filter((c) => subtasks.some((s) => s.issueId === c.id && s.key.startsWith("added-")) && !c.labelNames.some((n) => n.toLowerCase() === wanted))
+    .map((c) => c.id);
+  const removed = subtasks.filter((s) => s.issueId && s.dropped === "removed").map((s) => s.issueId as string);
+  return { subtasks, added, human, removed, completed, changed };
 }

@@ -8,6 +8,8 @@ import type { PlannedSubtask, Task, Usage } from "../tasks/task.js";
 /** Where a sub-issue stands, as the roll-up and the tick see it. */
 export type ChildPhase =
   | "waiting"
+  /** Added by a human without the agent label: theirs; the manager never starts it. */
+  | "human"
   | "running"
   | "needs-input"
   | "in-review"
@@ -31,11 +33,15 @@ export const FINISHED: ReadonlySet<ChildPhase> = new Set(["merged", "completed",
 /** Phases that need a human (the parent goes under "Needs you"). */
 export const ATTENTION: ReadonlySet<ChildPhase> = new Set(["failed", "stopped", "closed"]);
 
-/** The phase of a sub-issue from its plan entry, its task, and whether Linear shows it completed. */
-export function childPhase(sub: PlannedSubtask, task: Task | null, completedInLinear = false): ChildPhase {
+/**
+ * The phase of a sub-issue from its plan entry, its task, whether Linear shows it completed, and
+ * whether it is a human's own (added without the agent label; it counts only once it ran).
+ */
+export function childPhase(sub: PlannedSubtask, task: Task | null, completedInLinear = false, human = false): ChildPhase {
   if (sub.dropped) return "dropped";
   if (task?.state === "merged" || task?.state === "done") return "merged";
   if (completedInLinear) return "completed";
+  if (human && !task?.startedAt) return "human";
   if (!task || (task.state === "queued" && !task.startedAt)) return "waiting";
   switch (task.state) {
     case "pr-open":
@@ -87,8 +93,23 @@ export function treeTotals(parent: Task, children: RollupChild[]): TreeTotals {
   };
 }
 
+/**
+ * The blockers of a waiting sub-issue that a human completed in Linear without a merged PR: their
+ * code is not on the base branch, so they still block it, and only a human can resolve that.
+ */
+export function strandedBy(child: RollupChild, all: RollupChild[]): RollupChild[] {
+  if (child.phase !== "waiting") return [];
+  return child.sub.dependsOn.map((key) => all.find((c) => c.sub.key === key)).filter((c): c is RollupChild => c?.phase === "completed");
+}
+
+/** Why a stranded sub-issue needs a human, e.g. `ENG-5 waits on ENG-3, completed in Linear without a merged PR`. */
+export function strandedText(child: RollupChild, blockers: RollupChild[]): string {
+  return `${name(child)} waits on ${blockers.map(name).join(", ")}, completed in Linear without a merged PR`;
+}
+
 const PHASE_TEXT: Record<ChildPhase, string> = {
   waiting: "waiting",
+  human: "human: added without the agent label, a person works on it",
   running: "working",
   "needs-input": "waiting for your answer",
   "in-review": "pull request in review",
@@ -113,11 +134,14 @@ export function renderRollup(parent: Task, children: RollupChild[]): string {
     lines.push("", `⛔ **Tree budget reached:** no new sub-issue starts. Raise AGENT_TREE_BUDGET_USD (or finish the remaining sub-issues by hand).`);
   }
   const attention = children.filter((c) => ATTENTION.has(c.phase));
-  if (attention.length > 0) {
+  const stranded = children.map((c) => ({ c, by: strandedBy(c, children) })).filter((x) => x.by.length > 0);
+  if (attention.length + stranded.length > 0) {
     lines.push("", "❗ **Needs you:**");
     for (const c of attention) lines.push(`- ${name(c)} ${PHASE_TEXT[c.phase]}${c.task?.error ? `: ${oneLine(c.task.error)}` : ""}`);
+    for (const { c, by } of stranded) lines.push(`- ${strandedText(c, by)}: open and merge that work, or cancel the blocker in Linear so it no longer blocks`);
   }
   if (parent.state === "done") lines.push("", "✅ Every sub-issue is finished.");
+  if (parent.state === "stopped") lines.push("", `⏹️ **Stopped:** the manager starts no sub-issue. ${parent.error ? oneLine(parent.error) : ""}`.trimEnd());
   return lines.join("\n");
 }
 
@@ -127,9 +151,10 @@ function childLine(child: RollupChild, all: RollupChild[], budgetStopped: boolea
   const title = phase === "dropped" ? `~~${name(child)} ${sub.title}~~` : `${name(child)} ${sub.title}`;
   const parts = [phase === "dropped" ? `dropped (${sub.dropped === "canceled" ? "cancelled" : "removed"} in Linear)` : PHASE_TEXT[phase]];
   if (phase === "waiting") {
+    // A blocker completed in Linear without a merged PR still blocks (its code is not on the base branch).
     const open = sub.dependsOn
       .map((key) => all.find((c) => c.sub.key === key))
-      .filter((c): c is RollupChild => c !== undefined && !FINISHED.has(c.phase));
+      .filter((c): c is RollupChild => c !== undefined && c.phase !== "merged" && c.phase !== "dropped");
     if (open.length > 0) parts[0] = `waiting for ${open.map(name).join(", ")}`;
     else parts[0] = budgetStopped ? "not started: the tree budget is reached" : "starting";
   }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { queueTick } from "../../jobs/tree/queue-tree.js";
+import type { CancelJobData } from "../../jobs/queues.js";
+import { queueLinearTick, queueTick } from "../../jobs/tree/queue-tree.js";
+import { stopTree } from "../../jobs/tree/stop-tree.js";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import type { FakeIssue } from "../fakes/linear/index.js";
 import { prClosed } from "../fixtures/github-events.js";
@@ -230,6 +232,8 @@ describe("a split parent runs its sub-issues in dependency order", () => {
     const added = w.linear.store.seedIssue({ teamId: w.team.id, title: "Part added by Ada", description: "Write your file.", labelIds: [w.agentLabel.id], parentId: parent.id });
     await reconcile(w, "sweep-1");
     await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`~~${s2.identifier} Part s2~~ — dropped (removed in Linear)`), "the roll-up shows s2 removed", 30_000);
+    // Taken out of the tree, s2's task no longer names the parent.
+    await w.waitFor(async () => (await task(w, s2)).parent === null, "s2 leaves the tree");
     const plan = (await task(w, parent)).plan;
     expect(plan?.subtasks.find((s) => s.issueId === added.id)).toMatchObject({ key: `added-${added.identifier}`, dependsOn: [], dropped: null });
     await w.waitFor(async () => (await task(w, added)).state === "pr-open" && (await task(w, s1)).state === "pr-open", "s1 and the added sub-issue open their PRs", 60_000);
@@ -263,4 +267,113 @@ describe("a split parent runs its sub-issues in dependency order", () => {
     expect(await w.deps.queues.implement.getJob(`subtask-${s2.id}-start`)).toBeUndefined();
     expect(started(await task(w, s2))).toBe(false);
   }, 60_000);
+});
+
+/** A task moved through the states an agent would take to reach `state` (the state machine allows no jump). */
+async function ranTo(w: World, issue: FakeIssue, state: "working" | "pr-open" | "merged"): Promise<void> {
+  const path = ["working", "pr-open", "merged"] as const;
+  for (const s of path.slice(0, path.indexOf(state) + 1)) {
+    await w.deps.tasks.update(issue.id, () => ({ state: s, startedAt: new Date().toISOString(), ...(s === "merged" ? { finishedAt: new Date().toISOString() } : {}) }));
+  }
+}
+
+/** Every implement job of an issue, whatever its state. */
+async function implementJobsOf(w: World, issueId: string) {
+  const jobs = await w.deps.queues.implement.getJobs(["waiting", "delayed", "prioritized", "active", "completed", "failed"]);
+  return jobs.filter((j) => j?.data.issueId === issueId);
+}
+
+const cancelData = (issue: FakeIssue, reason: CancelJobData["reason"]): CancelJobData => ({
+  kind: "cancel",
+  issueId: issue.id,
+  identifier: issue.identifier,
+  reason,
+  eventAt: new Date().toISOString(),
+  source: { delivery: `test-${reason}`, receivedAt: new Date().toISOString(), actor: null },
+});
+
+describe("the manager's repairs", () => {
+  it("the reconciler leaves a sub-issue waiting for its blockers alone (no repair job every sweep)", async () => {
+    world = await startWorld({ env: { ...ENV, JOB_LOCK_MS: "1000" } });
+    const w = world;
+    const { subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    await ranTo(w, s1, "pr-open");
+    await w.deps.tasks.update(s2.id, () => ({ state: "queued", step: `waiting for ${s1.identifier} to merge` }));
+    // Older than a lost job's grace period (twice the lock).
+    await new Promise((r) => setTimeout(r, 2_500));
+    await reconcile(w, "sweep-waiting");
+    const report = (await w.deps.queues.reconcile.getJob("sweep-waiting"))?.returnvalue as { stuckTasks: string[] };
+    expect(report.stuckTasks).not.toContain(s2.identifier);
+    expect(await implementJobsOf(w, s2.id)).toHaveLength(0);
+  }, 60_000);
+
+  it("a sub-issue a human added without the agent label is theirs: never started, shown as human, finished when completed in Linear", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [] });
+    await ranTo(w, subs.s1 as FakeIssue, "merged");
+    const added = w.linear.store.seedIssue({ teamId: w.team.id, title: "Ada's own part", description: "I do this one.", labelIds: [], parentId: parent.id });
+    await queueLinearTick(w.deps.queues, parent.id, "test");
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`${added.identifier} Ada's own part — human`), "the roll-up shows the human's sub-issue", 30_000);
+    expect((await task(w, parent)).state).toBe("managing");
+    expect(await w.deps.tasks.get(added.id)).toBeNull();
+    expect(await implementJobsOf(w, added.id)).toHaveLength(0);
+
+    (w.linear.store.getIssue(added.id) as FakeIssue).stateId = w.linear.store.findState(w.team.id, { type: "completed" })?.id as string;
+    await queueLinearTick(w.deps.queues, parent.id, "test");
+    await w.waitFor(async () => (await task(w, parent)).state === "done", "the parent is done", 30_000);
+    expect(await implementJobsOf(w, added.id)).toHaveLength(0);
+  }, 60_000);
+
+  it("moves the parent to started when a child started by its own label is past waiting", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    await ranTo(w, subs.s1 as FakeIssue, "pr-open");
+    await queueTick(w.deps.queues, parent.id, "test");
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes("pull request in review"), "the roll-up shows s1's PR", 30_000);
+    expect(stateOf(w, parent)).toBe("started");
+  }, 60_000);
+
+  it("a blocker completed in Linear without a merged PR puts the parent under Needs you, and its dependant stays waiting", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    (w.linear.store.getIssue(s1.id) as FakeIssue).stateId = w.linear.store.findState(w.team.id, { type: "completed" })?.id as string;
+    await queueLinearTick(w.deps.queues, parent.id, "test");
+    const want = `needs you: ${s2.identifier} waits on ${s1.identifier}, completed in Linear without a merged PR`;
+    await w.waitFor(async () => (await task(w, parent)).step === want, "the parent needs a human", 30_000);
+    expect(started(await task(w, s2))).toBe(false);
+    expect(await implementJobsOf(w, s2.id)).toHaveLength(0);
+  }, 60_000);
+
+  it("completing a managed parent in Linear while a sub-issue is unfinished stops its tree; the stopped parent's roll-up shows it", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const [s1, s2] = [subs.s1 as FakeIssue, subs.s2 as FakeIssue];
+    await ranTo(w, s1, "pr-open");
+    await w.deps.queues.lifecycle.add("cancel", cancelData(parent, "issue-completed"), { jobId: "complete-parent" });
+    expect(await w.waitForJob("complete-parent", "lifecycle")).toBe("completed");
+    expect((await task(w, parent)).state).toBe("stopped");
+    expect((await task(w, s1)).state).toBe("stopped");
+    await w.waitFor(() => rollups(w, parent)[0]?.body.includes(`${s1.identifier} Part s1 — stopped`), "the roll-up shows s1 stopped", 30_000);
+    expect(rollups(w, parent)[0]?.body).toContain("⏹️ **Stopped:**");
+    expect(started(await task(w, s2))).toBe(false);
+  }, 60_000);
+
+  it("an uninstalled app's parent stops its children as app-revoked, not parent-stopped", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const { parent, subs } = await seedTree(w, { s1: [], s2: ["s1"] });
+    const asked: CancelJobData[] = [];
+    const { stopped } = await stopTree(w.deps, await task(w, parent), cancelData(parent, "app-revoked"), "the Linear app was uninstalled", async (d) => {
+      asked.push(d);
+      return "ok";
+    });
+    expect(stopped).toEqual([(subs.s1 as FakeIssue).identifier, (subs.s2 as FakeIssue).identifier]);
+    expect(asked.map((d) => d.reason)).toEqual(["app-revoked", "app-revoked"]);
+  }, 30_000);
 });

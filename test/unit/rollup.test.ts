@@ -108,6 +108,32 @@ describe("roll-up of a parent's sub-issues", () => {
     expect(childPhase({ ...s, dropped: "canceled" }, task("i", "ENG-2", { state: "working" }))).toBe("dropped");
   });
 
+  it("a blocker completed in Linear without a merged PR still blocks, and the parent needs you for its dependant", () => {
+    const two = [sub("s1", 3), sub("s2", 5, ["s1"])];
+    const children = two.map((s) => ({ sub: s, task: null, phase: childPhase(s, null, s.key === "s1") }));
+    const parent = parentOf(plan(two));
+    expect(parentStep(parent, children)).toBe("needs you: ENG-5 waits on ENG-3, completed in Linear without a merged PR");
+    const body = renderRollup(parent, children);
+    expect(body).toContain("- [ ] ENG-5 Part s2 — waiting for ENG-3");
+    expect(body).toContain("❗ **Needs you:**\n- ENG-5 waits on ENG-3, completed in Linear without a merged PR");
+  });
+
+  it("shows a sub-issue a human added without the agent label as theirs, until it ran or Linear finished it", () => {
+    const s = sub("added-ENG-9", 9);
+    expect(childPhase(s, null, false, true)).toBe("human");
+    expect(childPhase(s, null, true, true)).toBe("completed");
+    expect(childPhase(s, task("i", "ENG-9", { state: "working", startedAt: NOW }), false, true)).toBe("running");
+    const children = [{ sub: s, task: null, phase: childPhase(s, null, false, true) }];
+    const parent = parentOf(plan([s]));
+    expect(renderRollup(parent, children)).toContain("- [ ] ENG-9 Part added-ENG-9 — human: added without the agent label");
+    expect(parentStep(parent, children)).toBe("sub-issues: 0 of 1 finished");
+  });
+
+  it("says a stopped parent is stopped", () => {
+    const parent = parentOf(plan(subs), { state: "stopped", error: "Stopped because the agent label was removed." });
+    expect(renderRollup(parent, tree(subs, {}))).toContain("⏹️ **Stopped:** the manager starts no sub-issue. Stopped because the agent label was removed.");
+  });
+
   it("ends with a done line once the parent is done, and renders the same text twice (edits only on change)", () => {
     const children = tree(subs, Object.fromEntries(subs.map((s) => [s.key, { state: "merged" as const, startedAt: NOW }])));
     const parent = parentOf(plan(subs), { state: "done" });
