@@ -49,12 +49,16 @@ export async function triageGate(c: TaskContext, job: Job<ImplementJobData>, pla
     return { criteria: task.triage?.verdict === "ready" ? task.triage.criteria : [], answers };
   }
   // Round 1 is the one re-triage after the humans answered; a verdict already recorded for this
-  // round (a retried job) is acted on again without a second model call.
+  // round (a retried job) is acted on again without a second model call, nor reading the
+  // repository for one: the input is gathered only when a model call needs it.
   const round = answers.length > 0 ? 1 : 0;
   // One level deep: our own sub-issues, and an issue that already has a parent, are never split.
-  const input = await triageInput(c, plan, answers, !task.parent && !plan.issue.parent);
-  const triage = task.triage && task.triage.round >= round ? task.triage : await runTriage(c, job, input, round);
-  return act(c, job, { plan, triage, input });
+  const allowSplit = !task.parent && !plan.issue.parent;
+  let gathered: Promise<TriageInput> | undefined;
+  const input = () => (gathered ??= triageInput(c, plan, answers, allowSplit));
+  const recorded = task.triage && task.triage.round >= round ? task.triage : null;
+  const triage = recorded ?? (await runTriage(c, job, await input(), round));
+  return act(c, job, { plan, triage, answers, allowSplit, input });
 }
 
 /** Why this run needs no triage, or null. */
@@ -112,7 +116,8 @@ async function runTriage(c: TaskContext, job: Job<ImplementJobData>, input: Tria
   await deps.tasks.update(c.issueId, (t) => ({ triage, usage: addUsage(t.usage, triage.usage), costUsd: t.costUsd + triage.costUsd }));
   await c.save({ step: TRIAGED_STEP });
   await c.publish();
-  const repairs = (result as { repairs?: string[] }).repairs;
+  if (result.noVerdict) log.warn({ reason: result.noVerdict, costUsd: triage.costUsd }, "triage gave no verdict; going ahead as ready with no acceptance criteria");
+  const repairs = result.repairs;
   log.info(
     { verdict: triage.verdict, size: triage.size, criteria: triage.criteria, questions: triage.questions, round, model: triage.model, usage: triage.usage, costUsd: triage.costUsd, ...(repairs?.length ? { repairs } : {}) },
     `triage: ${triage.verdict}`,
@@ -121,9 +126,13 @@ async function runTriage(c: TaskContext, job: Job<ImplementJobData>, input: Tria
 }
 
 /** Acts on the verdict: go ahead, ask, or hand the issue to the manager. */
-async function act(c: TaskContext, job: Job<ImplementJobData>, p: { plan: ImplementPlan; triage: Triage; input: TriageInput }): Promise<GoAhead | { done: true }> {
-  const { triage, input } = p;
-  const go: GoAhead = { criteria: triage.criteria, answers: input.answers };
+async function act(
+  c: TaskContext,
+  job: Job<ImplementJobData>,
+  p: { plan: ImplementPlan; triage: Triage; answers: HumanAnswer[]; allowSplit: boolean; input: () => Promise<TriageInput> },
+): Promise<GoAhead | { done: true }> {
+  const { triage } = p;
+  const go: GoAhead = { criteria: triage.criteria, answers: p.answers };
   if (triage.verdict === "ready") return go;
   if (triage.verdict === "clarify") {
     // Asked once: after the humans answered, a second `clarify` does not ask again.
@@ -135,10 +144,10 @@ async function act(c: TaskContext, job: Job<ImplementJobData>, p: { plan: Implem
     return { done: true };
   }
   // A sub-issue is never split again: its split verdict reads as ready.
-  if (!input.allowSplit) {
+  if (!p.allowSplit) {
     c.log.info("triage said split for a sub-issue, which is never split again; going ahead");
     return go;
   }
-  await proposeSplit(c, job, p);
+  await proposeSplit(c, job, { plan: p.plan, triage, input: p.input });
   return { done: true };
 }

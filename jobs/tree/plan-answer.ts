@@ -32,8 +32,10 @@ export async function answerPlan(deps: WorkerDeps, task: Task, answer: HumanAnsw
   }
   if (isApproval(answer.body)) return approve(deps, { task, answer, linear, log });
   if (retried) {
-    // A revision saved before its job died: only the session's elicitation may be missing.
-    if (inSession(task)) await publishStatus(linear, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
+    // A revision saved before its job died: its post (the comment, or the session's elicitation)
+    // may be missing; it is posted again from the saved plan, with no second planning call.
+    if (!inSession(task) && plan.approvalCommentId === revisionCommentId(task, answer)) await postPlan(linear, { issueId: task.issueId, commentId: plan.approvalCommentId, plan });
+    await publishStatus(linear, { tasks: deps.tasks, task, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
     return { action: "ignored", reason: "this answer was already taken" };
   }
   if (plan.revisions > 0) return revisedOnce(deps, { task, answer, linear, log });
@@ -60,8 +62,8 @@ async function approve(deps: WorkerDeps, a: Answering): Promise<FeedbackOutcome>
 
 /**
  * Changes, the first time: the manager revises the plan with them (one more planning call) and
- * asks again. The revision is posted (label path) under an id derived from the answer before it is
- * saved, so a retry edits that comment rather than posting a second one.
+ * asks again. The revision is saved with its cost (the answer taken) before it is posted, under a
+ * comment id derived from the answer: a failed post is retried from the saved plan, never re-planned.
  */
 async function revise(deps: WorkerDeps, a: Answering & { signal: AbortSignal | undefined }): Promise<FeedbackOutcome> {
   const { task, answer } = a;
@@ -69,36 +71,36 @@ async function revise(deps: WorkerDeps, a: Answering & { signal: AbortSignal | u
   const triage = task.triage;
   if (!triage) return { action: "ignored", reason: "the plan has no triage to revise it from" };
   const input = await revisionInput(deps, task, a.linear, a.signal);
-  const proposed = await planCall(deps, { input, triage, revise: { previous, changes: answer.body }, ...(a.signal ? { signal: a.signal } : {}) });
-  const now = new Date().toISOString();
-  const revised: SplitPlan = {
-    ...previous,
-    goal: proposed.goal,
-    interfaces: proposed.interfaces,
-    subtasks: proposed.subtasks.map((s) => ({ ...s, issueId: null, identifier: null })),
-    revisions: previous.revisions + 1,
-    proposedAt: now,
-    budgetUsd: treeBudget(deps, proposed.subtasks.length),
-    manager: { usage: addUsage(previous.manager.usage, proposed.usage), costUsd: previous.manager.costUsd + proposed.costUsd },
-    answered: [...previous.answered, answer.id],
-  };
-  let commentId: string | null = null;
-  if (!inSession(task)) {
-    commentId = planUuid(task.issueId, answer.id, "revision");
-    await postPlan(a.linear, { issueId: task.issueId, commentId, plan: revised });
-  }
+  const proposed = await planCall(deps, { input, triage, issueId: task.issueId, revise: { previous, changes: answer.body }, ...(a.signal ? { signal: a.signal } : {}) });
+  const commentId = inSession(task) ? null : revisionCommentId(task, answer);
   const updated = await deps.tasks.update(task.issueId, (t) => {
     const p = t.plan;
     if (!p || p.status !== "proposed" || p.answered.includes(answer.id)) return {};
-    return {
-      plan: { ...revised, approvalCommentId: commentId ?? p.approvalCommentId, answered: [...p.answered, answer.id] },
-      usage: addUsage(t.usage, proposed.usage),
-      costUsd: t.costUsd + proposed.costUsd,
+    const revised: SplitPlan = {
+      ...p,
+      goal: proposed.goal,
+      interfaces: proposed.interfaces,
+      subtasks: proposed.subtasks.map((s) => ({ ...s, issueId: null, identifier: null })),
+      revisions: p.revisions + 1,
+      proposedAt: new Date().toISOString(),
+      budgetUsd: treeBudget(deps, proposed.subtasks.length),
+      manager: { usage: addUsage(p.manager.usage, proposed.usage), costUsd: p.manager.costUsd + proposed.costUsd },
+      approvalCommentId: commentId ?? p.approvalCommentId,
+      answered: [...p.answered, answer.id],
     };
+    return { plan: revised, usage: addUsage(t.usage, proposed.usage), costUsd: t.costUsd + proposed.costUsd };
   });
+  const revised = updated.plan;
+  if (!revised?.answered.includes(answer.id)) return { action: "ignored", reason: "the plan no longer waits for changes" };
+  if (commentId && revised.approvalCommentId === commentId) await postPlan(a.linear, { issueId: task.issueId, commentId, plan: revised });
   await publishStatus(a.linear, { tasks: deps.tasks, task: updated, agentLabel: deps.config.agentLabel, publicUrl: deps.config.publicUrl });
   a.log.info({ changes: answer.body.slice(0, 200), subtasks: revised.subtasks.map((s) => s.title), usage: proposed.usage, costUsd: proposed.costUsd }, "plan revised with the requested changes; waiting for approval again");
   return { action: "collected" };
+}
+
+/** The comment a revision made for `answer` is posted under: derived from the answer, so a retry writes the same one. */
+function revisionCommentId(task: Pick<Task, "issueId">, answer: Pick<HumanAnswer, "id">): string {
+  return planUuid(task.issueId, answer.id, "revision");
 }
 
 /** Changes after the one revision: no new plan, approve it or remove the label. */

@@ -2,12 +2,14 @@ import type { Job } from "bullmq";
 import type { LinearClient } from "@linear/sdk";
 import { Pricing } from "../../src/agent/pricing.js";
 import { planSplit, type ProposedPlan } from "../../src/agent/split-plan.js";
+import { PaidAnswerError } from "../../src/agent/triage-call.js";
 import type { TriageInput } from "../../src/agent/triage.js";
 import { upsertComment } from "../../src/linear/comments.js";
 import { planUuid } from "../../src/linear/sub-issues.js";
 import { recordTurn } from "../../src/metrics/cluster-counters.js";
 import { renderPlanProposal } from "../../src/status/plan-text.js";
-import { addUsage, type SplitPlan, type Task, type Triage } from "../../src/tasks/task.js";
+import { addUsage, type SplitPlan, type Task, type Triage, type Usage } from "../../src/tasks/task.js";
+import { unrecoverable } from "../failures.js";
 import type { ImplementPlan } from "../implement.js";
 import type { TaskContext, WorkerDeps } from "../job-context.js";
 import type { ImplementJobData } from "../queues.js";
@@ -17,32 +19,35 @@ import { queueCreatePlan, queueTick } from "./queue-tree.js";
  * Triage said `split`: the manager (triage's small model) proposes a plan of sub-issues and posts
  * it for approval (a Linear comment on the label path; in a session, the elicitation rendered from
  * the task), leaving the task in `needs-input`; with AGENT_SPLIT_APPROVAL=auto it is created at
- * once. On the label path the comment is written under an id derived from triage's verdict before
- * the plan is saved, so a job retried in between edits that comment instead of posting another.
+ * once. The plan is saved with its cost before it is posted: a failed post fails the job, whose
+ * retry posts the saved plan again (the same comment id) without a second planning call.
+ * `input` is read only when a planning call is made (a function: gathered then).
  */
-export async function proposeSplit(c: TaskContext, job: Job<ImplementJobData>, p: { plan: ImplementPlan; triage: Triage; input: TriageInput }): Promise<void> {
+export async function proposeSplit(
+  c: TaskContext,
+  job: Job<ImplementJobData>,
+  p: { plan: ImplementPlan; triage: Triage; input: TriageInput | (() => Promise<TriageInput>) },
+): Promise<void> {
   const { deps, log } = c;
   if (await resumePlan(c)) return;
   const auto = deps.config.agent.split.approval === "auto";
   await c.save({ step: "planning sub-issues" });
   await c.publish();
-  const proposed = await planCall(deps, { input: p.input, triage: p.triage, jobId: String(job.id), signal: c.signal });
-  await deps.tasks.update(c.issueId, (t) => ({ usage: addUsage(t.usage, proposed.usage), costUsd: t.costUsd + proposed.costUsd }));
+  const input = typeof p.input === "function" ? await p.input() : p.input;
+  const proposed = await planCall(deps, { input, triage: p.triage, issueId: c.issueId, jobId: String(job.id), signal: c.signal });
   const now = new Date().toISOString();
-  let plan = newPlan(deps, proposed, p.triage, { status: auto ? "creating" : "proposed", at: now });
+  const plan = newPlan(deps, proposed, p.triage, { status: auto ? "creating" : "proposed", at: now });
+  const booked = { usage: addUsage(c.task().usage, proposed.usage), costUsd: c.task().costUsd + proposed.costUsd };
   if (auto) {
     // The job first: a crash right after it still creates the plan once it is saved (the job waits
     // for it), and a crash before the save re-plans on the retry. Saved first, a crash in between
     // would leave a plan "creating" that nothing creates.
     await queueCreatePlan(deps.queues, c.issueId, plan.proposedAt);
-    await c.save({ plan, state: "managing", step: null, error: null, question: null });
+    await c.save({ ...booked, plan, state: "managing", step: null, error: null, question: null });
   } else {
-    if (!c.task().session) {
-      const commentId = planUuid(c.issueId, p.triage.at, "approval");
-      await postPlan(c.linear, { issueId: c.issueId, commentId, plan });
-      plan = { ...plan, approvalCommentId: commentId };
-    }
-    await c.save({ plan, state: "needs-input", step: null, error: null, question: null, finishedAt: now });
+    const commentId = c.task().session ? null : planUuid(c.issueId, p.triage.at, "approval");
+    await c.save({ ...booked, plan: { ...plan, approvalCommentId: commentId }, state: "needs-input", step: null, error: null, question: null, finishedAt: now });
+    if (commentId) await postPlan(c.linear, { issueId: c.issueId, commentId, plan });
   }
   await c.publish();
   log.info(
@@ -79,25 +84,44 @@ async function resumePlan(c: TaskContext): Promise<boolean> {
 
 /**
  * One planning call of the manager (triage's model), booked to the day's spend (and the job's,
- * given one) and the cluster's counters. The caller adds it to the task.
+ * given one) and the cluster's counters; the caller adds it to the task with the plan. A call
+ * whose answer cannot be used (refused, no readable sub-issue) is booked to the task here too and
+ * fails for good: a retry would most likely pay for the same answer again.
  */
 export async function planCall(
   deps: WorkerDeps,
-  p: { input: TriageInput; triage: Triage; revise?: { previous: Pick<SplitPlan, "goal" | "interfaces" | "subtasks">; changes: string }; jobId?: string; signal?: AbortSignal },
+  p: { input: TriageInput; triage: Triage; issueId: string; revise?: { previous: Pick<SplitPlan, "goal" | "interfaces" | "subtasks">; changes: string }; jobId?: string; signal?: AbortSignal },
 ): Promise<ProposedPlan> {
   const { config } = deps;
-  const proposed = await planSplit({
-    anthropic: deps.clients.anthropic,
-    model: config.agent.triage.model,
-    pricing: new Pricing(config.agent.modelPrices),
-    input: p.input,
-    triage: p.triage,
-    maxSubtasks: config.agent.split.maxSubtasks,
-    ...(p.revise ? { revise: p.revise } : {}),
-    ...(p.signal ? { signal: p.signal } : {}),
-  });
-  await deps.spend.add(proposed.costUsd, new Date(), p.jobId);
-  await recordTurn(deps.workerRedis, config.redisPrefix, proposed.usage, proposed.costUsd);
+  const book = async (paid: { usage: Usage; costUsd: number }) => {
+    await deps.spend.add(paid.costUsd, new Date(), p.jobId);
+    await recordTurn(deps.workerRedis, config.redisPrefix, paid.usage, paid.costUsd);
+  };
+  let proposed: ProposedPlan;
+  try {
+    proposed = await planSplit({
+      anthropic: deps.clients.anthropic,
+      model: config.agent.triage.model,
+      pricing: new Pricing(config.agent.modelPrices),
+      input: p.input,
+      triage: p.triage,
+      maxSubtasks: config.agent.split.maxSubtasks,
+      ...(p.revise ? { revise: p.revise } : {}),
+      ...(p.signal ? { signal: p.signal } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof PaidAnswerError)) throw err;
+    await book(err);
+    await deps.tasks.update(p.issueId, (t) => ({ usage: addUsage(t.usage, err.usage), costUsd: t.costUsd + err.costUsd }));
+    throw unrecoverable(
+      p.revise
+        ? `The manager could not revise the plan of ${p.input.issue.identifier} with the requested changes (${err.message}). Approve the plan as proposed, or remove the agent's label and split the issue by hand.`
+        : `The manager could not plan the sub-issues of ${p.input.issue.identifier} (${err.message}). ` +
+            `Split the issue into sub-issues by hand, or add the \`${config.agent.triage.goLabel}\` label to have one agent do it whole, then add the agent's label again.`,
+      err,
+    );
+  }
+  await book(proposed);
   return proposed;
 }
 

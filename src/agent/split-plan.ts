@@ -3,7 +3,7 @@ import type { SplitPlan, SubtaskSpec, Triage, Usage } from "../tasks/task.js";
 import { escapeData } from "./prompts.js";
 import type { Pricing } from "./pricing.js";
 import type { TriageInput } from "./triage.js";
-import { callForcedTool } from "./triage-call.js";
+import { callForcedTool, PaidAnswerError } from "./triage-call.js";
 import { DATA_NOTE, issueContext, repoContext } from "./triage-input.js";
 import { repairPlan } from "./triage-plan-repair.js";
 
@@ -140,8 +140,8 @@ export async function planSplit(p: {
   try {
     plan = repairPlan(answer.input, { maxSubtasks, fallbackGoal: p.input.issue.title });
   } catch (err) {
-    // The call was paid for all the same: the caller counts it.
-    throw Object.assign(err as Error, { usage: answer.usage, costUsd: answer.costUsd });
+    // The call was paid for all the same: the caller books it.
+    throw new PaidAnswerError((err as Error).message, answer, { cause: err });
   }
   if (answer.cutOff) plan.repairs.unshift("the reply hit max_tokens, so the plan may be incomplete");
   return { ...plan, model: p.model, usage: answer.usage, costUsd: answer.costUsd };

@@ -23,6 +23,22 @@ export interface ForcedToolRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A call that was answered (and paid for) but whose answer cannot be used: refused, no tool call,
+ * nothing readable in the tool's input. It carries the call's cost for the caller to book; unlike
+ * an API error, retrying would most likely pay for the same unusable answer again.
+ */
+export class PaidAnswerError extends Error {
+  readonly usage: Usage;
+  readonly costUsd: number;
+  constructor(message: string, paid: { usage: Usage; costUsd: number }, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PaidAnswerError";
+    this.usage = paid.usage;
+    this.costUsd = paid.costUsd;
+  }
+}
+
 /** The tool's raw input (to validate), and what the call cost. */
 export interface ForcedToolAnswer {
   input: unknown;
@@ -44,7 +60,7 @@ function choiceFor(model: string, tool: string): Pick<Anthropic.Messages.Message
   return { tool_choice: { type: "auto" } };
 }
 
-/** Sends one request forcing `tool` and returns its input; API errors propagate (the job retries). */
+/** Sends one request forcing `tool` and returns its input; API errors propagate (the job retries), an unusable answer throws PaidAnswerError. */
 export async function callForcedTool(p: ForcedToolRequest): Promise<ForcedToolAnswer> {
   const system: Anthropic.Messages.TextBlockParam[] = p.system.map((text, i) =>
     i === p.system.length - 1 ? { type: "text", text, cache_control: { type: "ephemeral" } } : { type: "text", text },
@@ -71,11 +87,9 @@ export async function callForcedTool(p: ForcedToolRequest): Promise<ForcedToolAn
       message.stop_reason === "refusal"
         ? `declined (${refusalDetail(message.stop_details) ?? "no reason given"})`
         : `answered without calling ${p.tool.name} (stop reason ${message.stop_reason ?? "none"})`;
-    throw Object.assign(
-      new Error(
-        `${p.purpose} model ${p.model} ${why}: check that the model supports tool use and that the issue's text is work it may do; ` +
-          `the call cost $${costUsd.toFixed(4)}`,
-      ),
+    throw new PaidAnswerError(
+      `${p.purpose} model ${p.model} ${why}: check that the model supports tool use and that the issue's text is work it may do; ` +
+        `the call cost $${costUsd.toFixed(4)}`,
       { usage, costUsd },
     );
   }

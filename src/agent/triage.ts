@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { IssueContext } from "../linear/issues.js";
 import type { HumanAnswer, Triage } from "../tasks/tree.js";
 import type { Pricing } from "./pricing.js";
-import { callForcedTool } from "./triage-call.js";
+import { callForcedTool, PaidAnswerError } from "./triage-call.js";
 import { DATA_NOTE, issueContext, repoContext } from "./triage-input.js";
 
 /** What triage reads: the issue, its comments, the repository's file tree and conventions, earlier answers. */
@@ -23,8 +23,11 @@ export const TRIAGE_TOOL = "record_triage";
 const MAX_CRITERIA = 10;
 const MAX_TOKENS = 1500;
 
-/** A verdict, plus what had to be repaired in the model's answer (for the caller to log; not part of the record). */
-export type TriageResult = Omit<Triage, "round" | "at"> & { repairs: string[] };
+/**
+ * A verdict, plus what had to be repaired in the model's answer (for the caller to log; not part of
+ * the record), and `noVerdict` when the model gave none at all (refused, or did not call the tool).
+ */
+export type TriageResult = Omit<Triage, "round" | "at"> & { repairs: string[]; noVerdict?: string };
 
 function triageTool(allowSplit: boolean) {
   const verdicts = allowSplit ? ["ready", "clarify", "split"] : ["ready", "clarify"];
@@ -85,17 +88,26 @@ export async function triageIssue(p: {
   input: TriageInput;
   signal?: AbortSignal;
 }): Promise<TriageResult> {
-  const answer = await callForcedTool({
-    anthropic: p.anthropic,
-    model: p.model,
-    pricing: p.pricing,
-    tool: triageTool(p.input.allowSplit),
-    system: [instructions(p.input), repoContext(p.input)],
-    user: `Triage this issue.\n\n${issueContext(p.input.issue, p.input.answers)}`,
-    maxTokens: MAX_TOKENS,
-    purpose: "Triage",
-    signal: p.signal,
-  });
+  let answer;
+  try {
+    answer = await callForcedTool({
+      anthropic: p.anthropic,
+      model: p.model,
+      pricing: p.pricing,
+      tool: triageTool(p.input.allowSplit),
+      system: [instructions(p.input), repoContext(p.input)],
+      user: `Triage this issue.\n\n${issueContext(p.input.issue, p.input.answers)}`,
+      maxTokens: MAX_TOKENS,
+      purpose: "Triage",
+      signal: p.signal,
+    });
+  } catch (err) {
+    if (!(err instanceof PaidAnswerError)) throw err;
+    // Triage is advice: without a verdict the agent goes ahead as before triage existed, rather
+    // than failing the job and paying for the same refusal on every retry.
+    const rationale = `triage gave no verdict: ${err.message}`;
+    return { verdict: "ready", criteria: [], size: "medium", rationale, questions: [], repairs: [], noVerdict: err.message, model: p.model, usage: err.usage, costUsd: err.costUsd };
+  }
   const verdict = repairVerdict(answer.input, p.input);
   if (answer.cutOff) verdict.repairs.unshift("the reply hit max_tokens, so the verdict may be incomplete");
   return { ...verdict, model: p.model, usage: answer.usage, costUsd: answer.costUsd };

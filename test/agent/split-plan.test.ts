@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Pricing } from "../../src/agent/pricing.js";
 import { PLAN_TOOL, planSplit } from "../../src/agent/split-plan.js";
 import type { TriageInput } from "../../src/agent/triage.js";
+import { PaidAnswerError } from "../../src/agent/triage-call.js";
 import { repairPlan } from "../../src/agent/triage-plan-repair.js";
 import type { PlannedSubtask, Triage } from "../../src/tasks/tree.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic/index.js";
@@ -136,6 +137,7 @@ describe("planSplit", () => {
   it("fails, saying so and with the call's cost, when no sub-issue can be read", async () => {
     fake.script([{ content: [{ type: "tool_use", name: PLAN_TOOL, input: { goal: "g", interfaces: "i", subtasks: [{ key: "s1" }, 7] } }] }]);
     const err = (await plan().catch((e: unknown) => e)) as Error & { costUsd?: number };
+    expect(err).toBeInstanceOf(PaidAnswerError);
     expect(err.message).toMatch(/no readable sub-issue/);
     expect(err.costUsd).toBeGreaterThan(0);
   });

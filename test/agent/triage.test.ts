@@ -122,13 +122,19 @@ describe("triageIssue", () => {
     expect(t.repairs[0]).toMatch(/no valid verdict/);
   });
 
-  it("fails with what to check when the model refuses or answers without the tool", async () => {
+  it("goes ahead as ready with no criteria, saying why and with the call's cost, when the model refuses or answers without the tool", async () => {
     fake.script([
       { content: [{ type: "text", text: "I cannot." }], stop_reason: "refusal", stop_details: { category: "cyber", explanation: "Looks harmful" } },
       { content: [{ type: "text", text: "Looks ready to me." }], stop_reason: "end_turn" },
     ]);
-    await expect(run()).rejects.toThrow(/Triage model claude-haiku-4-5 declined \(category cyber: Looks harmful\).*check that the model supports tool use/);
-    await expect(run()).rejects.toThrow(/answered without calling record_triage \(stop reason end_turn\)/);
+    const refused = await run();
+    expect(refused).toMatchObject({ verdict: "ready", criteria: [], questions: [] });
+    expect(refused.rationale).toMatch(/^triage gave no verdict: Triage model claude-haiku-4-5 declined \(category cyber: Looks harmful\).*check that the model supports tool use/);
+    expect(refused.noVerdict).toBeDefined();
+    expect(refused.costUsd).toBeGreaterThan(0);
+    const untooled = await run();
+    expect(untooled.rationale).toMatch(/answered without calling record_triage \(stop reason end_turn\)/);
+    expect(untooled).toMatchObject({ verdict: "ready", criteria: [] });
   });
 
   it("lets API errors propagate so the job retries", async () => {

@@ -70,6 +70,9 @@ function waitForPlan(w: World, issue: FakeIssue, ok: (t: Task) => boolean, what:
   }, what, timeoutMs) as Promise<Task>;
 }
 
+/** The plan's approval comment is in Linear (the plan is saved first, then posted). */
+const posted = (w: World, t: Task) => Boolean(t.plan?.approvalCommentId && w.linear.store.comments.get(t.plan.approvalCommentId));
+
 const subIssuesOf = (w: World, issue: FakeIssue) => [...w.linear.store.issues.values()].filter((i) => i.parentId === issue.id);
 
 /** The `blocks` relations as "blocker>blocked" identifiers, sorted. */
@@ -107,7 +110,8 @@ describe("split: the manager's plan, approved and created in Linear", () => {
   it("label path: the plan is posted for approval, `approve` creates four sub-issues with blocks relations in the issue's team and project", async () => {
     const { w, issue, project, router } = await splitWorld({ plans: [FOUR] });
     await w.labelIssue(issue);
-    const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && t.plan?.status === "proposed", "the plan proposed");
+    // The plan is saved before it is posted: wait for the comment too.
+    const asked = await waitForPlan(w, issue, (t) => t.state === "needs-input" && t.plan?.status === "proposed" && posted(w, t), "the plan proposed");
     const plan = asked.plan!;
     expect(plan).toMatchObject({ revisions: 0, answered: [], approvedBy: null, createdAt: null, goal: expect.stringContaining("MARKER-GOAL") });
     expect(plan.subtasks.map((s) => [s.key, s.dependsOn, s.issueId])).toEqual([
@@ -145,7 +149,7 @@ describe("split: the manager's plan, approved and created in Linear", () => {
     const asked = await waitForPlan(w, issue, (t) => t.plan?.status === "proposed" && t.state === "needs-input", "the plan proposed");
     const first = asked.plan!;
     await w.commentOn(issue, "Fold the index and the docs into one sub-issue, please.", { parentId: first.approvalCommentId! });
-    const revised = await waitForPlan(w, issue, (t) => t.plan?.revisions === 1, "the plan revised");
+    const revised = await waitForPlan(w, issue, (t) => t.plan?.revisions === 1 && posted(w, t), "the plan revised");
     expect(revised.state).toBe("needs-input");
     expect(revised.plan).toMatchObject({ status: "proposed", goal: expect.stringContaining("MARKER-REVISED"), budgetUsd: w.deps.config.agent.budgetUsd * 3 });
     expect(revised.plan!.subtasks.map((s) => s.title)).toEqual(["English greeting", "French greeting", "Index and docs"]);

@@ -88,4 +88,21 @@ describe("triage before the first run: ready", () => {
     expect((await w.deps.tasks.get(w.linear.store.getIssue("ENG-1")?.id ?? ""))?.triage ?? null).toBeNull();
     expect(w.logs.some((l) => l.includes("triage skipped") && l.includes("AGENT_TRIAGE is off"))).toBe(true);
   });
+
+  it("a triage call that gives no verdict (a refusal) is booked and recorded, and the agent goes ahead with no criteria instead of failing", async () => {
+    const refusal = { content: [{ type: "text" as const, text: "I cannot." }], stop_reason: "refusal" as const };
+    const triage = triageIntercept({ triage: { "ENG-1": refusal } });
+    world = await startWorld({ env: { AGENT_TRIAGE: "on" }, anthropic: { intercept: triage } });
+    const w = world;
+    await runToPr(w);
+    expect(triage.requests.triage).toEqual(["ENG-1"]);
+    const prompt = firstAgentPrompt(w, "Greet the world politely");
+    expect(prompt).not.toContain("<criteria>");
+    const task = await w.deps.tasks.get(w.linear.store.getIssue("ENG-1")?.id ?? "");
+    expect(task).toMatchObject({ state: "pr-open", attempts: 1, triage: { verdict: "ready", criteria: [], round: 0 } });
+    expect(task?.triage?.rationale).toMatch(/^triage gave no verdict: Triage model claude-haiku-4-5 declined/);
+    expect(task?.triage?.costUsd).toBeGreaterThan(0);
+    expect(await w.deps.spend.day()).toBeCloseTo(task?.costUsd ?? -1, 6);
+    expect(w.logs.some((l) => l.includes("triage gave no verdict; going ahead as ready with no acceptance criteria"))).toBe(true);
+  });
 });
