@@ -110,6 +110,7 @@ export async function runDemo(p: { base: Config; say: (line: string) => void; ti
       owner: OWNER,
       repo: REPO,
       say,
+      trace: p.base.logLevel === "debug" || p.base.logLevel === "trace",
       deadline: Date.now() + (p.timeoutMs ?? 120_000),
       sendLinear: (body) => post("/webhooks/linear", { "linear-signature": sign(secrets.linear, JSON.stringify(body)) }, body),
       sendGitHub: (event, body) => post("/webhooks/github", { "x-github-event": event, "x-github-delivery": hex(), "x-hub-signature-256": `sha256=${sign(secrets.github, JSON.stringify(body))}` }, body),

@@ -13,6 +13,8 @@ export interface DemoWorld {
   owner: string;
   repo: string;
   say: (line: string) => void;
+  /** Print every task's steps as they change (LOG_LEVEL=debug or trace). */
+  trace: boolean;
   deadline: number;
   sendLinear(body: unknown): Promise<Response>;
   sendGitHub(event: string, body: unknown): Promise<Response>;
@@ -137,7 +139,7 @@ async function splitStory(w: DemoWorld, issue: DemoIssue): Promise<void> {
   for (const line of rollup().split("\n").filter(Boolean).slice(0, 12)) w.say(`${tag}    ${line}`);
 }
 
-/** DEMO_TRACE=1: every task's state and step as they change (to see where the time goes). */
+/** LOG_LEVEL=debug: every task's state and step as they change (to see where the time goes). */
 function traceSteps(w: DemoWorld, tasks: Task[], seen: Map<string, string>): void {
   for (const t of tasks) {
     const now = `${t.state}${t.step ? ` (${t.step})` : ""}`;
@@ -156,7 +158,7 @@ function watchDashboard(w: DemoWorld): () => void {
     while (!stopped) {
       const tasks = await w.tasks.list(200).catch(() => [] as Task[]);
       const working = tasks.filter((t) => WORKING.has(t.state));
-      if (process.env.DEMO_TRACE) traceSteps(w, tasks, trace);
+      if (w.trace) traceSteps(w, tasks, trace);
       if (working.length > most) {
         most = working.length;
         w.say(`[dashboard] ${working.length} agents at work: ${working.map((t) => t.identifier).sort().join(", ")}`);
