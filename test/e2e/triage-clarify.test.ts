@@ -196,6 +196,28 @@ describe("triage asks at most once", () => {
   });
 });
 
+describe("a retried asking job", () => {
+  it("asks again from the recorded verdict: no second triage call, and the repository is not read again", async () => {
+    const { turns, triage, intercept } = scripted();
+    world = await startWorld({ env: { AGENT_TRIAGE: "on" }, anthropic: { intercept } });
+    const w = world;
+    const issue = w.newIssue({ title: "Greet the world politely" });
+    turns.plans.set(issue.title, [create("greet.txt", "hello, world\n"), say(REPORT)]);
+    // The question's comment fails once: the job fails after triage, and its retry asks again.
+    w.linear.failNext(1, "internal", { operation: "createComment", when: (v) => String((v as { input?: { body?: unknown } }).input?.body ?? "").includes("before the agent writes any code") });
+    await w.labelIssue(issue);
+    const waiting = await w.waitFor(async () => {
+      const t = await w.deps.tasks.get(issue.id);
+      return t?.state === "needs-input" && t.clarification?.commentId && w.linear.store.comments.get(t.clarification.commentId) ? t : null;
+    }, "the question asked on the retry", 45_000);
+    const asks = w.linear.requests.filter((r) => r.operationName === "createComment" && String((r.variables as { input?: { body?: unknown } }).input?.body ?? "").includes("before the agent writes any code"));
+    expect(asks).toHaveLength(2);
+    expect(waiting?.triage).toMatchObject({ verdict: "clarify", round: 0 });
+    expect(triage.requests.triage).toEqual(["ENG-1"]);
+    expect(w.github.requests.filter((r) => r.method === "GET" && r.path === `/repos/${OWNER}/${REPO}`)).toHaveLength(1);
+  });
+});
+
 async function outcomeOf(w: World, jobId: string): Promise<FeedbackOutcome | undefined> {
   return (await w.deps.queues.feedback.getJob(jobId))?.returnvalue as FeedbackOutcome | undefined;
 }
