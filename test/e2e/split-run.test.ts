@@ -377,3 +377,24 @@ describe("the manager's repairs", () => {
     expect(asked.map((d) => d.reason)).toEqual(["app-revoked", "app-revoked"]);
   }, 30_000);
 });
+
+describe("an approved plan whose creation job failed", () => {
+  it("is created again: the reconciler re-queues a managing parent's 'creating' plan, retrying its failed job (same id)", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const spec: PlannedSubtask = { key: "s1", title: "Part s1", brief: "Brief of s1", criteria: [], owns: [], dependsOn: [], issueId: null, identifier: null, dropped: null };
+    const { parent } = await seedTree(w, {}, { status: "creating", createdAt: null, subtasks: [spec] });
+    const planAt = (await task(w, parent)).plan?.proposedAt as string;
+    // Its only attempt fails (Linear down), as a job past its retries would: kept as failed under its fixed id.
+    w.linear.failNext(1, "internal", { operation: "AgentPlanParent" });
+    const jobId = `create-plan-${parent.id}-${Date.parse(planAt)}`;
+    await w.deps.queues.lifecycle.add("create-plan", { kind: "create-plan", parentIssueId: parent.id, reason: "plan approved" }, { jobId, attempts: 1 });
+    expect(await w.waitForJob(jobId, "lifecycle")).toBe("failed");
+    expect((await task(w, parent)).plan?.status).toBe("creating");
+
+    await reconcile(w, "sweep-creating");
+    await w.waitFor(async () => (await task(w, parent)).plan?.status === "created", "the plan is created", 30_000);
+    const created = (await task(w, parent)).plan?.subtasks[0];
+    expect(w.linear.store.getIssue(created?.issueId as string)).toMatchObject({ parentId: parent.id, title: "Part s1" });
+  }, 60_000);
+});
