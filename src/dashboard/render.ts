@@ -152,7 +152,7 @@ function renderRow(t: Task, now: number, children: readonly Task[]): string {
   const tree = progress ? { progress: progressLine(progress), needsYou: parentNeedsYou(t, children) } : undefined;
   const marks = [parentMarker(t), triageMarker(t)].filter(Boolean).join("");
   const cls = t.parent ? ' class="child"' : progress ? ' class="parent"' : "";
-  const costNotes = [t.triage ? `of which triage ${usd(t.triage.costUsd)}` : "", progress ? `whole tree (this task and its sub-issues): ${usd(progress.costUsd)}` : ""];
+  const costNotes = [t.triage ? `of which triage ${usd(t.triage.costUsd)}` : "", progress ? `whole tree, as its roll-up counts it (manager calls and every sub-issue): ${usd(progress.costUsd)}` : ""];
   const costTitle = costNotes.some(Boolean) ? ` title="${esc(costNotes.filter(Boolean).join("; "))}"` : "";
   return (
     `<tr data-issue="${esc(t.issueId)}" data-state="${esc(t.state)}"${cls}>` +

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { computeFigures, managerSpend, needsYou, stateTransfer } from "../../src/dashboard/figures.js";
 import { renderPage } from "../../src/dashboard/render.js";
 import { stateCell } from "../../src/dashboard/state-cell.js";
-import { parentNeedsYou, progressLine, subIssueProgress, treeOrder } from "../../src/dashboard/tree-rows.js";
+import { parentNeedsYou, progressLine, rollupChildren, subIssueProgress, treeOrder } from "../../src/dashboard/tree-rows.js";
+import { childPhase, renderRollup, treeTotals } from "../../src/status/rollup.js";
 import { parentMarker, triageLabel, triageMarker } from "../../src/dashboard/triage-cell.js";
 import { newTask, type Task } from "../../src/tasks/task.js";
 import { plan, sub, triage, usage } from "./tree-seed.js";
@@ -77,8 +78,28 @@ describe("parents and sub-issues", () => {
     expect(parentNeedsYou(cancelled, stoppedByHuman)).toBeNull();
     const p = subIssueProgress({ ...cancelled, costUsd: 0.25 }, stoppedByHuman);
     expect(p).toMatchObject({ merged: 1, total: 1, stuck: [] });
-    expect(p?.costUsd).toBeCloseTo(1.75, 10);
+    // The roll-up's total (treeTotals): the plan's manager cost ($0.01) and every child's, not the parent's own costUsd.
+    expect(p?.costUsd).toBeCloseTo(1.51, 10);
     expect(subIssueProgress(task("w", { state: "needs-input", plan: plan({ status: "proposed" }) }), [])).toBeNull();
+  });
+
+  it("agrees with the roll-up: a closed PR needs a person, a done child is finished, a dropped one counts for neither", () => {
+    const p = { ...parent, plan: plan({ subtasks: [sub("s1"), sub("s2"), sub("s3", [], { dropped: "removed" }), sub("s4")] }) };
+    const tree = [child("s1", { state: "done", costUsd: 2 }), child("s2", { state: "closed", costUsd: 1 }), child("s3", { state: "failed", costUsd: 0.5 }), child("s4")];
+    const progress = subIssueProgress(p, tree);
+    expect(progress).toMatchObject({ merged: 1, total: 3 });
+    expect(progress?.stuck.map((t) => t.issueId)).toEqual(["c-s2"]);
+    expect(parentNeedsYou(p, tree)).toBe("sub-issue C-S2 closed without merging");
+    // Same children, same phases, same total as the parent's roll-up comment.
+    const rollup = rollupChildren(p, tree);
+    expect(rollup.map((c) => c.phase)).toEqual(["merged", "closed", "dropped", "waiting"]);
+    expect(rollup.map((c) => c.phase)).toEqual(rollup.map((c) => childPhase(c.sub, c.task)));
+    expect(progress?.costUsd).toBeCloseTo(treeTotals(p, rollup).spentUsd, 10);
+    expect(progress?.costUsd).toBeCloseTo(3.51, 10);
+    expect(renderRollup(p, rollup)).toContain("2 of 4 finished");
+    expect(renderRollup(p, rollup)).toContain("**Total cost:** $3.51");
+    const items = needsYou([p, ...tree]);
+    expect(items.find((i) => i.task.issueId === "p")).toMatchObject({ kind: "tree", reason: "Sub-issue C-S2 closed without merging" });
   });
 
   it("renders a stuck managing parent's badge as Needs you, and a calm one as Managing with its progress", () => {
