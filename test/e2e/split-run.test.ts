@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CancelJobData } from "../../jobs/queues.js";
-import { queueLinearTick, queueTick } from "../../jobs/tree/queue-tree.js";
+import { queueCreatePlan, queueLinearTick, queueTick } from "../../jobs/tree/queue-tree.js";
 import { stopTree } from "../../jobs/tree/stop-tree.js";
 import type { ScriptedTurn } from "../fakes/anthropic/index.js";
 import type { FakeIssue } from "../fakes/linear/index.js";
@@ -396,5 +396,28 @@ describe("an approved plan whose creation job failed", () => {
     await w.waitFor(async () => (await task(w, parent)).plan?.status === "created", "the plan is created", 30_000);
     const created = (await task(w, parent)).plan?.subtasks[0];
     expect(w.linear.store.getIssue(created?.issueId as string)).toMatchObject({ parentId: parent.id, title: "Part s1" });
+  }, 60_000);
+});
+
+describe("a plan creation Linear refuses", () => {
+  it("stops the sub-issues it created already (they carry the label) and says how to resume", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const spec = (key: string, dependsOn: string[]): PlannedSubtask => ({ key, title: `Part ${key}`, brief: `Brief of ${key}`, criteria: [], owns: [], dependsOn, issueId: null, identifier: null, dropped: null });
+    const { parent } = await seedTree(w, {}, { status: "creating", createdAt: null, subtasks: [spec("s1", []), spec("s2", ["s1"])] });
+    // s2 vanishes right after Linear created it: relating s1 to it is refused (not found).
+    w.linear.beforeAnswer = async (op, variables) => {
+      const input = (variables as { input?: { id?: string; title?: string } }).input;
+      if (op === "AgentCreateSubIssue" && input?.title === "Part s2" && input.id) w.linear.store.issues.delete(input.id);
+    };
+    await queueCreatePlan(w.deps.queues, parent.id, (await task(w, parent)).plan?.proposedAt as string);
+    await w.waitFor(async () => (await task(w, parent)).state === "failed", "the parent failed", 30_000);
+    expect((await task(w, parent)).error).toContain("remove and add the agent label on this issue again");
+    const created = (await task(w, parent)).plan?.subtasks ?? [];
+    expect(created.every((s) => s.issueId)).toBe(true);
+    for (const s of created) {
+      await w.waitFor(async () => (await w.deps.tasks.get(s.issueId as string))?.state === "stopped", `${s.key} stopped`, 30_000);
+      expect((await w.deps.tasks.get(s.issueId as string))?.error).toContain("its parent issue was stopped");
+    }
   }, 60_000);
 });
