@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { queueTick } from "../../jobs/tree/queue-tree.js";
+import { delegateIssue } from "../fakes/linear/agent-webhooks.js";
+import type { SplitPlan } from "../../src/tasks/task.js";
 import { agentActivities, delegate, mention, ofType, prompt, turnsByIssue } from "../helpers/sessions.js";
 import { bash, create, say } from "../helpers/turns.js";
 import { OWNER, REPO, startWorld, type World } from "../helpers/world.js";
@@ -200,4 +203,49 @@ describe("Linear agent sessions: delegation and @mentions become work, the sessi
     expect(ofType(w, newer.sessionId, "elicitation")).toHaveLength(1);
     expect(ofType(w, older.sessionId, "elicitation")).toHaveLength(1);
   });
+
+  it("a split parent's session ends once every sub-issue finished: one response naming each with its PR and the roll-up's total", async () => {
+    world = await startWorld();
+    const w = world;
+    const parent = w.newIssue({ title: "Build the whole feature", labels: [] });
+    // The session Linear opened for the parent (its job already planned and created the tree).
+    const { sessionId } = delegateIssue(w.linear.store, { issueId: parent.id });
+    const child = w.linear.store.seedIssue({ teamId: w.team.id, title: "Part one", description: "Brief", labelIds: [w.agentLabel.id], parentId: parent.id });
+    const now = new Date().toISOString();
+    const plan: SplitPlan = {
+      status: "created", goal: "Ship it.", interfaces: "", revisions: 0, approvalCommentId: null, proposedAt: now, approvedBy: "Ada", createdAt: now,
+      rollupCommentId: null, budgetUsd: 100, budgetStoppedAt: null, answered: [],
+      subtasks: [{ key: "s1", title: "Part one", brief: "Brief", criteria: [], owns: [], dependsOn: [], issueId: child.id, identifier: child.identifier, dropped: null }],
+      manager: { usage: { input: 2_000, output: 300, cacheWrite: 0, cacheRead: 0 }, costUsd: 0.25 },
+    };
+    const session = { id: sessionId, organizationId: w.linear.store.organization.id };
+    await w.deps.tasks.ensure({ issueId: parent.id, identifier: parent.identifier, title: parent.title, issueUrl: parent.url });
+    await w.deps.tasks.update(parent.id, () => ({ state: "managing", teamId: w.team.id, repo: { owner: OWNER, name: REPO }, plan, session }));
+    const prUrl = `https://github.com/${OWNER}/${REPO}/pull/7`;
+    await w.deps.tasks.ensure({ issueId: child.id, identifier: child.identifier, title: child.title, issueUrl: child.url });
+    await w.deps.tasks.update(child.id, () => ({ teamId: w.team.id, parent: { issueId: parent.id, identifier: parent.identifier, key: "s1" }, state: "working", startedAt: now, costUsd: 1 }));
+    await w.deps.tasks.update(child.id, () => ({ state: "pr-open", prNumber: 7, prUrl }));
+    await w.deps.tasks.update(child.id, () => ({ state: "merged", finishedAt: now }));
+
+    await queueTick(w.deps.queues, parent.id, "sub-issue merged");
+    const responses = await w.waitFor(() => {
+      const r = ofType(w, sessionId, "response");
+      return r.length > 0 ? r : null;
+    }, "the parent's closing response", 30_000);
+    expect((await w.deps.tasks.get(parent.id))?.state).toBe("done");
+    expect(responses?.map((r) => r.content.body)).toEqual([
+      `All 1 sub-issue finished: ${child.identifier} ([PR #7](${prUrl})); total cost $1.25 (manager $0.25, sub-issues $1.00).`,
+    ]);
+    expect(w.linear.store.agentSessions.get(sessionId)?.plan).toEqual([
+      { content: `Route to a repository: ${OWNER}/${REPO}`, status: "completed" },
+      { content: "Plan the sub-issues: 1 created in Linear", status: "completed" },
+      { content: "Sub-issues: all 1 finished", status: "completed" },
+    ]);
+    // No agent step ("Implement") and no error: the tree's session ended, once.
+    expect(ofType(w, sessionId, "error")).toHaveLength(0);
+    // A later tick of the done tree (a retry, the reconciler) posts nothing more.
+    await w.deps.queues.lifecycle.add("tick", { kind: "tick", parentIssueId: parent.id, reason: "again" }, { jobId: "tick-again" });
+    expect(await w.waitForJob("tick-again", "lifecycle")).toBe("completed");
+    expect(ofType(w, sessionId, "response")).toHaveLength(1);
+  }, 60_000);
 });
