@@ -421,3 +421,21 @@ describe("a plan creation Linear refuses", () => {
     }
   }, 60_000);
 });
+
+describe("a sub-issue moved to another parent", () => {
+  it("is re-pointed by the new parent's tick, and the old parent's tick leaves it there", async () => {
+    world = await startWorld({ env: ENV });
+    const w = world;
+    const a = await seedTree(w, { s1: [] });
+    const b = await seedTree(w, { t1: [] });
+    const s1 = a.subs.s1 as FakeIssue;
+    await ranTo(w, s1, "pr-open");
+    (w.linear.store.getIssue(s1.id) as FakeIssue).parentId = b.parent.id;
+    await queueLinearTick(w.deps.queues, b.parent.id, "test");
+    await w.waitFor(async () => (await task(w, s1)).parent?.issueId === b.parent.id, "s1 points to its new parent", 30_000);
+    expect((await task(w, s1)).parent).toMatchObject({ issueId: b.parent.id, key: `added-${s1.identifier}` });
+    await queueLinearTick(w.deps.queues, a.parent.id, "test");
+    await w.waitFor(() => rollups(w, a.parent)[0]?.body.includes(`~~${s1.identifier} Part s1~~ — dropped (removed in Linear)`), "the old parent drops s1", 30_000);
+    expect((await task(w, s1)).parent?.issueId).toBe(b.parent.id);
+  }, 60_000);
+});
