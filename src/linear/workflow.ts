@@ -15,13 +15,22 @@ const TEAM_STATES = /* GraphQL */ `
   }
 `;
 
+// A team's workflow changes rarely, and every status move needs it: a split tree of four moved
+// its issues 14 times with a request each. Kept for minutes per process; a failed move forgets it.
+const STATES_TTL_MS = 5 * 60_000;
+const statesCache = new Map<string, { at: number; states: StateNode[] }>();
+
 /** The team's workflow states, ordered by position within each type as Linear shows them. */
 export async function teamStates(linear: LinearClient, p: { teamId: string }): Promise<StateNode[]> {
+  const cached = statesCache.get(p.teamId);
+  if (cached && Date.now() - cached.at < STATES_TTL_MS) return cached.states;
   const res = await linear.client.rawRequest<
     { team: { states: { nodes: StateNode[] } } },
     { teamId: string }
   >(TEAM_STATES, { teamId: p.teamId });
-  return [...(res.data?.team.states.nodes ?? [])].sort((a, b) => a.position - b.position);
+  const states = [...(res.data?.team.states.nodes ?? [])].sort((a, b) => a.position - b.position);
+  if (res.data?.team) statesCache.set(p.teamId, { at: Date.now(), states });
+  return states;
 }
 
 /** Picks the first state of a type, or one by name (case-insensitive); null when the team has none. */
@@ -48,7 +57,13 @@ export async function moveIssue(
 ): Promise<string | null> {
   const state = pickState(await teamStates(linear, { teamId: p.teamId }), p.want);
   if (!state) return null;
-  if (state.id !== p.currentStateId) await linear.updateIssue(p.issueId, { stateId: state.id });
+  if (state.id !== p.currentStateId) {
+    await linear.updateIssue(p.issueId, { stateId: state.id }).catch((err: unknown) => {
+      // A state deleted or renamed since it was read: the retry reads the workflow again.
+      statesCache.delete(p.teamId);
+      throw err;
+    });
+  }
   return state.name;
 }
 
