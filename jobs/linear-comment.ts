@@ -1,5 +1,6 @@
 import type { LinearClient } from "@linear/sdk";
 import type { Job } from "bullmq";
+import { fetchIssueContext } from "../src/linear/issues.js";
 import { sessionAsked, type Task, workspaceOf } from "../src/tasks/task.js";
 import type { FeedbackOutcome } from "./feedback.js";
 import { awaitedAnswer, takeAnswer } from "./human-answer.js";
@@ -8,8 +9,9 @@ import type { LinearCommentJobData } from "./queues.js";
 
 /**
  * A comment on a Linear issue (label path): when the issue's task waits for a human's answer (a
- * clarification, a plan's approval), a person's comment is that answer: a reply to the question
- * comment, or any comment on the issue while it waits. Anything else is ignored with its reason.
+ * clarification, a plan's approval), a person's comment is that answer when it replies to the
+ * question or plan comment, or is a top-level comment by the issue's creator (read from Linear,
+ * one request, only while the task waits). Anything else is ignored with its reason.
  * The service's own comments (written as the API key's or the app's user) are never answers.
  */
 export function createLinearCommentProcessor(deps: WorkerDeps) {
@@ -31,6 +33,14 @@ export function createLinearCommentProcessor(deps: WorkerDeps) {
     const linear = deps.clients.linear(signal, d.organizationId ?? workspaceOf(task));
     if (d.authorId && d.authorId === (await self(linear, d.organizationId ?? workspaceOf(task) ?? ""))) return ignore("written by the service's own Linear user");
     const replies = d.parentCommentId !== null && [task.clarification?.commentId, task.plan?.approvalCommentId].includes(d.parentCommentId);
+    // Not every comment while the task waits is an answer ("cc @bob" must not pay for a revision):
+    // a reply to our question or plan, or a top-level comment by the issue's creator (whom the
+    // question addresses). An answer already taken (a retried job) was checked the first time.
+    const taken = task.clarification?.answers.some((a) => a.id === d.commentId) || task.plan?.answered.includes(d.commentId);
+    if (!replies && !taken) {
+      const byCreator = d.parentCommentId === null && d.authorId !== null && d.authorId === (await fetchIssueContext(linear, { issueId: d.issueId })).creator?.id;
+      if (!byCreator) return ignore(`neither a reply to the ${awaited === "plan" ? "plan" : "question"} comment nor a comment by the issue's creator`);
+    }
     log.info({ awaited, author: d.authorName, reply: replies }, `a comment on the issue answers the ${awaited === "plan" ? "proposed plan" : "clarification"}`);
     return takeAnswer(deps, task, { id: d.commentId, body: d.body, author: d.authorName, at: d.createdAt || d.source.receivedAt }, signal);
   };

@@ -164,18 +164,25 @@ describe("triage asks before any code: clarify", () => {
 });
 
 describe("triage asks at most once", () => {
-  it("after an answer (a top-level comment on the issue), a second clarify goes ahead anyway with its criteria and says so in the log", async () => {
+  it("after an answer (a top-level comment by the issue's creator; someone else's cc is not one), a second clarify goes ahead anyway with its criteria and says so in the log", async () => {
     const turns = turnsByIssue();
     const again = triageTurn({ verdict: "clarify", questions: ["And the colour?"], criteria: ["greet.txt says hello, world (marker-crit-second-clarify)"] });
     const triage = triageIntercept({ triage: { "ENG-1": [triageTurn({ verdict: "clarify", questions: QUESTIONS }), again] } });
     world = await startWorld({ env: { AGENT_TRIAGE: "on" }, anthropic: { intercept: (req) => triage(req) ?? turns.intercept(req) } });
     const w = world;
-    const issue = w.newIssue({ title: "Greet the world politely" });
+    const issue = w.linear.store.seedIssue({ teamId: w.team.id, title: "Greet the world politely", description: "Make greet.txt greet the world.", labelIds: [w.agentLabel.id], creatorId: w.human.id });
     turns.plans.set(issue.title, [create("greet.txt", "hello, world\n"), say(REPORT)]);
     expect(await w.waitForJob((await w.labelIssue(issue)).body.jobId as string)).toBe("completed");
     expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "needs-input", clarification: { open: true } });
 
-    // Not a reply in the question's thread: any person's comment on the waiting issue answers.
+    // Someone else's top-level comment while the task waits ("cc @bob") is not an answer.
+    const bob = w.linear.store.seedUser({ name: "Bob Builder", email: "bob@example.com" });
+    const cc = await w.commentOn(issue, "cc @bob", { user: bob });
+    expect(await w.waitForJob(cc.body.jobId as string, "feedback")).toBe("completed");
+    expect(await outcomeOf(w, cc.body.jobId as string)).toEqual({ action: "ignored", reason: "neither a reply to the question comment nor a comment by the issue's creator" });
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "needs-input", clarification: { open: true, answers: [] } });
+
+    // Not a reply in the question's thread, but by the issue's creator (whom the question addresses): an answer.
     const answer = await w.commentOn(issue, ANSWER);
     expect(answer.body).toMatchObject({ status: "accepted", intent: "linear-comment" });
     expect(await w.waitForJob(answer.body.jobId as string, "feedback")).toBe("completed");
