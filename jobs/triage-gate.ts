@@ -31,7 +31,7 @@ export async function triageGate(c: TaskContext, job: Job<ImplementJobData>, pla
   // A plan not yet created (a job that died after saving it, a re-label while it waits for
   // approval): the manager asks again or queues its creation, without a second planning call.
   if (task.plan && task.plan.status !== "created" && task.triage) {
-    await proposeSplit(c, job, { plan, triage: task.triage, input: await triageInput(c, plan, task.clarification?.answers ?? [], true) });
+    await proposeSplit(c, job, { plan, triage: task.triage, input: () => triageInput(c, plan, task.clarification?.answers ?? [], true) });
     return { done: true };
   }
   if (task.plan) {
