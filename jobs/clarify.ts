@@ -8,7 +8,7 @@ import { enqueueIntent, planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { FeedbackOutcome } from "./feedback.js";
 import type { TaskContext, WorkerDeps } from "./job-context.js";
-import { type ImplementJobData, safeJobId } from "./queues.js";
+import { type ImplementJobData, implementFromTask, safeJobId } from "./queues.js";
 
 /** Asked when triage said `clarify` without saying what: the humans still get a question to answer. */
 const FALLBACK_QUESTION = "What exactly should the finished work do, and how will you check it? The issue does not say clearly enough to start.";
@@ -68,20 +68,8 @@ export async function answerClarification(deps: WorkerDeps, task: Task, answer: 
  */
 async function resumeData(deps: WorkerDeps, task: Task, answer: HumanAnswer): Promise<ImplementJobData> {
   const asked = task.jobId ? await deps.queues.implement.getJob(task.jobId) : undefined;
-  const base: ImplementJobData = asked?.data ?? {
-    kind: "implement",
-    issueId: task.issueId,
-    identifier: task.identifier,
-    title: task.title,
-    teamId: task.teamId,
-    teamKey: null,
-    projectName: null,
-    labelNames: [],
-    url: task.issueUrl,
-    eventAt: answer.at,
-    source: { delivery: `answer-${answer.id}`, receivedAt: answer.at, actor: answer.author },
-    ...(task.organizationId ? { organizationId: task.organizationId } : {}),
-  };
+  const base: ImplementJobData =
+    asked?.data ?? implementFromTask(task, { eventAt: answer.at, source: { delivery: `answer-${answer.id}`, receivedAt: answer.at, actor: answer.author } });
   // Never earlier than the question: a Linear clock behind ours must not make the answer look stale.
   const askedAt = task.clarification?.askedAt ?? answer.at;
   const eventAt = Date.parse(answer.at) > Date.parse(askedAt) ? answer.at : askedAt;

@@ -1,6 +1,6 @@
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { SessionRef } from "../src/tasks/task.js";
+import type { SessionRef, Task } from "../src/tasks/task.js";
 
 /** Queue names. Cancellation and lifecycle get their own queue so a busy agent queue never delays them. */
 export const QUEUE = {
@@ -175,6 +175,31 @@ export function implementFromMessage(d: SessionFeedbackJobData, teamId: string |
     eventAt: d.createdAt,
     source: { ...d.source, actor: d.author },
     ...(session ? { session } : {}),
+  };
+}
+
+/**
+ * An implement attempt the service starts itself for a task it knows (an answer resumes it, the
+ * manager starts a sub-issue, the reconciler repairs it): the issue as the task names it; the
+ * worker re-reads the rest.
+ */
+export function implementFromTask(
+  task: Pick<Task, "issueId" | "identifier" | "title" | "teamId" | "issueUrl" | "organizationId">,
+  p: { eventAt: string; source: ImplementJobData["source"] },
+): ImplementJobData {
+  return {
+    kind: "implement",
+    issueId: task.issueId,
+    identifier: task.identifier,
+    title: task.title,
+    teamId: task.teamId,
+    teamKey: null,
+    projectName: null,
+    labelNames: [],
+    url: task.issueUrl,
+    eventAt: p.eventAt,
+    source: p.source,
+    ...(task.organizationId ? { organizationId: task.organizationId } : {}),
   };
 }
 

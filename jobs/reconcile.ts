@@ -6,7 +6,7 @@ import type { TaskStore } from "../src/tasks/task-store.js";
 import { planJob } from "../webhooks/enqueue.js";
 import type { Intent } from "../webhooks/intents.js";
 import type { WorkerDeps } from "./job-context.js";
-import type { ReconcileJobData } from "./queues.js";
+import { implementFromTask, type ReconcileJobData } from "./queues.js";
 import { queueCreatePlan, queueLinearTick } from "./tree/queue-tree.js";
 import { waitsOnTree } from "./tree/tree-store.js";
 import { type LabelledIssue, type LabelSource, labelledWithoutTask } from "./reconcile-labelled.js";
@@ -167,23 +167,8 @@ function labelledIntentData(issue: LabelledIssue, source: Source) {
 // (its status goes there, and the session rather than a label is its switch). Linear's prompt
 // context is not on the record, so a repaired attempt starts from the issue itself.
 function implementIntent(task: Task, source: Source): Intent {
-  return {
-    kind: "implement",
-    data: {
-      kind: "implement",
-      issueId: task.issueId,
-      identifier: task.identifier,
-      title: task.title,
-      teamId: task.teamId,
-      teamKey: null,
-      projectName: null,
-      labelNames: [],
-      url: task.issueUrl,
-      // One repair per stuck attempt: the id derives from when that attempt started.
-      eventAt: task.startedAt ?? task.updatedAt,
-      source: { ...source, actor: null },
-    },
-  };
+  // One repair per stuck attempt: the id derives from when that attempt started.
+  return { kind: "implement", data: implementFromTask(task, { eventAt: task.startedAt ?? task.updatedAt, source: { ...source, actor: null } }) };
 }
 
 // A task that claims an agent is queued or working, while no job for it exists or runs and no

@@ -7,7 +7,7 @@ import { publishStatus } from "../../src/status/publish.js";
 import { ATTENTION, childPhase, FINISHED, type RollupChild, renderRollup, strandedBy, strandedText, treeTotals } from "../../src/status/rollup.js";
 import { type Task, workspaceOf } from "../../src/tasks/task.js";
 import type { WorkerDeps } from "../job-context.js";
-import { type ImplementJobData, safeJobId } from "../queues.js";
+import { implementFromTask, safeJobId } from "../queues.js";
 import { applyLinear, type LinearTree, readTree } from "./tree-linear.js";
 import {
   completedInLinear,
@@ -162,20 +162,10 @@ async function startChild(deps: WorkerDeps, parent: Task, child: RollupChild): P
     await deps.tasks.update(issueId, (t) => (t.parent ? {} : { parent: { issueId: parent.issueId, identifier: parent.identifier, key: child.sub.key } }));
   }
   const now = new Date().toISOString();
-  const data: ImplementJobData = {
-    kind: "implement",
-    issueId,
-    identifier,
-    title: child.sub.title,
-    teamId: parent.teamId,
-    teamKey: null,
-    projectName: null,
-    labelNames: [],
-    url: child.task?.issueUrl ?? null,
-    eventAt: parent.plan?.createdAt ?? now,
-    source: { delivery: `tick-${parent.identifier}`, receivedAt: now, actor: null },
-    ...(parent.organizationId ? { organizationId: parent.organizationId } : {}),
-  };
+  const data = implementFromTask(
+    { issueId, identifier, title: child.sub.title, teamId: parent.teamId, issueUrl: child.task?.issueUrl ?? null, organizationId: parent.organizationId },
+    { eventAt: parent.plan?.createdAt ?? now, source: { delivery: `tick-${parent.identifier}`, receivedAt: now, actor: null } },
+  );
   await deps.queues.implement.add("implement", data, {
     jobId: safeJobId("subtask", issueId, "start"),
     deduplication: { id: safeJobId("implement", issueId), keepLastIfActive: true },
