@@ -51,7 +51,7 @@ const WORK: Record<string, Turn[]> = {
     bash("ls && cat fr.js es.js"),
     create(
       "pick.js",
-      'import { greet } from "./greet.js";\nimport { greetFr } from "./fr.js";\nimport { greetEs } from "./es.js";\n\nconst BY_LANG = { fr: greetFr, es: greetEs };\n\n/** Greets in the language of `lang` (LANG\'s first two letters), English by default. */\nexport function greetIn(lang = process.env.LANG ?? "", name = "world") {\n  return (BY_LANG[lang.slice(0, 2)] ?? greet)(name);\n}\n',
+      'import { greet } from "./greet.js";\nimport { greetFr } from "./fr.js";\nimport { greetEs } from "./es.js";\n\nconst BY_LANG = { fr: greetFr, es: greetEs };\n\n/** Greets in the language of a locale such as LANG (its first two letters), English by default. */\nexport function greetIn(lang = "", name = "world") {\n  return (BY_LANG[lang.slice(0, 2)] ?? greet)(name);\n}\n',
     ),
     bash(`node test.js && node -e "import('./pick.js').then((m) => console.log(m.greetIn('fr_FR', 'Ada'), m.greetIn('es', 'Ada')))"`),
     report({ summary: "pick.js exports `greetIn(lang, name)`, built on the merged fr.js and es.js; English is the default.", files: "pick.js", criteria: ["greetIn('fr_FR', 'Ada') is French", "node test.js passes"] }),
