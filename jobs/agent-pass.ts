@@ -62,7 +62,7 @@ export type RunEnd = { gated: GatedOutcome; failure: null } | { gated: GatedOutc
  */
 export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassResult> {
   const { deps, signal } = c;
-  const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal, resumeFrom: c.task().unpushedSha ?? null });
+  const worktree = await deps.workspace.createWorktree({ ...p, token: await deps.clients.github.gitToken({ owner: p.repo.owner, repo: p.repo.name }, { signal }), signal, resumeFrom: c.task().unpushedSha ?? null });
   const dirName = p.key.replace(/[^A-Za-z0-9._-]/g, "_");
   const home = path.join(deps.config.dataDir, "homes", dirName);
   // Not inside home: the agent could swap a directory it can write for a symlink to anywhere,
@@ -76,7 +76,7 @@ export async function runAgentPass(c: TaskContext, p: PassSpec): Promise<PassRes
     const before = c.task();
     const run = await runAgent(c, p, worktree, jail);
     const pass = totalsSince(before, c.task());
-    return await keepWork(c, { worktree, run, pass, branch: p.branch, commitMessage: p.commitMessage, checkpoint: p.checkpoint, checkCommand: p.repo.checkCommand });
+    return await keepWork(c, { worktree, repo: p.repo, run, pass, branch: p.branch, commitMessage: p.commitMessage, checkpoint: p.checkpoint, checkCommand: p.repo.checkCommand });
   } finally {
     await worktree.remove();
     await Promise.all([home, tmp].map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));

@@ -1,5 +1,5 @@
 import type { Job } from "bullmq";
-import { mayDirectAgent, selfLoginCache } from "../src/github/authority.js";
+import { mayDirectAgent } from "../src/github/authority.js";
 import { classifyFeedback } from "./feedback-rules.js";
 import type { WorkerDeps } from "./job-context.js";
 import { createLinearCommentProcessor } from "./linear-comment.js";
@@ -20,7 +20,6 @@ export type FeedbackOutcome =
  * burst (a review arrives as many webhooks; BullMQ's debounce gathers them).
  */
 export function createFeedbackProcessor(deps: WorkerDeps) {
-  const selfLogin = selfLoginCache(deps.clients.github);
   const fromSession = createSessionFeedbackProcessor(deps);
   const fromComment = createLinearCommentProcessor(deps);
   return async (job: Job<FeedbackJobData | SessionFeedbackJobData | LinearCommentJobData>, token?: string, signal?: AbortSignal): Promise<FeedbackOutcome> => {
@@ -37,11 +36,11 @@ export function createFeedbackProcessor(deps: WorkerDeps) {
     if (task.state === "merged" || task.state === "closed") return ignore(`the pull request is ${task.state}`);
     if (task.state === "stopped") return ignore("the agent was stopped; label the Linear issue again to resume it");
 
-    const authority = await mayDirectAgent(deps.clients.github, {
-      owner: f.repo.owner,
-      repo: f.repo.name,
+    const ref = { owner: f.repo.owner, repo: f.repo.name };
+    const authority = await mayDirectAgent(await deps.clients.github.forRepo(ref, signal ? { signal } : {}), {
+      ...ref,
       author: f.author,
-      selfLogin: await selfLogin(signal),
+      selfLogin: await selfLogin(deps, signal),
       signal,
     });
     if (!authority.allowed) return ignore(`author may not direct the agent: ${authority.reason}`);
@@ -62,3 +61,11 @@ export function createFeedbackProcessor(deps: WorkerDeps) {
   };
 }
 
+
+/** Our own login, so the agent never answers itself; null when GitHub cannot say (the author checks decide then). */
+async function selfLogin(deps: WorkerDeps, signal?: AbortSignal): Promise<string | null> {
+  return deps.clients.github
+    .identity(signal ? { signal } : {})
+    .then((me) => me.login)
+    .catch(() => null);
+}

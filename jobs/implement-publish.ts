@@ -16,7 +16,7 @@ export async function publishImplemented(c: TaskContext, plan: ImplementPlan, la
   const { deps, signal, log } = c;
   const { config } = deps;
   const { issue, repo, branch } = plan;
-  const gh = deps.clients.github;
+  const gh = await deps.clients.github.forRepo({ owner: repo.owner, repo: repo.name }, { signal });
   const checksFailed = landed.checks !== null && !landed.checks.passed;
   const draft = Boolean(landed.limitNote) || checksFailed;
   const body = renderPrBody(c.task(), {

@@ -237,7 +237,8 @@ async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUr
   await c.save({ state: "working", step: "preparing the workspace" });
   await startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state });
   await c.publish();
-  const remote = await getRepository(c.deps.clients.github, { owner: repo.owner, repo: repo.name, signal: c.signal });
+  const ref = { owner: repo.owner, repo: repo.name };
+  const remote = await getRepository(await c.deps.clients.github.forRepo(ref, { signal: c.signal }), { ...ref, signal: c.signal });
   const baseBranch = repo.baseBranch ?? remote.defaultBranch;
   await c.save({ baseBranch, step: "agent working" });
   return { cloneUrl: remote.cloneUrl, baseBranch };

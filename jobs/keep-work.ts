@@ -10,6 +10,8 @@ import type { TaskContext } from "./job-context.js";
 /** What keepWork needs from the pass. */
 interface Kept {
   worktree: Worktree;
+  /** The repository pushed to (its token is asked for at push time: an App's expire within the hour). */
+  repo: { owner: string; name: string };
   run: RunEnd;
   pass: { turns: number; usage: Usage; costUsd: number };
   branch: string;
@@ -61,7 +63,7 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   if (ahead && !lostLease) {
     await c.save({ step: "pushing the branch" });
     try {
-      pushedSha = (await k.worktree.push({ token: config.github.token, signal: c.signal })).sha;
+      pushedSha = (await k.worktree.push({ token: await c.deps.clients.github.gitToken({ owner: k.repo.owner, repo: k.repo.name }, { signal: c.signal }), signal: c.signal })).sha;
       c.log.info({ sha: pushedSha }, "branch pushed");
       await c.save({ unpushedSha: null, ...(unfinished ? { handoff: note(pushedSha) } : {}) });
     } catch (err) {

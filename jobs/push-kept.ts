@@ -16,7 +16,7 @@ export async function pushKeptWork(
   const { deps, signal } = c;
   c.log.info({ sha: kept.sha }, "an earlier run's work was kept but not pushed; pushing it instead of running the agent again");
   await c.save({ step: "pushing the work an earlier run kept" });
-  const worktree = await deps.workspace.createWorktree({ ...p, token: deps.config.github.token, signal, resumeFrom: kept.sha });
+  const worktree = await deps.workspace.createWorktree({ ...p, token: await deps.clients.github.gitToken({ owner: p.repo.owner, repo: p.repo.name }, { signal }), signal, resumeFrom: kept.sha });
   try {
     if (!worktree.unpushed) {
       // Kept on another worker's disk, or DATA_DIR was cleared: the agent must do it again.
@@ -24,7 +24,7 @@ export async function pushKeptWork(
       await c.save({ landed: null });
       return null;
     }
-    const pushed = await worktree.push({ token: deps.config.github.token, signal }).catch((err: Error) => {
+    const pushed = await worktree.push({ token: await deps.clients.github.gitToken({ owner: p.repo.owner, repo: p.repo.name }, { signal }), signal }).catch((err: Error) => {
       throw pushFailure(err);
     });
     const landed: Landed = { ...kept, sha: pushed.sha, jobId: p.key };

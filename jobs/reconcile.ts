@@ -53,7 +53,7 @@ export function createReconcileProcessor(deps: WorkerDeps) {
     const tasks = await everyTask(deps.tasks);
     for (const watched of watchedRepos(tasks).values()) {
       await attempt(describe(watched), async () => {
-        const p = { github: deps.clients.github, redis: deps.redis, prefix: deps.config.redisPrefix, watched, signal };
+        const p = { github: await deps.clients.github.forRepo({ owner: watched.repo.owner, repo: watched.repo.name }, { signal }), redis: deps.redis, prefix: deps.config.redisPrefix, watched, signal };
         for (const missed of await findMissedCloses(p)) {
           await enqueue(deps, { kind: "pr-closed", data: { ...missed.data, source } });
           report.missedPrCloses.push(missed.task.identifier);

@@ -22,8 +22,8 @@ export async function publishRevision(
   p: { repo: ReviseRepo; pr: { base: { ref: string } }; items: FeedbackItem[]; taken: FeedbackJobData[]; landed: Landed },
 ): Promise<void> {
   const { deps, signal } = c;
-  const gh = deps.clients.github;
   const { repo, landed } = p;
+  const gh = await deps.clients.github.forRepo({ owner: repo.owner, repo: repo.name }, { signal });
   const task = c.task();
   const prNumber = task.prNumber as number;
   const revision = landed.revision as Revision;

@@ -67,9 +67,9 @@ async function showEndInCommitStatus(c: TaskContext, wasRevising: boolean): Prom
   const task = c.task();
   const failed = task.state === "failed";
   if (!task.repo || !task.prNumber || !(failed || (task.state === "stopped" && wasRevising))) return;
-  const gh = c.deps.clients.github;
   const where = { owner: task.repo.owner, repo: task.repo.name };
   try {
+    const gh = await c.deps.clients.github.forRepo(where);
     // Not bound to the job's signal: a stopped job must still be able to say so.
     const { data: pr } = await gh.rest.pulls.get({ ...where, pull_number: task.prNumber });
     const what = failed ? "Agent revision failed" : "Agent revision stopped";
@@ -81,7 +81,7 @@ async function showEndInCommitStatus(c: TaskContext, wasRevising: boolean): Prom
 
 async function revise(c: TaskContext, job: Job<ReviseJobData>, repo: ReviseRepo, taken: FeedbackJobData[]): Promise<void> {
   const { deps, signal, log } = c;
-  const gh = deps.clients.github;
+  const gh = await deps.clients.github.forRepo({ owner: repo.owner, repo: repo.name }, { signal });
   const task = c.task();
   const prNumber = task.prNumber as number;
   const { data: pr } = await gh.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: prNumber, request: { signal } });
@@ -118,7 +118,7 @@ async function revisionPassOnce(
     ...checkpointOf(jobId, r, sha),
     revision: { committed: r.committed, pass: r.pass, replied: [], summaryPosted: false, feedbackIds: p.items.map((i) => i.id) },
   });
-  const gh = c.deps.clients.github;
+  const gh = await c.deps.clients.github.forRepo({ owner: p.repo.owner, repo: p.repo.name }, { signal: c.signal });
   const remote = await getRepository(gh, { owner: p.repo.owner, repo: p.repo.name, signal: c.signal });
   const earlier = task.landed;
   if (earlier?.revision && earlier.pushed === false) {
@@ -177,7 +177,7 @@ async function gatherFeedback(
   const reviewIds = new Set(taken.filter((f) => f.event === "pull_request_review").map((f) => f.commentId));
   if (reviewIds.size === 0) return items;
   const known = new Set(items.map((i) => i.id));
-  const listed = await listReviewComments(c.deps.clients.github, { owner: repo.owner, repo: repo.name, pullNumber: prNumber, signal: c.signal });
+  const listed = await listReviewComments(await c.deps.clients.github.forRepo({ owner: repo.owner, repo: repo.name }, { signal: c.signal }), { owner: repo.owner, repo: repo.name, pullNumber: prNumber, signal: c.signal });
   for (const rc of listed) {
     if (rc.reviewId !== null && reviewIds.has(rc.reviewId) && !known.has(rc.id)) {
       items.push({ id: rc.id, author: rc.user, kind: "inline", body: rc.body, path: rc.path, line: rc.line, diffHunk: rc.diffHunk });

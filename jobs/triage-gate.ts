@@ -75,12 +75,13 @@ function skipReason(c: TaskContext, issue: IssueContext, task: Task): string | n
 async function triageInput(c: TaskContext, plan: ImplementPlan, answers: HumanAnswer[], allowSplit: boolean): Promise<TriageInput> {
   const { deps, signal } = c;
   const { repo } = plan;
-  const remote = await getRepository(deps.clients.github, { owner: repo.owner, repo: repo.name, signal });
+  const ref = { owner: repo.owner, repo: repo.name };
+  const remote = await getRepository(await deps.clients.github.forRepo(ref, { signal }), { ...ref, signal });
   const outline = await repoOutline(deps.workspace, {
     repo: { owner: repo.owner, name: repo.name },
     cloneUrl: remote.cloneUrl,
     baseBranch: repo.baseBranch ?? remote.defaultBranch,
-    token: deps.config.github.token,
+    token: await deps.clients.github.gitToken(ref, { signal }),
     signal,
   });
   return { issue: plan.issue, files: outline.files, conventions: outline.conventions, answers, allowSplit, maxSubtasks: deps.config.agent.split.maxSubtasks };

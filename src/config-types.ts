@@ -17,6 +17,8 @@ export interface Config {
   readonly github: {
     readonly webhookSecret: string | undefined;
     readonly token: string | undefined;
+    /** The GitHub App (GITHUB_APP_ID and its private key set): GitHub calls act as its installations. */
+    readonly app: GitHubAppConfig | null;
     readonly apiUrl: string;
     readonly writeSpacingMs: number;
   };
@@ -111,4 +113,10 @@ export interface Config {
     /** How often workers look for jobs whose worker died (BullMQ stall detection). */
     readonly stalledIntervalMs: number;
   };
+}
+
+/** A GitHub App's identity: its id and the PEM private key that signs its JWTs. */
+export interface GitHubAppConfig {
+  readonly appId: string;
+  readonly privateKey: string;
 }

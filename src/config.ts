@@ -226,6 +226,7 @@ function toConfig(e: Env): Config {
     github: {
       webhookSecret: e.GITHUB_WEBHOOK_SECRET,
       token: e.GITHUB_TOKEN,
+      app: null,
       apiUrl: e.GITHUB_API_URL,
       writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
     },

@@ -8,7 +8,8 @@ import { AnthropicRunner } from "./agent/anthropic-runner.js";
 import { createClaudeCodeRunner } from "./agent/claude-code/runner.js";
 import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
-import { createOctokit, type GitHub } from "./github/octokit.js";
+import { type GitHubAccess, tokenAccess } from "./github/access.js";
+import { createOctokit } from "./github/octokit.js";
 import { createLinearClient, type LinearPacing } from "./linear/client.js";
 import { LINEAR_LIMITS, LinearBudget, type TokenBudget } from "./linear/request-budget.js";
 import { LinearApp } from "./linear/oauth/app-auth.js";
@@ -28,7 +29,8 @@ import { Workspace } from "./workspace/index.js";
 
 /** Remote clients; present when their credentials are configured (always in a worker). */
 export interface Clients {
-  readonly github: GitHub;
+  /** GitHub as one token's user or as an App installed per organisation. */
+  readonly github: GitHubAccess;
   /**
    * A Linear client bound to one job's AbortSignal. With the OAuth app it acts as the app in
    * `organizationId` (default: the only installed workspace); with an API key it ignores it.
@@ -194,7 +196,11 @@ async function createClients(config: Config, logger: Logger, runner: AgentRunner
   };
   const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
-    github: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
+    github: tokenAccess({
+      octokit: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
+      token: github.token,
+      author: { name: config.agent.gitName, email: config.agent.gitEmail },
+    }),
     // The app, when configured, is the one Linear identity (an API key also set is not used).
     linear: app
       ? (signal, organizationId, opts) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal, pacing: pacing(organizationId, opts?.priority) })

@@ -123,13 +123,14 @@ async function revisionInput(deps: WorkerDeps, task: Task, linear: LinearClient,
   const base = { issue, answers: task.clarification?.answers ?? [], allowSplit: true, maxSubtasks: deps.config.agent.split.maxSubtasks };
   if (!task.repo) return { ...base, files: [], conventions: [] };
   const { owner, name } = task.repo;
-  const remote = await getRepository(deps.clients.github, { owner, repo: name, ...(signal ? { signal } : {}) });
+  const gh = await deps.clients.github.forRepo({ owner, repo: name }, signal ? { signal } : {});
+  const remote = await getRepository(gh, { owner, repo: name, ...(signal ? { signal } : {}) });
   const settings = deps.routing.repos[`${owner}/${name}`];
   const outline = await repoOutline(deps.workspace, {
     repo: { owner, name },
     cloneUrl: remote.cloneUrl,
     baseBranch: task.baseBranch ?? settings?.baseBranch ?? deps.routing.defaults.baseBranch ?? remote.defaultBranch,
-    token: deps.config.github.token,
+    token: await deps.clients.github.gitToken({ owner, repo: name }, signal ? { signal } : {}),
     ...(signal ? { signal } : {}),
   });
   return { ...base, files: outline.files, conventions: outline.conventions };

@@ -157,18 +157,3 @@ async function askPermission(
     );
   }
 }
-
-/** Remembers the token's own login, so the agent never answers itself. */
-export function selfLoginCache(octokit: GitHub): (signal?: AbortSignal) => Promise<string | null> {
-  let login: Promise<string | null> | undefined;
-  return (signal) => {
-    login ??= octokit.rest.users
-      .getAuthenticated({ request: { signal } })
-      .then((r) => r.data.login)
-      .catch(() => {
-        login = undefined;
-        return null;
-      });
-    return login;
-  };
-}
