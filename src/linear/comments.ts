@@ -13,7 +13,13 @@ export async function upsertComment(linear: LinearClient, p: { issueId: string; 
     // Not created yet (or deleted by someone): create it under the same id.
     if (!isNotFound(err)) throw err;
   }
-  await linear.createComment({ id: p.commentId, issueId: p.issueId, body: p.body });
+  try {
+    await linear.createComment({ id: p.commentId, issueId: p.issueId, body: p.body });
+  } catch (err) {
+    // Another writer (a second job racing for the same issue) created it since our update failed.
+    if (!isTaken(err)) throw err;
+    await linear.updateComment(p.commentId, { body: p.body });
+  }
 }
 
 /** Posts a one-off comment (routing help, lifecycle notes). */
@@ -26,4 +32,9 @@ export async function postComment(linear: LinearClient, p: { issueId: string; bo
 function isNotFound(err: unknown): boolean {
   const e = err as { message?: string };
   return /entity not found|could not find/i.test(e?.message ?? "");
+}
+
+// A create under a client-chosen id that exists: "A comment with this id already exists."
+function isTaken(err: unknown): boolean {
+  return /already exists/i.test((err as { message?: string })?.message ?? "");
 }
