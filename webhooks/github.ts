@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Deps } from "../src/deps.js";
 import { accept } from "./accept.js";
 import { mapGitHubEvent, narrowGitHubEvent } from "./github-intents.js";
+import { isInstallationEvent, narrowInstallationEvent, summarizeInstallationEvent } from "./installation-events.js";
 import { acceptRawBodies, header, isJson, parseJsonOr400, rawBody } from "./raw-body.js";
 import { bindDeliveryToLogs } from "./request-logger.js";
 
@@ -42,6 +43,14 @@ export async function githubWebhookRoutes(app: FastifyInstance, opts: { deps: De
     const payload = parseJsonOr400(text, reply);
     if (payload === undefined) return reply;
     if (event === "ping") return reply.code(200).send({ status: "ok", reason: "pong" });
+    if (isInstallationEvent(event)) {
+      // Logged for the operator and acknowledged; installations are looked up when a job needs one.
+      const installation = narrowInstallationEvent(event, payload);
+      if ("invalid" in installation) return reply.code(400).send({ error: installation.invalid });
+      const summary = summarizeInstallationEvent(installation);
+      reply.log.info(summary, "GitHub App installation changed");
+      return reply.code(200).send({ status: "acknowledged", event, action: summary.action });
+    }
 
     const narrowed = narrowGitHubEvent(event, payload);
     const ctx = { delivery, receivedAt: new Date().toISOString() };
