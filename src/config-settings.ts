@@ -1,5 +1,7 @@
 // Parsers for the structured settings of src/config.ts (which alone reads the environment):
-// the sandbox's allowlist, configured model prices and the agent's context settings.
+// the sandbox's allowlist, configured model prices, the agent's context settings, secrets read
+// from files and the GitHub App's settings.
+import { createPrivateKey } from "node:crypto";
 import { z } from "zod";
 import { modelLimits } from "./agent/models.js";
 import { type ModelPrices, type Rates, standardRates } from "./agent/pricing.js";
@@ -115,4 +117,116 @@ export function unknownContextWindowProblem(model: string, override: number | un
     `AGENT_CONTEXT_WINDOW: required because AGENT_MODEL ${model} has no known context window (it is not in the ` +
     `built-in table); set it to the model's context window in tokens, e.g. AGENT_CONTEXT_WINDOW=200000`
   );
+}
+
+/**
+ * Secrets that may also come from a file named by `<NAME>_FILE`, as Docker and Kubernetes mount
+ * secrets. Only these: a setting that is no secret has no reason to live in a file.
+ */
+export const FILE_SECRETS = [
+  "GITHUB_TOKEN",
+  "GITHUB_WEBHOOK_SECRET",
+  "GITHUB_APP_PRIVATE_KEY",
+  "LINEAR_API_KEY",
+  "LINEAR_WEBHOOK_SECRET",
+  "LINEAR_CLIENT_SECRET",
+  "TOKEN_ENCRYPTION_KEY",
+  "ANTHROPIC_API_KEY",
+  "ADMIN_TOKEN",
+] as const;
+
+type RawEnv = Record<string, string | undefined>;
+
+/**
+ * The environment with every `<NAME>_FILE` secret read into `<NAME>` (trailing newlines dropped),
+ * and what stopped a file from being used. `read` is the caller's (config.ts reads the files).
+ * Problems name the variable and the path, never what the file holds.
+ */
+export function secretsFromFiles(env: RawEnv, read: (path: string) => string): { env: RawEnv; problems: string[] } {
+  const out: RawEnv = { ...env };
+  const problems: string[] = [];
+  for (const name of FILE_SECRETS) {
+    const fileVar = `${name}_FILE`;
+    const file = env[fileVar]?.trim();
+    if (!file) continue;
+    if (env[name]?.trim()) {
+      problems.push(`${name} and ${fileVar} are both set: keep one (the value itself, or the path of a file holding it)`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = read(file);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      problems.push(`${fileVar}: cannot read ${file} (${why}): mount the secret there or fix the path`);
+      continue;
+    }
+    const value = text.replace(/[\r\n]+$/, "");
+    if (!value.trim()) {
+      problems.push(`${fileVar}: ${file} is empty: put the ${name} value in it`);
+      continue;
+    }
+    out[name] = value;
+  }
+  return { env: out, problems };
+}
+
+const APP_KEY_HELP =
+  "paste the .pem file GitHub generated (the App's settings → Private keys → Generate a private key), " +
+  "or set GITHUB_APP_PRIVATE_KEY_FILE to its path";
+
+/**
+ * GITHUB_APP_PRIVATE_KEY: the App's PEM private key. Environment files often carry it on one
+ * line with `\n` escapes, so those become newlines; a value that is no RSA private key is refused
+ * here, at start-up, rather than at the first JWT.
+ */
+export const githubAppPrivateKey = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const text = v?.trim();
+    if (!text) return undefined;
+    const pem = text.includes("\n") ? text : text.replace(/\\r\\n|\\n/g, "\n");
+    if (!pem.includes("-----BEGIN")) {
+      ctx.addIssue({ code: "custom", message: `not a PEM private key (no -----BEGIN line): ${APP_KEY_HELP}` });
+      return undefined;
+    }
+    try {
+      const key = createPrivateKey(pem);
+      if (key.asymmetricKeyType !== "rsa") {
+        ctx.addIssue({ code: "custom", message: `is a ${key.asymmetricKeyType ?? "non-RSA"} key, but GitHub Apps sign with RSA keys: ${APP_KEY_HELP}` });
+        return undefined;
+      }
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not a usable PEM private key (${(err as Error).message.split("\n")[0]}): ${APP_KEY_HELP}` });
+      return undefined;
+    }
+    return `${pem}\n`;
+  });
+
+/** GITHUB_APP_ID: the App's numeric id (or its client id, which GitHub accepts in the JWT too). */
+export const githubAppId = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => v || undefined)
+  .refine((v) => v === undefined || /^\d+$/.test(v) || /^Iv[0-9A-Za-z.]+$/.test(v), {
+    message: "must be the App's id, a number shown as \"App ID\" on the App's settings page (or its client id, Iv…)",
+  });
+
+const setIn = (env: RawEnv, name: string) => Boolean(env[name]?.trim());
+
+/** What is wrong with how GitHub is reached: an App half configured, or an App and a token both. */
+export function githubAuthProblems(env: RawEnv): string[] {
+  const id = setIn(env, "GITHUB_APP_ID");
+  const key = setIn(env, "GITHUB_APP_PRIVATE_KEY");
+  const problems: string[] = [];
+  if (id && !key) problems.push("GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) is required with GITHUB_APP_ID: the App's private key, to sign its JWTs");
+  if (key && !id) problems.push("GITHUB_APP_ID is required with GITHUB_APP_PRIVATE_KEY: the id shown as \"App ID\" on the App's settings page");
+  if ((id || key) && setIn(env, "GITHUB_TOKEN")) {
+    problems.push(
+      "GITHUB_TOKEN and the GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY) are both set: the service acts either as the App (recommended) or as the token's user; unset one of them",
+    );
+  }
+  return problems;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { KNOWN_MODELS, Pricing } from "./agent/pricing.js";
@@ -9,7 +10,11 @@ import {
   contextWindowOf,
   contextWindowOverride,
   DEFAULT_ALLOWED_DOMAINS,
+  githubAppId,
+  githubAppPrivateKey,
+  githubAuthProblems,
   modelPrices,
+  secretsFromFiles,
   unknownContextWindowProblem,
 } from "./config-settings.js";
 import { encryptionKey, linearAppProblems, linearAppConfig, publicUrl } from "./linear/oauth/settings.js";
@@ -51,6 +56,9 @@ const schema = z.object({
   GITHUB_WEBHOOK_SECRET: optionalSecret,
   LINEAR_WEBHOOK_SECRET: optionalSecret,
   GITHUB_TOKEN: optionalSecret,
+  // The GitHub App (recommended over GITHUB_TOKEN): its id and PEM private key.
+  GITHUB_APP_ID: githubAppId,
+  GITHUB_APP_PRIVATE_KEY: githubAppPrivateKey,
   GITHUB_API_URL: url("https://api.github.com"),
   GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).default(1000),
   LINEAR_API_KEY: optionalSecret,
@@ -159,7 +167,7 @@ const REQUIRED: Record<Role, Array<[keyof Env, string]>> = {
     ["LINEAR_WEBHOOK_SECRET", "the signing secret of the Linear webhook, to verify Linear-Signature"],
   ],
   worker: [
-    ["GITHUB_TOKEN", "a GitHub token with contents and pull-request write access"],
+    ["GITHUB_TOKEN", "a GitHub token with contents and pull-request write access (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY of a GitHub App, the recommended way)"],
     ["LINEAR_API_KEY", "a Linear API key to update issues and comments (or LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET of a Linear OAuth app)"],
     ["ANTHROPIC_API_KEY", "an Anthropic API key for the coding agent"],
   ],
@@ -178,13 +186,14 @@ export class ConfigError extends Error {
 
 /**
  * Parses the environment once into a frozen config. Roles name which secrets must be present;
- * an empty list validates formats only. Values of secrets never appear in error messages.
+ * an empty list validates formats only. A secret may come from the file `<NAME>_FILE` names.
+ * Values of secrets never appear in error messages.
  */
 export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
+  given: Record<string, string | undefined> = process.env,
   roles: readonly Role[] = [],
 ): Config {
-  const problems: string[] = [];
+  const { env, problems } = secretsFromFiles(given, (file) => readFileSync(file, "utf8"));
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -194,8 +203,9 @@ export function loadConfig(
   }
   for (const role of roles) {
     for (const [name, why] of REQUIRED[role]) {
-      // The OAuth app stands in for the API key (its own settings are checked below).
+      // The OAuth app stands in for the API key, the GitHub App for the token (their own settings are checked below).
       if (name === "LINEAR_API_KEY" && env.LINEAR_CLIENT_ID?.trim()) continue;
+      if (name === "GITHUB_TOKEN" && (env.GITHUB_APP_ID?.trim() || env.GITHUB_APP_PRIVATE_KEY?.trim())) continue;
       if (!env[name]?.trim()) problems.push(`${name} is required to run the ${role}: ${why}`);
     }
   }
@@ -207,7 +217,7 @@ export function loadConfig(
     const windowless = unknownContextWindowProblem(parsed.data.AGENT_MODEL, parsed.data.AGENT_CONTEXT_WINDOW);
     if (windowless) problems.push(windowless);
   }
-  problems.push(...linearAppProblems(env));
+  problems.push(...linearAppProblems(env), ...githubAuthProblems(env));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(toConfig(parsed.data));
 }
@@ -226,7 +236,7 @@ function toConfig(e: Env): Config {
     github: {
       webhookSecret: e.GITHUB_WEBHOOK_SECRET,
       token: e.GITHUB_TOKEN,
-      app: null,
+      app: e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY ? { appId: e.GITHUB_APP_ID, privateKey: e.GITHUB_APP_PRIVATE_KEY } : null,
       apiUrl: e.GITHUB_API_URL,
       writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
     },
