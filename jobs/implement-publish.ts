@@ -1,7 +1,8 @@
 import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
-import { setCommitStatus } from "../src/github/statuses.js";
+import { publishGate } from "../src/github/statuses.js";
 import { attachPullRequest } from "../src/linear/attachments.js";
 import { moveIssue } from "../src/linear/workflow.js";
+import { implementedGate } from "../src/status/gate-status.js";
 import { prTitle, renderPrBody } from "../src/status/pr-body.js";
 import type { Landed } from "../src/tasks/task.js";
 import type { ImplementPlan } from "./implement.js";
@@ -9,7 +10,7 @@ import type { TaskContext } from "./job-context.js";
 
 /**
  * Publishes pushed work: opens the pull request (a draft, or "[WIP]" where drafts do not exist,
- * when a limit was hit or the checks still fail), sets the commit status, links the PR in Linear
+ * when a limit was hit or the checks still fail), shows the gate (check run or commit status), links the PR in Linear
  * and moves the issue to In Review. Returns the PR's URL.
  */
 export async function publishImplemented(c: TaskContext, plan: ImplementPlan, landed: Landed): Promise<string> {
@@ -34,15 +35,8 @@ export async function publishImplemented(c: TaskContext, plan: ImplementPlan, la
   log.info({ pr: pr.number, created: pr.created, readyForReview: pr.readyForReview }, "pull request ready");
   if (pr.draftsUnsupported) log.info(pr.draftsUnsupported);
   if (pr.notReady) log.warn(pr.notReady);
-  await setCommitStatus(gh, {
-    owner: repo.owner,
-    repo: repo.name,
-    sha: landed.sha,
-    state: checksFailed ? "failure" : "success",
-    description: checksFailed ? "Agent finished; checks still fail" : "Agent finished; awaiting review",
-    targetUrl: issue.url,
-    signal,
-  });
+  const gate = implementedGate({ ...c.task(), prNumber: pr.number }, landed, { checkCommand: repo.checkCommand });
+  await publishGate(deps.clients.github, { ref: { owner: repo.owner, repo: repo.name }, sha: landed.sha, ...gate, externalId: c.issueId, signal });
   await c.save({
     state: "pr-open",
     step: draft ? "draft pull request open" : null,

@@ -2,8 +2,9 @@ import { type FeedbackItem, parseReplies, withoutReplies } from "../src/agent/pr
 import { formatUsd } from "../src/agent/pricing.js";
 import { postPullRequestComment, replyToReviewComment } from "../src/github/comments.js";
 import { openOrUpdatePullRequest } from "../src/github/pull-requests.js";
-import { setCommitStatus } from "../src/github/statuses.js";
+import { publishGate, supersedeGate } from "../src/github/statuses.js";
 import { usageLine } from "../src/status/format.js";
+import { revisedGate } from "../src/status/gate-status.js";
 import { keepCriteria, prTitle, renderPrBody } from "../src/status/pr-body.js";
 import type { Landed } from "../src/tasks/task.js";
 import type { TaskContext } from "./job-context.js";
@@ -15,11 +16,11 @@ type Revision = NonNullable<Landed["revision"]>;
 /**
  * Publishes a pushed revision: answers each review thread and posts one summary (each recorded on
  * the checkpoint as it is posted, so a retry never repeats one), then updates the PR body, the
- * commit status and the Linear comment.
+ * gate on the new head (and completes the one the revision started on) and the Linear comment.
  */
 export async function publishRevision(
   c: TaskContext,
-  p: { repo: ReviseRepo; pr: { base: { ref: string } }; items: FeedbackItem[]; taken: FeedbackJobData[]; landed: Landed },
+  p: { repo: ReviseRepo; pr: { base: { ref: string }; head: { sha: string } }; items: FeedbackItem[]; taken: FeedbackJobData[]; landed: Landed },
 ): Promise<void> {
   const { deps, signal } = c;
   const { repo, landed } = p;
@@ -67,14 +68,9 @@ export async function publishRevision(
   const updated = await openOrUpdatePullRequest(gh, { owner: repo.owner, repo: repo.name, branch, base: p.pr.base.ref, title: prTitle(task), body, draft: checksFailed, signal });
   if (updated.notReady) c.log.warn(updated.notReady);
   if (updated.draftsUnsupported) c.log.info(updated.draftsUnsupported);
-  await setCommitStatus(gh, {
-    owner: repo.owner,
-    repo: repo.name,
-    sha: head,
-    state: checksFailed ? "failure" : "success",
-    description: checksFailed ? "Agent revised; checks still fail" : "Agent revised; awaiting review",
-    signal,
-  });
+  const ref = { owner: repo.owner, repo: repo.name };
+  await publishGate(deps.clients.github, { ref, sha: head, ...revisedGate(c.task(), landed, { checkCommand: repo.checkCommand }), externalId: c.issueId, signal });
+  await supersedeGate(deps.clients.github, { ref, sha: p.pr.head.sha, by: head, signal });
   await c.publish();
 }
 

@@ -2,8 +2,9 @@ import type { Job } from "bullmq";
 import { type FeedbackItem, revisionPrompt } from "../src/agent/prompts.js";
 import { listReviewComments } from "../src/github/comments.js";
 import { getRepository } from "../src/github/repos.js";
-import { setCommitStatus } from "../src/github/statuses.js";
+import { publishGate } from "../src/github/statuses.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
+import { revisingGate, revisionEndedGate } from "../src/status/gate-status.js";
 import type { Landed } from "../src/tasks/task.js";
 import { agentJob, type SlotFor } from "./agent-job.js";
 import { checkpointOf, type PassResult, runAgentPass } from "./agent-pass.js";
@@ -54,16 +55,16 @@ export function createReviseProcessor(deps: WorkerDeps) {
     },
     // Feedback a failed or interrupted revision took goes back, so the next run still sees it.
     release: (c, job) => deps.feedback.release(c.issueId, String(job.id)),
-    ended: (c, before) => showEndInCommitStatus(c, before.state === "revising"),
+    ended: (c, before) => showEndOnPullRequest(c, before.state === "revising"),
   });
 }
 
 /**
  * Shows on the PR head that the revision ended without a result: a failure is shown where reviewers
- * look, and the pending status a revision sets when it starts must not stay pending after a stop.
+ * look, and the in-progress gate a revision shows when it starts must not stay in progress after a stop.
  * Best effort: the failure is already recorded on the task and in Linear.
  */
-async function showEndInCommitStatus(c: TaskContext, wasRevising: boolean): Promise<void> {
+async function showEndOnPullRequest(c: TaskContext, wasRevising: boolean): Promise<void> {
   const task = c.task();
   const failed = task.state === "failed";
   if (!task.repo || !task.prNumber || !(failed || (task.state === "stopped" && wasRevising))) return;
@@ -72,10 +73,9 @@ async function showEndInCommitStatus(c: TaskContext, wasRevising: boolean): Prom
     const gh = await c.deps.clients.github.forRepo(where);
     // Not bound to the job's signal: a stopped job must still be able to say so.
     const { data: pr } = await gh.rest.pulls.get({ ...where, pull_number: task.prNumber });
-    const what = failed ? "Agent revision failed" : "Agent revision stopped";
-    await setCommitStatus(gh, { ...where, sha: pr.head.sha, state: "error", description: `${what}: ${task.error ?? "see the Linear issue"}`, targetUrl: task.issueUrl });
+    await publishGate(c.deps.clients.github, { ref: where, sha: pr.head.sha, ...revisionEndedGate(task), externalId: task.issueId });
   } catch (err) {
-    c.log.warn({ err }, "could not show the end of the revision in the pull request's commit status");
+    c.log.warn({ err }, "could not show the end of the revision on the pull request (check run or commit status)");
   }
 }
 
@@ -90,7 +90,7 @@ async function revise(c: TaskContext, job: Job<ReviseJobData>, repo: ReviseRepo,
   log.info({ items: items.length }, "revision starting");
 
   await c.save({ state: "revising", step: `addressing ${items.length} piece${items.length === 1 ? "" : "s"} of feedback`, error: null });
-  await setCommitStatus(gh, { owner: repo.owner, repo: repo.name, sha: pr.head.sha, state: "pending", description: "Agent is revising this pull request", signal });
+  await publishGate(deps.clients.github, { ref: { owner: repo.owner, repo: repo.name }, sha: pr.head.sha, ...revisingGate(c.task()), externalId: c.issueId, signal });
   await c.publish();
 
   const before = { turns: task.turns, usage: task.usage, costUsd: task.costUsd };
