@@ -1,4 +1,5 @@
 /** Routing, errors and pagination shared by the GitHub fake's route modules. */
+import type { Identity } from "./auth.js";
 import type { GitHubState, RepoRecord } from "./state.js";
 import { repoKey } from "./state.js";
 
@@ -8,8 +9,9 @@ export interface Ctx {
   state: GitHubState;
   /** Base URL of the fake, used where GitHub returns api.github.com URLs. */
   apiUrl: string;
-  /** Login the request authenticated as. */
+  /** Login the request authenticated as (`<slug>[bot]` for an installation token or App JWT). */
   login: string;
+  identity: Identity;
   botLogin: string;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -25,11 +27,15 @@ export interface RouteResult {
 
 export type Handler = (ctx: Ctx) => RouteResult | Promise<RouteResult>;
 
+/** Which credentials a route takes: a user or installation token (default), an App JWT, or an installation token only. */
+export type RouteAuth = "token" | "app" | "installation";
+
 export interface Route {
   method: string;
   regex: RegExp;
   names: string[];
   handler: Handler;
+  auth: RouteAuth;
 }
 
 export class ApiError extends Error {
@@ -59,13 +65,13 @@ export function validationFailed(errors: unknown[], docs: string = DOCS): ApiErr
   return new ApiError(422, "Validation Failed", errors, docs);
 }
 
-export function route(method: string, pattern: string, handler: Handler): Route {
+export function route(method: string, pattern: string, handler: Handler, auth: RouteAuth = "token"): Route {
   const names: string[] = [];
   const source = pattern.replace(/:(\w+)/g, (_m, name: string) => {
     names.push(name);
     return "([^/]+)";
   });
-  return { method, regex: new RegExp(`^${source}/?$`), names, handler };
+  return { method, regex: new RegExp(`^${source}/?$`), names, handler, auth };
 }
 
 export function matchRoute(

@@ -1,7 +1,7 @@
 /** User, repository, collaborator permission, commit status and issue comment endpoints. */
 import { resolveRef } from "./git.js";
 import type { Ctx, Route } from "./http.js";
-import { getRepo, intParam, listResult, notFound, route, str, validationFailed } from "./http.js";
+import { ApiError, getRepo, intParam, listResult, notFound, route, str, validationFailed } from "./http.js";
 import {
   issueCommentObject,
   permissionOf,
@@ -16,6 +16,8 @@ import { findPull, newId, repoKey, timestamp } from "./state.js";
 const STATUS_STATES = ["error", "failure", "pending", "success"] as const;
 
 function getUser(ctx: Ctx) {
+  // GitHub: an installation token has no user; an App reads its own identity from GET /app.
+  if (ctx.identity.kind === "installation") throw new ApiError(403, "Resource not accessible by integration");
   return { status: 200, body: { ...userObject(ctx.login, ctx.apiUrl), name: ctx.login } };
 }
 

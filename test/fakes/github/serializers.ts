@@ -10,7 +10,7 @@ import type {
   ReviewRecord,
   StatusRecord,
 } from "./state.js";
-import { repoKey, userId } from "./state.js";
+import { installationCovers, repoKey, userId } from "./state.js";
 
 const WEB = "https://github.com";
 
@@ -41,9 +41,20 @@ export function isOrgMember(state: GitHubState, repo: RepoRecord, login: string)
 
 /** The highest of a direct grant and, for members of the owning organisation, its base permission ("read", GitHub's default). */
 export function permissionOf(state: GitHubState, repo: RepoRecord, login: string): Permission {
+  const app = [...state.apps.values()].find((a) => a.botLogin.toLowerCase() === login.toLowerCase());
+  if (app) return appPermission(state, app.id, repo);
   const direct = state.collaborators.get(repoKey(repo.owner, repo.name))?.get(login.toLowerCase()) ?? "none";
   const base: Permission = isOrgMember(state, repo, login) ? "read" : "none";
   return RANK.indexOf(direct) >= RANK.indexOf(base) ? direct : base;
+}
+
+/** An App's bot reaches a repository through an installation covering it: write with contents: write. */
+function appPermission(state: GitHubState, appId: number, repo: RepoRecord): Permission {
+  const inst = [...state.installations.values()].find(
+    (i) => i.appId === appId && installationCovers(i, repo.owner, repo.name),
+  );
+  if (!inst) return "none";
+  return inst.permissions.contents === "write" ? "write" : "read";
 }
 
 export function permissionsObject(perm: Permission): Record<string, boolean> {
@@ -53,6 +64,8 @@ export function permissionsObject(perm: Permission): Record<string, boolean> {
 
 export function authorAssociation(state: GitHubState, repo: RepoRecord, login: string): string {
   if (login.toLowerCase() === repo.owner.toLowerCase()) return "OWNER";
+  // An App's bot is no collaborator, whatever its installation grants it.
+  if (login.endsWith("[bot]")) return "NONE";
   // MEMBER says nothing about the member's permission: a read-only member is a MEMBER too.
   if (isOrgMember(state, repo, login)) return "MEMBER";
   const perm = permissionOf(state, repo, login);

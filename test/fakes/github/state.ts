@@ -1,4 +1,5 @@
 /** In-memory model of the GitHub resources the fake serves. */
+import type { KeyObject } from "node:crypto";
 
 export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
@@ -11,6 +12,11 @@ export interface FakeRepo {
   private?: boolean;
   /** False answers a draft pull request with GitHub's 422, as on GitHub Free private repositories. */
   draftPullRequests?: boolean;
+  /**
+   * Serve the (local, bare) repository over smart HTTP at `${fake.url}/{owner}/{name}.git`, which
+   * then becomes its `clone_url`; every git request needs a token, as on GitHub.
+   */
+  http?: boolean;
 }
 
 export interface RepoRecord {
@@ -21,8 +27,10 @@ export interface RepoRecord {
   defaultBranch: string;
   private: boolean;
   draftsSupported: boolean;
-  /** Local git dir derived from cloneUrl, or null when the clone URL is not local. */
+  /** Local git dir derived from the given clone URL, or null when it is not local. */
   gitDir: string | null;
+  /** True when the fake serves the repository over smart HTTP (cloneUrl is then the fake's URL). */
+  http: boolean;
   nextNumber: number;
 }
 
@@ -118,7 +126,77 @@ export interface GitHubState {
   orgMembers: Map<string, Set<string>>;
   /** token → login; the configured token maps to botLogin. */
   tokens: Map<string, string>;
+  /** GitHub Apps by id (see enableApp). */
+  apps: Map<number, AppRecord>;
+  installations: Map<number, InstallationRecord>;
+  /** Installation access token → what it may do and until when. */
+  installationTokens: Map<string, InstallationTokenRecord>;
+  checkRuns: CheckRunRecord[];
   nextId: number;
+}
+
+export type AppPermissions = Record<string, "read" | "write">;
+
+export interface AppRecord {
+  id: number;
+  slug: string;
+  name: string;
+  /** Verifies the App's RS256 JWTs. */
+  publicKey: KeyObject;
+  tokenTtlMs: number;
+  botLogin: string;
+  botUserId: number;
+  /** Login of the account that registered the App. */
+  owner: string;
+  clientId: string;
+  permissions: AppPermissions;
+  events: string[];
+  createdAt: string;
+}
+
+export interface InstallationRecord {
+  id: number;
+  appId: number;
+  /** The account (user or organisation) the App is installed on. */
+  account: string;
+  accountType: "Organization" | "User";
+  /** Lower-cased repository names the installation may reach, or "all" of the account's. */
+  repos: string[] | "all";
+  permissions: AppPermissions;
+  createdAt: string;
+}
+
+export interface InstallationTokenRecord {
+  installationId: number;
+  expiresAt: number;
+  /** Lower-cased repository names when the token was narrowed at creation, else null (the installation's). */
+  repos: string[] | null;
+  permissions: AppPermissions;
+}
+
+export interface CheckRunOutput {
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  annotationsCount: number;
+}
+
+export interface CheckRunRecord {
+  id: number;
+  repoKey: string;
+  appId: number;
+  checkSuiteId: number;
+  name: string;
+  headSha: string;
+  status: "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
+  conclusion: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  detailsUrl: string | null;
+  externalId: string;
+  output: CheckRunOutput;
+  /** Creation order, for "latest" listing even within one second. */
+  seq: number;
 }
 
 export function createState(): GitHubState {
@@ -132,6 +210,10 @@ export function createState(): GitHubState {
     collaborators: new Map(),
     orgMembers: new Map(),
     tokens: new Map(),
+    apps: new Map(),
+    installations: new Map(),
+    installationTokens: new Map(),
+    checkRuns: [],
     nextId: 1000,
   };
 }
@@ -159,4 +241,10 @@ export function userId(login: string): number {
   let h = 7;
   for (const ch of login.toLowerCase()) h = (h * 31 + ch.charCodeAt(0)) % 90_000_000;
   return 10_000_000 + h;
+}
+
+/** Whether an installation reaches the repository `owner/name`. */
+export function installationCovers(inst: InstallationRecord, owner: string, name: string): boolean {
+  if (inst.account.toLowerCase() !== owner.toLowerCase()) return false;
+  return inst.repos === "all" || inst.repos.includes(name.toLowerCase());
 }
