@@ -1,3 +1,5 @@
+import { RequestError } from "@octokit/request-error";
+import { UnrecoverableError } from "bullmq";
 import type { GateState } from "../status/gate-status.js";
 import type { GitHubAccess, RepoRef } from "./access.js";
 import { CHECK_OUTPUT_MAX, type CheckConclusion, type CheckOutput, createCheckRun, fitUtf8, latestCheckRun, updateCheckRun } from "./check-runs.js";
@@ -26,7 +28,7 @@ export interface GatePublish {
  */
 export async function publishGate(access: GitHubAccess, p: GatePublish): Promise<void> {
   const gh = await access.forRepo(p.ref, { signal: p.signal });
-  if (access.kind === "app") return publishCheckRun(gh, p);
+  if (access.kind === "app") return publishCheckRun(gh, p).catch((err: unknown) => rethrowForbidden(err, p.ref));
   await setCommitStatus(gh, {
     owner: p.ref.owner,
     repo: p.ref.repo,
@@ -56,6 +58,19 @@ async function publishCheckRun(gh: GitHub, p: GatePublish): Promise<void> {
   // A retry after this result was shown already: nothing new to say.
   if (latest && conclusion && latest.conclusion === conclusion && latest.output.title === output.title && latest.output.summary === output.summary) return;
   await createCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT, conclusion, output, detailsUrl: p.detailsUrl, externalId: p.externalId });
+}
+
+/**
+ * A 403 that is no rate limit: the App was created without the Checks permission, or the
+ * installation has not accepted it. Retrying cannot help until a person changes it.
+ */
+function rethrowForbidden(err: unknown, ref: RepoRef): never {
+  if (!(err instanceof RequestError) || err.status !== 403 || /rate limit/i.test(err.message)) throw err;
+  const failure = new UnrecoverableError(
+    `GitHub refused to create or update the agent-workforce check run on ${ref.owner}/${ref.repo} (403 ${err.message}): give the GitHub App the "Checks: read and write" permission (App settings → Permissions & events), accept the new permission in the installation (Settings → Applications → Configure), then add the label again`,
+  );
+  failure.cause = err;
+  throw failure;
 }
 
 // A failed or stopped agent run says nothing about the code, but GitHub has no "error" conclusion;
