@@ -6,6 +6,7 @@ import { probeBubblewrap } from "../sandbox/probe.js";
 import { pathDirs } from "../sandbox/sandbox.js";
 import { type Config, ConfigError, type Role } from "../config.js";
 import { createOctokit } from "../github/octokit.js";
+import { githubAppChecks } from "./doctor-app.js";
 import { createLinearClient } from "../linear/client.js";
 import { linearAppChecks } from "../linear/oauth/doctor-checks.js";
 import { createLogger } from "../logger.js";
@@ -59,6 +60,8 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
       add(false, "github token", `${config.github.apiUrl}: ${(err as Error).message} — check GITHUB_TOKEN and GITHUB_API_URL`);
     }
   }
+  const routed = await routingCheck(config, add);
+  for (const c of await githubAppChecks(config, routed)) add(c.ok, c.name, c.detail);
   if (config.linear.app) for (const c of await linearAppChecks(config)) add(c.ok, c.name, c.detail);
   else if (config.linear.apiKey) add(true, "linear mode", "API key (LINEAR_API_KEY): Linear calls act as the key's user");
   if (config.linear.apiKey && !config.linear.app) {
@@ -84,13 +87,6 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
   add(Boolean(config.github.webhookSecret), "github webhook secret", config.github.webhookSecret ? "set" : "GITHUB_WEBHOOK_SECRET is not set");
   add(Boolean(config.linear.webhookSecret), "linear webhook secret", config.linear.webhookSecret ? "set" : "LINEAR_WEBHOOK_SECRET is not set");
   try {
-    const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo, { model: config.agent.model, maxTokens: config.agent.maxTokens });
-    const n = Object.keys(routing.repos).length + routing.routes.length;
-    add(Boolean(routing.defaultRepo || n), "routing", routing.defaultRepo || n ? `${routing.routes.length} routes, ${Object.keys(routing.repos).length} repositories, default ${routing.defaultRepo ?? "none"}` : "no DEFAULT_REPO and no routing file: every issue would be refused");
-  } catch (err) {
-    add(false, "routing", (err as Error).message);
-  }
-  try {
     const { stdout } = await promisify(execFile)("git", ["--version"], { env: { ...config.childEnv } });
     add(true, "git", stdout.trim());
   } catch {
@@ -100,6 +96,20 @@ export async function doctor(load: (roles?: Role[]) => Config, out: (line: strin
   add(...(await runtimeCheck(config)));
   print(checks, out);
   return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+/** Checks the routing file and returns every repository it names (checked against the App's installations). */
+async function routingCheck(config: Config, add: (ok: boolean, name: string, detail: string) => void): Promise<string[]> {
+  try {
+    const routing = await loadRouting(config.routing.configFile, config.routing.defaultRepo, { model: config.agent.model, maxTokens: config.agent.maxTokens });
+    const n = Object.keys(routing.repos).length + routing.routes.length;
+    add(Boolean(routing.defaultRepo || n), "routing", routing.defaultRepo || n ? `${routing.routes.length} routes, ${Object.keys(routing.repos).length} repositories, default ${routing.defaultRepo ?? "none"}` : "no DEFAULT_REPO and no routing file: every issue would be refused");
+    const names = [routing.defaultRepo, ...routing.routes.map((r) => r.repo), ...Object.keys(routing.repos)];
+    return [...new Set(names.filter((r): r is string => Boolean(r)).map((r) => r.toLowerCase()))];
+  } catch (err) {
+    add(false, "routing", (err as Error).message);
+    return [];
+  }
 }
 
 async function sandboxCheck(config: Config): Promise<[boolean, string, string]> {
