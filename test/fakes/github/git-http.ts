@@ -1,6 +1,7 @@
 /**
  * Git over smart HTTP for repositories added with `http: true`: `git http-backend` run as a CGI
- * script, behind GitHub's token check (Basic `x-access-token:<token>`).
+ * script, behind GitHub's token check (Basic `x-access-token:<token>`). GitHub lets anyone clone a
+ * public repository; the fake asks for a token every time, so a push or fetch without one shows up in tests.
  */
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";

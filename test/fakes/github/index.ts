@@ -1,6 +1,8 @@
 /**
  * Loopback fake of the GitHub REST API for the real `@octokit/rest` client:
- * `new Octokit({ auth: fake.token, baseUrl: fake.url })`.
+ * `new Octokit({ auth: fake.token, baseUrl: fake.url })`, or as a GitHub App after
+ * `enableApp` + `installApp`: `new Octokit({ authStrategy: createAppAuth, auth: { appId, privateKey, installationId }, baseUrl: fake.url })`.
+ * Repositories added with `http: true` are also served to git over smart HTTP.
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
