@@ -1,9 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { githubAppChecks } from "../../src/cli/doctor-app.js";
+import { parse } from "yaml";
+import { githubAppChecks, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../../src/cli/doctor-app.js";
 import { doctor } from "../../src/cli/doctor.js";
 import { startGitHubFake, type GitHubFake } from "../fakes/github/index.js";
 import { testConfig } from "../helpers/config.js";
+import { narrowGitHubEvent } from "../../webhooks/github-intents.js";
 
 // GitHub hands out PKCS#1 PEM private keys ("BEGIN RSA PRIVATE KEY"); the test signs with one too.
 function keyPair() {
@@ -112,5 +115,20 @@ describe("doctor with a GitHub App", () => {
     expect(text).toMatch(/✓ routing +0 routes, 0 repositories, default acme\/widgets/);
     expect(text).not.toContain("github token");
     expect(text).not.toContain("github app repos");
+  });
+});
+
+describe("app.yml, the App manifest in the README", () => {
+  it("asks for exactly the permissions and events doctor checks, and those are the events the service acts on", () => {
+    const manifest = parse(readFileSync(new URL("../../app.yml", import.meta.url), "utf8"));
+    expect(manifest.default_permissions).toEqual(Object.fromEntries(REQUIRED_APP_PERMISSIONS.map((p) => [p.name, p.level])));
+    expect([...manifest.default_events].sort()).toEqual([...REQUIRED_APP_EVENTS].sort());
+    expect(manifest).toMatchObject({ public: false, hook_attributes: { url: expect.stringMatching(/\/webhooks\/github$/) } });
+    for (const event of REQUIRED_APP_EVENTS) {
+      const answer = narrowGitHubEvent(event, { action: "some-action" });
+      expect(answer).toEqual({ reason: `GitHub ${event}.some-action is not acted on` });
+    }
+    // Each listed event is one the service handles (only its action is refused above); others are refused by name.
+    expect(narrowGitHubEvent("push", {})).toEqual({ reason: 'GitHub "push" events are not acted on' });
   });
 });
