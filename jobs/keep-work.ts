@@ -39,10 +39,9 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   const interrupted = failure === null && run.gated?.outcome.stop === "interrupted";
   const unfinished = failure !== null || interrupted;
   const cause = failure !== null ? causeOf(failure) : "a worker shutdown";
-  const { config } = c.deps;
   const sha = await k.worktree.commitAll({
     message: unfinished ? `WIP: ${k.commitMessage.split("\n")[0]} (interrupted by ${cause})` : k.commitMessage,
-    author: { name: config.agent.gitName, email: config.agent.gitEmail },
+    author: await commitAuthor(c),
   });
   const ahead = (await k.worktree.commitsAhead()).length > 0;
   const checkInputs = ahead ? checkInputsTouched(await k.worktree.changedFiles(), k.checkCommand) : [];
@@ -63,7 +62,7 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   if (ahead && !lostLease) {
     await c.save({ step: "pushing the branch" });
     try {
-      pushedSha = (await k.worktree.push({ token: await c.deps.clients.github.gitToken({ owner: k.repo.owner, repo: k.repo.name }, { signal: c.signal }), signal: c.signal })).sha;
+      pushedSha = await pushWithFreshToken(c, k);
       c.log.info({ sha: pushedSha }, "branch pushed");
       await c.save({ unpushedSha: null, ...(unfinished ? { handoff: note(pushedSha) } : {}) });
     } catch (err) {
@@ -79,6 +78,41 @@ export async function keepWork(c: TaskContext, k: Kept): Promise<PassResult> {
   if (pushError && !unpushed) throw pushError;
   return { ...draft(), pushedSha, unpushed };
 }
+
+/** The commit author: the App's bot (`<slug>[bot]`, its noreply address) for an App, AGENT_GIT_NAME/EMAIL for a token. */
+async function commitAuthor(c: TaskContext): Promise<{ name: string; email: string }> {
+  const { config, clients } = c.deps;
+  const configured = { name: config.agent.gitName, email: config.agent.gitEmail };
+  if (clients.github.kind !== "app") return configured;
+  try {
+    const me = await clients.github.identity({ signal: c.signal });
+    return { name: me.name, email: me.email };
+  } catch (err) {
+    // The agent's work matters more than its author line: commit it under the configured name.
+    c.log.warn({ err }, "could not read the App's bot identity; committing as AGENT_GIT_NAME");
+    return configured;
+  }
+}
+
+/**
+ * Pushes with the repository's current token. An App's token refused by git (revoked or expired
+ * before its time) is renewed once and the push tried again.
+ */
+async function pushWithFreshToken(c: TaskContext, k: Kept): Promise<string> {
+  const ref = { owner: k.repo.owner, repo: k.repo.name };
+  const access = c.deps.clients.github;
+  const push = async (renew: boolean) => (await k.worktree.push({ token: await access.gitToken(ref, { signal: c.signal, renew }), signal: c.signal })).sha;
+  try {
+    return await push(false);
+  } catch (err) {
+    if (access.kind !== "app" || c.signal.aborted || !GIT_AUTH_REFUSED.test((err as Error).message)) throw err;
+    c.log.info("git refused the installation token; pushing again with a new one");
+    return push(true);
+  }
+}
+
+/** What git says when the server refuses its credentials (with prompts off, it cannot ask). */
+const GIT_AUTH_REFUSED = /Authentication failed|could not read Username|HTTP 401|401 Unauthorized|Invalid username or password/i;
 
 /** The note the next run starts from, saying where the work is and what ended the last run. */
 function handoffNote(p: { cause: string; pushedSha: string | null; kept: string | null; branch: string; lastWords: string; earlier: string }): string {

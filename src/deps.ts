@@ -9,6 +9,7 @@ import { createClaudeCodeRunner } from "./agent/claude-code/runner.js";
 import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
 import { type GitHubAccess, tokenAccess } from "./github/access.js";
+import { appAccess } from "./github/app-access.js";
 import { createOctokit } from "./github/octokit.js";
 import { createLinearClient, type LinearPacing } from "./linear/client.js";
 import { LINEAR_LIMITS, LinearBudget, type TokenBudget } from "./linear/request-budget.js";
@@ -180,7 +181,7 @@ function createLinearApp(config: Config, redis: Redis, logger: Logger, patientRe
 
 async function createClients(config: Config, logger: Logger, runner: AgentRunner | undefined, app: LinearApp | null, redis: Redis): Promise<Clients | null> {
   const { github, linear, anthropic: a } = config;
-  if (!github.token || !(app || linear.apiKey) || !a.apiKey) return null;
+  if (!(github.token || github.app) || !(app || linear.apiKey) || !a.apiKey) return null;
   const linearKey = linear.apiKey;
   const apiUrl = linear.apiUrl;
   const budget = new LinearBudget(redis, config.redisPrefix, { requestsPerHour: linear.requestsPerHour ?? (app ? LINEAR_LIMITS.app : LINEAR_LIMITS.apiKey), burst: linear.requestBurst }, logger.child({ component: "linear-budget" }));
@@ -196,11 +197,7 @@ async function createClients(config: Config, logger: Logger, runner: AgentRunner
   };
   const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
-    github: tokenAccess({
-      octokit: createOctokit({ token: github.token, baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs }),
-      token: github.token,
-      author: { name: config.agent.gitName, email: config.agent.gitEmail },
-    }),
+    github: githubAccess(config, logger),
     // The app, when configured, is the one Linear identity (an API key also set is not used).
     linear: app
       ? (signal, organizationId, opts) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal, pacing: pacing(organizationId, opts?.priority) })
@@ -222,6 +219,22 @@ async function createClients(config: Config, logger: Logger, runner: AgentRunner
         cacheRefreshMs: config.agent.cacheRefreshMs,
       }),
   };
+}
+
+/** GitHub as the App (its installations' tokens) when configured, else as GITHUB_TOKEN's user. */
+function githubAccess(config: Config, logger: Logger): GitHubAccess {
+  const { github } = config;
+  const common = { baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs };
+  if (github.app) {
+    // No credentials in the Octokit itself: appAccess puts the App's JWT or an installation's token on each request.
+    return appAccess({ app: github.app, logger, octokit: () => createOctokit({ token: "", ...common }) });
+  }
+  const token = github.token ?? "";
+  return tokenAccess({
+    octokit: createOctokit({ token, ...common }),
+    token,
+    author: { name: config.agent.gitName, email: config.agent.gitEmail },
+  });
 }
 
 async function connectRedis(config: Config, logger: Logger, timeoutMs: number): Promise<Redis> {

@@ -1,3 +1,4 @@
+import { UnrecoverableError } from "bullmq";
 import type { GitHub } from "./octokit.js";
 
 /** A repository on GitHub, as the service routes to it. */
@@ -28,20 +29,27 @@ export interface GitHubAccess {
    * {@link AppNotInstalledError} for a repository the App is not installed on.
    */
   forRepo(ref: RepoRef, opts?: { installationId?: number; signal?: AbortSignal }): Promise<GitHub>;
-  /** A token for git over HTTPS on `ref` (sent as a per-command header, never stored), fresh enough to push with. */
-  gitToken(ref: RepoRef, opts?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * A token for git over HTTPS on `ref` (sent as a per-command header, never stored), fresh enough
+   * to push with. `renew` asks for a new one: git refused the last (an App's token can die early).
+   */
+  gitToken(ref: RepoRef, opts?: { signal?: AbortSignal; renew?: boolean }): Promise<string>;
   /** The service's own login and commit identity. */
   identity(opts?: { signal?: AbortSignal }): Promise<GitHubIdentity>;
 }
 
-/** The App is not installed on a repository (or cannot see it): a permanent failure for tasks on it. */
-export class AppNotInstalledError extends Error {
+/**
+ * The App is not installed on a repository (or cannot see it): a permanent failure for tasks on
+ * it, so it is an UnrecoverableError (BullMQ does not retry it; the task fails with this message).
+ */
+export class AppNotInstalledError extends UnrecoverableError {
   constructor(
     readonly ref: RepoRef,
     readonly appSlug: string,
     options?: { cause?: unknown },
   ) {
-    super(`the GitHub App ${appSlug} is not installed on ${ref.owner}/${ref.repo}: install it there (GitHub → Settings → Applications → ${appSlug} → Configure → Repository access) and add the label again`, options);
+    super(`the GitHub App ${appSlug} is not installed on ${ref.owner}/${ref.repo}: install it there (GitHub → Settings → Applications → ${appSlug} → Configure → Repository access) and add the label again`);
+    if (options && "cause" in options) this.cause = options.cause;
     this.name = "AppNotInstalledError";
   }
 }

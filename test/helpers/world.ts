@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,10 +22,35 @@ import { signGitHub, signLinear } from "./sign.js";
 
 export const OWNER = "acme";
 export const REPO = "widgets";
+/** The slug of the App a `githubApp` world runs as; it acts as `agent-workforce[bot]`. */
+export const APP_SLUG = "agent-workforce";
+
+/** The GitHub App a `githubApp` world runs as, installed on OWNER with REPO. */
+export interface WorldGitHubApp {
+  appId: number;
+  slug: string;
+  botLogin: string;
+  botUserId: number;
+  installationId: number;
+  /** The App's PEM private key (PKCS#1, as GitHub hands it out), for tests that configure another deployment. */
+  privateKey: string;
+}
+
+let appKeys: { privateKey: string; publicKey: string } | undefined;
+/** One RSA key pair per test process: generating one takes a while, and any key will do. */
+function appKeyPair(): { privateKey: string; publicKey: string } {
+  return (appKeys ??= generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  }));
+}
 
 /** The whole service on loopback: real Redis, real git, fakes speaking GitHub, Linear and Anthropic. */
 export interface World {
   github: GitHubFake;
+  /** The App the service runs as (`githubApp` option), else null (the service uses GITHUB_TOKEN). */
+  githubApp: WorldGitHubApp | null;
   /** A plain Octokit on the fake, for assertions through the real API. */
   octokit: Octokit;
   linear: LinearFake;
@@ -93,6 +118,12 @@ export interface WorldOptions {
   overrides?: DepsOverrides;
   /** Options of the Anthropic fake (a small context window, an intercept for compaction calls). */
   anthropic?: AnthropicFakeOptions;
+  /**
+   * Runs the service as a GitHub App instead of GITHUB_TOKEN: the fake's App (key generated here)
+   * installed on OWNER with REPO, GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY set, and the repository
+   * served over smart HTTP so git uses installation tokens. `tokenTtlMs`: installation token life.
+   */
+  githubApp?: boolean | { tokenTtlMs?: number };
 }
 
 const DEFAULT_FILES = {
@@ -109,7 +140,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     startAnthropicFake({ apiKey: `sk-ant-${randomUUID()}`, minCacheableTokens: 200, ...opts.anthropic }),
     createBareRemote(opts.files ?? DEFAULT_FILES),
   ]);
-  github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main" });
+  github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main", ...(opts.githubApp ? { http: true } : {}) });
+  const githubApp = opts.githubApp ? installWorldApp(github, opts.githubApp === true ? {} : opts.githubApp) : null;
   const team = linear.store.seedTeam({ key: "ENG", name: "Engineering" });
   const agentLabel = linear.store.seedLabel({ name: "agent" });
   const dataDir = await mkdtemp(path.join(tmpdir(), "awf-data-"));
@@ -127,7 +159,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     REDIS_PREFIX: prefix,
     GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
     LINEAR_WEBHOOK_SECRET: LINEAR_SECRET,
-    GITHUB_TOKEN: github.token,
+    ...(githubApp ? { GITHUB_APP_ID: String(githubApp.appId), GITHUB_APP_PRIVATE_KEY: githubApp.privateKey } : { GITHUB_TOKEN: github.token }),
     GITHUB_API_URL: github.url,
     LINEAR_API_KEY: linear.apiKey,
     LINEAR_API_URL: linear.url,
@@ -187,6 +219,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
   const world: World = {
     github,
+    githubApp,
     octokit: new Octokit({ auth: github.token, baseUrl: github.url }),
     linear,
     anthropic,
@@ -199,7 +232,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     logs,
     dataDir,
     env,
-    secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET],
+    secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET, ...(githubApp ? [githubApp.privateKey] : [])],
     sendLinear,
     newIssue(p = {}) {
       return linear.store.seedIssue({
@@ -369,4 +402,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
   };
   return world;
+}
+
+/** Enables the fake's App with a fresh key and installs it on OWNER, REPO only. */
+function installWorldApp(github: GitHubFake, o: { tokenTtlMs?: number }): WorldGitHubApp {
+  const keys = appKeyPair();
+  const app = github.enableApp({ slug: APP_SLUG, publicKeyPem: keys.publicKey, ...(o.tokenTtlMs ? { tokenTtlMs: o.tokenTtlMs } : {}) });
+  const { installationId } = github.installApp(OWNER, { repos: [REPO] });
+  return { ...app, installationId, privateKey: keys.privateKey };
 }
