@@ -80,7 +80,12 @@ export function summarizeInstallationEvent(event: InstallationEvent): Installati
   };
 }
 
-// GitHub's schema marks repositories_removed' fields optional; a nameless entry is left out.
+// GitHub's schema marks repositories_removed' fields optional; a nameless entry is left out. The
+// lists are not shape-checked (only logged), so anything but an array of objects counts as empty.
 function fullNames(repos: ReadonlyArray<{ full_name?: string }> | undefined): string[] {
-  return (repos ?? []).flatMap((r) => (r.full_name ? [r.full_name] : []));
+  if (!Array.isArray(repos)) return [];
+  return repos.flatMap((r: unknown) => {
+    const name = r !== null && typeof r === "object" ? (r as { full_name?: unknown }).full_name : undefined;
+    return typeof name === "string" && name ? [name] : [];
+  });
 }

@@ -67,6 +67,13 @@ describe("summarizeInstallationEvent over @octokit/webhooks-examples", () => {
     expect(summarize("installation", p)).toMatchObject({ account: null, accountType: null });
   });
 
+  it("repository lists that are not lists of repositories count as empty (a signed body never makes a 500)", () => {
+    const p = githubExample("installation_repositories", "added");
+    p.repositories_added = "acme/widgets";
+    p.repositories_removed = [null, 7, { full_name: 42 }, { full_name: "acme/gears" }];
+    expect(summarize("installation_repositories", p)).toMatchObject({ repositoriesAdded: [], repositoriesRemoved: ["acme/gears"] });
+  });
+
   it("a body without installation.id is named, not summarised", () => {
     const p = githubExample("installation", "created");
     delete p.installation.id;
