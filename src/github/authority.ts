@@ -103,7 +103,9 @@ function cacheFor(octokit: GitHub): PermissionCache {
 /**
  * Who may direct an agent: anyone whose repository permission is write or more, asked of the API
  * (remembered briefly). Only OWNER is trusted from `author_association` alone, since it implies
- * admin; MEMBER and COLLABORATOR include read-only members. Bots, our own account included, never.
+ * admin; MEMBER and COLLABORATOR include read-only members. Bots, our own account included, never:
+ * `selfLogin` is the token's user or the App's `<slug>[bot]` (compared without case), and any
+ * other `[bot]` login or user of type Bot (another App, Dependabot) is refused as a bot.
  */
 export async function mayDirectAgent(
   octokit: GitHub,
@@ -147,9 +149,9 @@ async function askPermission(
     if (p.signal?.aborted) throw err;
     const fix =
       status === 401
-        ? "GitHub rejected GITHUB_TOKEN; check the token"
+        ? "GitHub rejected the credentials; check GITHUB_TOKEN (or the GitHub App's key and installation)"
         : status === 403
-          ? "give GITHUB_TOKEN read access to the repository's metadata (a classic token needs push access), or wait out a rate limit"
+          ? "give GITHUB_TOKEN read access to the repository's metadata (a classic token needs push access; a GitHub App needs Metadata: read), or wait out a rate limit"
           : "the feedback job retries";
     throw new Error(
       `Could not check whether ${login} may direct the agent: GET /repos/${p.owner}/${p.repo}/collaborators/${login}/permission failed (${(err as Error).message}); ${fix}.`,
