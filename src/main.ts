@@ -3,6 +3,8 @@ import { startWorkers, type Workers } from "../jobs/workers.js";
 import { buildApp } from "./app.js";
 import type { Config, Role } from "./config.js";
 import { createDeps, type Deps, type DepsOverrides } from "./deps.js";
+import { TASK_SCHEMA_VERSION } from "./tasks/task.js";
+import type { MigrationReport } from "./tasks/task-migrate.js";
 
 /** A running service: what `close()` must stop, in order. */
 export interface Running {
@@ -20,6 +22,12 @@ export async function run(
 ): Promise<Running> {
   const deps = await createDeps(config, { roles, ...overrides });
   const log = deps.logger;
+  try {
+    await upgradeTaskRecords(deps);
+  } catch (err) {
+    await deps.close().catch(() => undefined);
+    throw err;
+  }
   let app: FastifyInstance | undefined;
   let address: string | undefined;
   if (roles.includes("server")) {
@@ -49,6 +57,24 @@ export async function run(
       return closing;
     },
   };
+}
+
+/**
+ * Start-up, before any webhook or job: rewrites task records of an older schema version at this
+ * release's, names the unreadable ones, and throws (the service does not start) when a newer
+ * release wrote some, since this one would misread them.
+ */
+export async function upgradeTaskRecords(deps: Pick<Deps, "tasks" | "logger">): Promise<MigrationReport> {
+  const report = await deps.tasks.migrateAll();
+  const migrated = Object.values(report.migrated).reduce((a, b) => a + b, 0);
+  deps.logger.info(
+    { schemaVersion: TASK_SCHEMA_VERSION, scanned: report.scanned, migrated, migratedFrom: report.migrated, current: report.current, malformed: report.malformed.length },
+    "task records checked",
+  );
+  for (const m of report.malformed) {
+    deps.logger.warn({ key: m.key, err: m.error }, "task record unreadable: jobs for its issue fail until it is fixed or deleted");
+  }
+  return report;
 }
 
 /** Closes `running` on SIGTERM/SIGINT and exits; a second signal exits at once. */

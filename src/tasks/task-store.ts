@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
-import { canTransition, newTask, type Task } from "./task.js";
+import { canTransition, newTask, TASK_SCHEMA_VERSION, type Task } from "./task.js";
+import { migrateTaskRecords, type MigrationReport } from "./task-migrate.js";
+import { readTaskRecord } from "./task-schema.js";
 
 /** Raised when code asks for a move the state machine forbids; a bug, not an operator problem. */
 export class TransitionError extends Error {}
@@ -29,10 +31,33 @@ export class TaskStore {
     return `${this.prefix}:task-events`;
   }
 
-  /** The task of an issue, or null. */
+  /**
+   * The task of an issue, or null. An older record is read as the current version (it is rewritten
+   * on its next update, or at start-up); a newer or malformed one throws, naming the record.
+   */
   async get(issueId: string): Promise<Task | null> {
-    const raw = await this.redis.get(this.key(issueId));
-    return raw ? (JSON.parse(raw) as Task) : null;
+    const key = this.key(issueId);
+    const raw = await this.redis.get(key);
+    return raw ? readTaskRecord(key, raw).task : null;
+  }
+
+  /**
+   * The tasks of `ids` that exist and can be read. An unreadable record (newer or malformed) is left
+   * out rather than failing the whole list; start-up names each one (see migrateAll).
+   */
+  private async readMany(ids: string[]): Promise<Task[]> {
+    const keys = ids.map((id) => this.key(id));
+    const raws = await this.redis.mget(keys);
+    const tasks: Task[] = [];
+    raws.forEach((raw, i) => {
+      if (raw === null) return;
+      try {
+        tasks.push(readTaskRecord(keys[i] as string, raw).task);
+      } catch {
+        // Named by the start-up scan and by any job that reads it with get().
+      }
+    });
+    return tasks;
   }
 
   /** The task that owns a pull request, or null when the PR is not an agent's. */
@@ -45,21 +70,20 @@ export class TaskStore {
   async list(limit = 200): Promise<Task[]> {
     const ids = await this.redis.zrevrange(this.indexKey, 0, limit - 1);
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Task);
+    return this.readMany(ids);
   }
 
   /**
    * Every task, most recently updated first, a page at a time: a sweep over thousands of tasks
    * holds one page in memory, not all of them. A task updated during the walk may be seen twice
-   * or, having moved ahead of the cursor, not at all until the next walk.
+   * or, having moved ahead of the cursor, not at all until the next walk. Unreadable records are
+   * left out (see readMany).
    */
   async *pages(pageSize = 500): AsyncGenerator<Task[]> {
     for (let start = 0; ; start += pageSize) {
       const ids = await this.redis.zrevrange(this.indexKey, start, start + pageSize - 1);
       if (ids.length === 0) return;
-      const raws = await this.redis.mget(ids.map((id) => this.key(id)));
-      yield raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Task);
+      yield await this.readMany(ids);
       if (ids.length < pageSize) return;
     }
   }
@@ -92,7 +116,7 @@ export class TaskStore {
     for (let attempt = 0; attempt < 50; attempt++) {
       const raw = await this.redis.get(key);
       if (!raw) throw new Error(`no task for issue ${issueId}`);
-      const current = JSON.parse(raw) as Task;
+      const current = readTaskRecord(key, raw).task;
       const patch = change(current);
       if (patch.state && !canTransition(current.state, patch.state)) {
         throw new TransitionError(
@@ -100,7 +124,8 @@ export class TaskStore {
         );
       }
       const now = this.clock().toISOString();
-      const next: Task = { ...current, ...patch, updatedAt: now };
+      // Every write stamps this release's version: an older record read above is now migrated.
+      const next: Task = { ...current, ...patch, schemaVersion: TASK_SCHEMA_VERSION, updatedAt: now };
       const prKey =
         next.repo && next.prNumber ? this.prKey(next.repo.owner, next.repo.name, next.prNumber) : "";
       const ok = await this.redis.eval(
@@ -119,6 +144,15 @@ export class TaskStore {
       if (ok === 1) return next;
     }
     throw new Error(`task ${issueId} is being updated concurrently; giving up after 50 attempts`);
+  }
+
+  /**
+   * Start-up: reads every task record once, rewrites those of an older schema version in place
+   * (atomically, so concurrent starts and live updates are never overwritten) and reports the rest.
+   * Throws, naming them, when records were written by a newer release.
+   */
+  migrateAll(opts: { batch?: number } = {}): Promise<MigrationReport> {
+    return migrateTaskRecords(this.redis, this.prefix, opts);
   }
 }
 

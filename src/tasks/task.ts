@@ -43,8 +43,18 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
+/**
+ * The task record's schema version this release writes (see task-schema.ts for the migrations that
+ * reach it). Raise it, with a migration, when a change would make older code or older records
+ * misread each other: a field renamed, removed, re-typed or made required. An optional field that
+ * code reads as "absent: from before it existed" needs no new version.
+ */
+export const TASK_SCHEMA_VERSION = 2;
+
 /** The record of one Linear issue handed to agents; every status surface is rendered from it. */
 export interface Task {
+  /** The record's schema version (TASK_SCHEMA_VERSION when written by this release); absent in Redis means 1. */
+  schemaVersion: number;
   issueId: string;
   identifier: string;
   title: string;
@@ -233,6 +243,9 @@ const ALLOWED: Record<TaskState, TaskState[]> = {
   stopped: ["queued", "working", "merged", "closed", "managing"],
 };
 
+/** Every state, for validating stored records. */
+export const TASK_STATES = Object.keys(ALLOWED) as TaskState[];
+
 /** Whether `from → to` is a legal move (staying put is always allowed). */
 export function canTransition(from: TaskState, to: TaskState): boolean {
   return from === to || ALLOWED[from].includes(to);
@@ -247,6 +260,7 @@ export function newTask(p: {
   now: string;
 }): Task {
   return {
+    schemaVersion: TASK_SCHEMA_VERSION,
     issueId: p.issueId,
     identifier: p.identifier,
     title: p.title,
