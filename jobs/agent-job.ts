@@ -4,6 +4,7 @@ import type { Task } from "../src/tasks/task.js";
 import { InterruptedError } from "./agent-pass.js";
 import { recordFailure } from "./failures.js";
 import { holdAgentGates } from "./gates.js";
+import { upgradeJobData } from "./job-schema.js";
 import { type TaskContext, taskContext, type WorkerDeps } from "./job-context.js";
 import { holdIssue, leaveLine } from "./leases.js";
 import { handOver } from "./waiting.js";
@@ -51,13 +52,15 @@ export interface AgentJobSpec<D, P, R> {
 }
 
 /**
- * The one run skeleton of every agent job: ensure the task → refuse early → hold the issue → take
- * the budget, process and repository slots → prepare → run the agent (which always commits and
- * pushes what exists, see agent-pass) → publish → release; a shutdown hands the job over, any
- * other failure is recorded on the task and in Linear.
+ * The one run skeleton of every agent job: upgrade the job's data → ensure the task → refuse early
+ * → hold the issue → take the budget, process and repository slots → prepare → run the agent
+ * (which always commits and pushes what exists, see agent-pass) → publish → release; a shutdown
+ * hands the job over, any other failure is recorded on the task and in Linear.
  */
 export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>) {
   return async (job: Job<D>, token?: string, signal?: AbortSignal): Promise<R> => {
+    // Data queued by an older release is read as this one's; a newer release's fails the job for good.
+    upgradeJobData(job);
     const initial = await spec.task(job);
     if (!initial) return spec.idle(null);
     const c = taskContext(deps, job, initial.issueId, initial, signal);

@@ -1,6 +1,7 @@
-import { type JobsOptions, Queue } from "bullmq";
+import type { JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { SessionRef, Task } from "../src/tasks/task.js";
+import { VersionedQueue } from "./job-schema.js";
 
 /** Queue names. Cancellation and lifecycle get their own queue so a busy agent queue never delays them. */
 export const QUEUE = {
@@ -252,12 +253,13 @@ export interface Queues {
 }
 
 /**
- * Opens one Queue per name over a shared producer connection. Connection errors go to `onError`
- * (the connection's own handler already reports them; BullMQ would print them otherwise).
+ * Opens one Queue per name over a shared producer connection. Every job added through them carries
+ * the job data's schema version (see job-schema). Connection errors go to `onError` (the
+ * connection's own handler already reports them; BullMQ would print them otherwise).
  */
 export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
   const open = <T>(name: QueueName) => {
-    const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS, skipWaitingForReady: true });
+    const queue: Queue<T> = new VersionedQueue<T>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS, skipWaitingForReady: true });
     queue.on("error", onError);
     return queue;
   };
