@@ -5,6 +5,7 @@ import { createAckProcessor } from "./ack.js";
 import { createRedis } from "../src/redis.js";
 import { createFeedbackProcessor } from "./feedback.js";
 import { createImplementProcessor } from "./implement.js";
+import { versionedProcessor } from "./job-schema.js";
 import type { WorkerDeps } from "./job-context.js";
 import { createLifecycleProcessor } from "./lifecycle.js";
 import { QUEUE } from "./queues.js";
@@ -41,12 +42,12 @@ export async function startWorkers(deps: Deps): Promise<Workers> {
   const workers = [
     new Worker(QUEUE.implement, createImplementProcessor(wdeps) as Processor, agentOpts),
     new Worker(QUEUE.revise, createReviseProcessor(wdeps) as Processor, agentOpts),
-    new Worker(QUEUE.feedback, createFeedbackProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
+    new Worker(QUEUE.feedback, versionedProcessor(createFeedbackProcessor(wdeps) as Processor), { ...common, concurrency: 8 }),
     // Lifecycle jobs are short, but a plan's creation must move on soon after its worker died.
-    new Worker(QUEUE.lifecycle, createLifecycleProcessor(wdeps) as Processor, { ...common, concurrency: 4, lockDuration: Math.min(lockMs, 30_000), stalledInterval: stalledIntervalMs }),
-    new Worker(QUEUE.reconcile, createReconcileProcessor(wdeps) as Processor, { ...common, concurrency: 1 }),
+    new Worker(QUEUE.lifecycle, versionedProcessor(createLifecycleProcessor(wdeps) as Processor), { ...common, concurrency: 4, lockDuration: Math.min(lockMs, 30_000), stalledInterval: stalledIntervalMs }),
+    new Worker(QUEUE.reconcile, versionedProcessor(createReconcileProcessor(wdeps) as Processor), { ...common, concurrency: 1 }),
     // A session's first activity is due within 10 s: its own workers, never behind an agent.
-    new Worker(QUEUE.ack, createAckProcessor(wdeps) as Processor, { ...common, concurrency: 8 }),
+    new Worker(QUEUE.ack, versionedProcessor(createAckProcessor(wdeps) as Processor), { ...common, concurrency: 8 }),
   ];
   if (reconcileIntervalMs > 0) {
     // One scheduler for all processes: upserting the same id keeps a single repeatable job.
