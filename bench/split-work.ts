@@ -15,6 +15,12 @@ export type Part = (typeof PARTS)[number];
 const DEPENDS: Record<Part, Part[]> = { s1: [], s2: [], s3: ["s1", "s2"], s4: ["s1", "s2"] };
 const AREA: Record<Part, string> = { s1: "parser", s2: "store", s3: "api", s4: "cli" };
 
+/** The file a part's work adds (the bench checks each is in the merged result). */
+export const partFile = (p: Part): string => `src/${AREA[p]}/index.js`;
+
+/** Agent turns a task doing `parts` takes: per part its reads and the file it writes, then the report. */
+export const turnsOf = (parts: number, reads: number): number => parts * (reads + 1) + 1;
+
 /** A deterministic source file of about `chars` characters, as a real module would read. */
 function sourceFile(area: string, n: number, chars: number): string {
   const lines: string[] = [`// ${area} module ${n}: part of the widgets ${area}.`];
@@ -40,7 +46,7 @@ function partWork(part: Part, reads: number): ScriptedTurn[] {
   const turns: ScriptedTurn[] = [];
   for (let n = 1; n <= reads; n++)
     turns.push(n % 2 === 1 ? edit({ command: "view", path: `/repo/src/${area}/m${n}.js` }) : bash(`cat src/${area}/m${n}.js`));
-  turns.push(create(`src/${area}/index.js`, `export const ${area} = { ready: true };\n`));
+  turns.push(create(partFile(part), `export const ${area} = { ready: true };\n`));
   return turns;
 }
 

@@ -6,15 +6,16 @@
 // git; loopback fakes; a scripted model that waits `turn-ms` per call). A PR is merged the moment
 // it opens, so no human wait is counted. Prints input tokens, state-transfer tokens per child,
 // wall time and Linear requests side by side, and each goal of issue 14 as PASS or MISS.
-import { writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import type { Task } from "../src/tasks/task.js";
 import { prClosed } from "../test/fixtures/github-events.js";
 import { promptTokens } from "../test/helpers/long-task.js";
 import { OWNER, REPO, startWorld, type World } from "../test/helpers/world.js";
-import { ISSUE, PARTS, repoFiles, scriptedModel } from "./split-work.js";
+import { ISSUE, PARTS, partFile, repoFiles, scriptedModel, turnsOf } from "./split-work.js";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** Prints every task's state and step as they change (to see where the time goes). */
     trace: { type: "boolean", default: false },
+    /** The service's log level (with --trace its log is written to the temp directory). */
+    "log-level": { type: "string", default: "warn" },
   },
 });
 const TURN_MS = Number(values["turn-ms"]);
@@ -51,7 +54,7 @@ interface Run {
   /** Linear requests by operation name. */
   linearOps: Map<string, number>;
   /** Per child: state-transfer tokens (split only). */
-  children: Array<{ key: string; identifier: string; state: string; transfer: number | null; inputTokens: number; turns: number; attempts: number }>;
+  children: Array<{ key: string; identifier: string; state: string; transfer: number | null; inputTokens: number; turns: number; attempts: number; branch: string | null; triagedWaiting: boolean }>;
   outcome: string;
 }
 
@@ -86,7 +89,9 @@ async function runMode(mode: "split" | "single"): Promise<Run> {
       AGENT_BUDGET_USD: "100",
       LINEAR_REQUESTS_PER_HOUR: String(LINEAR_PER_HOUR),
       LINEAR_REQUEST_BURST: "50",
-      LOG_LEVEL: "warn",
+      // Neither run may be cut short: the single task takes every part's turns in one session.
+      AGENT_MAX_TURNS: String(turnsOf(PARTS.length, READS) + 10),
+      LOG_LEVEL: values["log-level"],
     },
   });
   const merger = mergeOnOpen(world);
@@ -111,6 +116,8 @@ async function runMode(mode: "split" | "single"): Promise<Run> {
     const seconds = (Date.now() - started) / 1000;
     merger.stop();
     const children = await childrenOf(world, parent as Task);
+    const merged = mode === "split" ? children.map((c) => c.branch) : [(parent as Task).branch];
+    await expectAllWork(world, mode, merged);
     return {
       mode,
       inputTokens: promptTokens(world.anthropic.usages),
@@ -143,21 +150,48 @@ async function childrenOf(world: World, parent: Task): Promise<Run["children"]> 
       inputTokens: u ? u.input + u.cacheRead + u.cacheWrite : 0,
       turns: t?.turns ?? 0,
       attempts: t?.attempts ?? 0,
+      branch: t?.branch ?? null,
+      // Triaged before its run started: while it waited for its blockers.
+      triagedWaiting: Boolean(t?.triage && t.startedAt && Date.parse(t.triage.at) < Date.parse(t.startedAt)),
     });
   }
   return out;
 }
 
+const exec = promisify(execFile);
+
+/**
+ * Merges the run's branches into a clone of the base branch and checks every part's file is
+ * there: a run cut short (a turn limit, a failed child) must fail the bench, not look fast. The
+ * GitHub fake marks a PR merged without touching git, so the merge is done here, after the timing.
+ */
+async function expectAllWork(world: World, mode: string, branches: Array<string | null | undefined>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), "bench-split-merged-"));
+  const git = (...args: string[]) => exec("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], { cwd: dir });
+  try {
+    await git("clone", "-q", world.remote.url, ".");
+    for (const b of branches) {
+      if (!b) throw new Error(`the ${mode} run finished with a task that has no branch`);
+      await git("merge", "-q", "--no-edit", `origin/${b}`);
+    }
+    const missing: string[] = [];
+    for (const p of PARTS) if (!(await stat(path.join(dir, partFile(p))).catch(() => null))) missing.push(partFile(p));
+    if (missing.length > 0) throw new Error(`the ${mode} run's merged branches lack ${missing.join(", ")}: its work was cut short`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * The bound model latency alone sets: model calls one after another on the split's longest path
- * (the parent's triage and plan, then two waves of sub-issues, each a triage call and its turns)
- * against the single task's (one triage and every turn).
+ * (the parent's triage and plan, the first wave's triage and turns, then the second wave's turns:
+ * its triage ran while it waited) against the single task's (one triage and every turn).
  */
 function criticalPath(): string {
-  const child = 1 + READS + 2;
-  const split = 2 + 2 * child;
-  const single = 1 + PARTS.length * (READS + 1) + 1;
-  return `model calls on the longest path: split ${split} (triage + plan + 2 waves × (a child's triage + ${child - 1} turns)) vs single ${single}, a floor of ${(split / single).toFixed(2)} before any PR, merge or tick; the rest is the service's own time per wave (workspace, checks, push, PR, merge, tick)`;
+  const turns = turnsOf(1, READS);
+  const split = 2 + 1 + 2 * turns;
+  const single = 1 + turnsOf(PARTS.length, READS);
+  return `model calls on the longest path: split ${split} (triage + plan + the first wave's triage + 2 waves × ${turns} turns; the second wave was triaged while it waited) vs single ${single}, a floor of ${(split / single).toFixed(2)} before any PR, merge or tick; the rest is the service's own time per wave (workspace, checks, push, PR, merge, tick)`;
 }
 
 function countBy(names: string[]): Map<string, number> {
@@ -177,7 +211,7 @@ function report(split: Run, single: Run): void {
   ]);
   console.log(`model calls: split ${split.callKinds}; single ${single.callKinds}`);
   console.log("\nsub-issues of the split run");
-  console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, attempts: c.attempts, turns: c.turns, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
+  console.table(split.children.map((c) => ({ key: c.key, issue: c.identifier, state: c.state, attempts: c.attempts, turns: c.turns, "triaged while waiting": c.triagedWaiting, "state-transfer tokens": c.transfer ?? "not recorded", "own input tokens": c.inputTokens })));
   const ops = [...new Set([...split.linearOps.keys(), ...single.linearOps.keys()])].sort((a, b) => (split.linearOps.get(b) ?? 0) - (split.linearOps.get(a) ?? 0));
   console.log("\nLinear requests by operation");
   console.table(ops.map((op) => ({ operation: op, split: split.linearOps.get(op) ?? 0, single: single.linearOps.get(op) ?? 0 })));
