@@ -176,7 +176,7 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
  * Canceled issue is finished work: a job that outlived either (it waited in the queue, a late
  * redelivery, a re-add merged into a job being cancelled) must not start an agent nobody wants.
  */
-function notWanted(issue: IssueContext, agentLabel: string, viaSession: boolean): string | null {
+export function notWanted(issue: IssueContext, agentLabel: string, viaSession: boolean): string | null {
   const wanted = agentLabel.toLowerCase();
   // A delegated issue needs no label: un-delegating (or Stop) is its switch, and sends a cancel.
   if (!viaSession && !issue.labelNames.some((name) => name.toLowerCase() === wanted)) {

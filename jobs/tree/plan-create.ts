@@ -40,7 +40,8 @@ export async function createPlan(deps: WorkerDeps, data: TreeJobData, signal?: A
     let current = await createSubIssues(deps, { task, parent, linear, signal, existing });
     await relateAll(linear, current, existing, signal);
     current = await deps.tasks.update(parentId, (t) => (t.plan?.status === "creating" ? { plan: { ...t.plan, status: "created", createdAt: new Date().toISOString() } } : {}));
-    await queueTick(deps.queues, parentId, "plan created");
+    // The first sub-issues start on this tick: nothing to gather, so no delay.
+    await queueTick(deps.queues, parentId, "plan created", 0);
     const subtasks = current.plan?.subtasks ?? [];
     log.info({ subIssues: subtasks.map((s) => s.identifier), labelled: Boolean(parent.agentLabelId) }, "plan created: sub-issues, blocks relations and their tasks");
     return `created ${subtasks.length} sub-issues`;

@@ -1,12 +1,17 @@
 import type { Queues } from "../queues.js";
 import { safeJobId } from "../queues.js";
 
+/** Asks that say a child merged (`ENG-3 merged`): its dependants may start now, or the tree is done. */
+const MERGED = / merged$/;
+
 /**
  * Asks the manager to re-derive a parent's tree (start unblocked children, roll up, budget).
  * Ticks coalesce: while one waits, further asks join it (BullMQ deduplication), and the short
- * delay gathers a burst of child updates into one roll-up edit.
+ * delay gathers a burst of child updates into one roll-up edit. A child's merge does not wait
+ * for it: the tree's next wave starts on it, so it runs at once (pulling forward a tick already
+ * waiting).
  */
-export async function queueTick(queues: Pick<Queues, "lifecycle">, parentIssueId: string, reason: string, delayMs = 500): Promise<void> {
+export async function queueTick(queues: Pick<Queues, "lifecycle">, parentIssueId: string, reason: string, delayMs = MERGED.test(reason) ? 0 : 500): Promise<void> {
   await queues.lifecycle.add("tick", { kind: "tick", parentIssueId, reason }, tickOptions(safeJobId("tick", parentIssueId), delayMs));
 }
 
@@ -23,7 +28,10 @@ export async function queueLinearTick(queues: Pick<Queues, "lifecycle">, parentI
 export function tickOptions(dedupId: string, delayMs = 500) {
   // keepLastIfActive: an ask while the tick runs is kept as the next tick, not dropped (the
   // running one may have read the records before the change that asked).
-  return { delay: delayMs, deduplication: { id: dedupId, keepLastIfActive: true }, attempts: 5, backoff: { type: "exponential" as const, delay: 2_000 } };
+  // An ask with no delay moves a tick that still waits out its delay to now (reschedule); the
+  // others leave it as it is, so a stream of updates cannot keep postponing it.
+  const deduplication = { id: dedupId, keepLastIfActive: true, ...(delayMs === 0 ? { reschedule: true } : {}) };
+  return { delay: delayMs, deduplication, attempts: 5, backoff: { type: "exponential" as const, delay: 2_000 } };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { TaskContext } from "../job-context.js";
 import type { ImplementJobData } from "../queues.js";
 import { blockersOf } from "./blockers.js";
 import { treeBudgetLeft } from "./tree-budget.js";
+import { queueWaitingTriage } from "./triage-waiting.js";
 
 /**
  * A sub-issue whose blockers are not all merged yet does not start: true means the job ends here,
@@ -33,6 +34,8 @@ export async function awaitBlockers(c: TaskContext, job: Job<ImplementJobData>):
   const step = `waiting for ${open.join(", ")} to merge`;
   await c.save({ ...(canTransition(task.state, "queued") ? { state: "queued" as const } : {}), step });
   await c.publish();
+  // Its triage need not wait with it (answered questions re-triage here too): the start skips it.
+  if (parent) await queueWaitingTriage(c.deps, parent, [c.task()]);
   c.log.info({ parent: task.parent.identifier, open }, "the sub-issue waits for its blockers to merge; the manager starts it once they have");
   return true;
 }

@@ -9,6 +9,7 @@ import { type Task, workspaceOf } from "../../src/tasks/task.js";
 import type { WorkerDeps } from "../job-context.js";
 import { implementFromTask, safeJobId } from "../queues.js";
 import { applyLinear, type LinearTree, readTree } from "./tree-linear.js";
+import { queueWaitingTriage } from "./triage-waiting.js";
 import {
   completedInLinear,
   humanOwned,
@@ -53,9 +54,12 @@ export async function tick(deps: WorkerDeps, parentIssueId: string, signal?: Abo
     parent = await enforceBudget(deps, parent, children);
     const ready = parent.plan?.budgetStoppedAt ? [] : children.filter((c) => c.phase === "waiting" && unblocked(c, children));
     for (const child of ready) await startChild(deps, parent, child);
+    // Those still waiting are triaged meanwhile, so their start later skips it.
+    const blocked = children.filter((c) => c.phase === "waiting" && c.task && !ready.includes(c) && !unblocked(c, children));
+    await queueWaitingTriage(deps, parent, blocked.map((c) => c.task as Task));
     const readTreeOnce = async () => (tree ??= await readTree(linear, parentIssueId));
     // Started with its first child past waiting, whoever started it (the tick, or the child's own label).
-    const begun = children.some((c) => !NOT_BEGUN.has(c.phase));
+    const begun = children.some(hasBegun);
     if (ready.length > 0 || (begun && !(await parentStarted(deps, parentIssueId)))) {
       const t = await readTreeOnce();
       await startIssue(linear, { issueId: parentIssueId, teamId: t.teamId, state: t.state });
@@ -94,6 +98,11 @@ export async function loadChildren(deps: Pick<WorkerDeps, "tasks" | "redis" | "c
 
 // Phases in which a sub-issue has not begun: the parent's Linear issue is not started for them.
 const NOT_BEGUN: ReadonlySet<string> = new Set(["waiting", "human", "dropped"]);
+
+/** Past waiting; one that asked its triage question while it waited has not begun either. */
+function hasBegun(c: RollupChild): boolean {
+  return !NOT_BEGUN.has(c.phase) && !(c.phase === "needs-input" && !c.task?.startedAt);
+}
 
 /**
  * A sub-issue's blockers are all merged or dropped, as its job's gate (blockersOf) reads them: a
@@ -199,7 +208,7 @@ export function parentStep(parent: Task, children: RollupChild[]): string {
     const totals = treeTotals(parent, children);
     return `${NEEDS_YOU}tree budget reached (${formatUsd(totals.spentUsd)} of ${formatUsd(totals.budgetUsd)}); no new sub-issue starts`;
   }
-  const running = children.filter((c) => !FINISHED.has(c.phase) && !NOT_BEGUN.has(c.phase)).map(name);
+  const running = children.filter((c) => !FINISHED.has(c.phase) && hasBegun(c)).map(name);
   return `sub-issues: ${finished} of ${children.length} finished${running.length > 0 ? `; running ${running.join(", ")}` : ""}`;
 }
 
