@@ -21,6 +21,8 @@ export interface Config {
     readonly app: GitHubAppConfig | null;
     readonly apiUrl: string;
     readonly writeSpacingMs: number;
+    /** GitHub's primary limit per token or installation, paced across every process through Redis. */
+    readonly requestsPerHour: number;
   };
   readonly linear: {
     readonly webhookSecret: string | undefined;

@@ -61,6 +61,8 @@ const schema = z.object({
   GITHUB_APP_PRIVATE_KEY: githubAppPrivateKey,
   GITHUB_API_URL: url("https://api.github.com"),
   GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).default(1000),
+  // GitHub's primary limit per token or App installation, shared by every process through Redis.
+  GITHUB_REQUESTS_PER_HOUR: z.coerce.number().int().min(2).default(5000),
   LINEAR_API_KEY: optionalSecret,
   LINEAR_API_URL: url("https://api.linear.app/graphql"),
   // The shared request budget per Linear token (default: Linear's documented limit for the mode).
@@ -239,6 +241,7 @@ function toConfig(e: Env): Config {
       app: e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY ? { appId: e.GITHUB_APP_ID, privateKey: e.GITHUB_APP_PRIVATE_KEY } : null,
       apiUrl: e.GITHUB_API_URL,
       writeSpacingMs: e.GITHUB_WRITE_SPACING_MS,
+      requestsPerHour: e.GITHUB_REQUESTS_PER_HOUR,
     },
     linear: { webhookSecret: e.LINEAR_WEBHOOK_SECRET, apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL, app: linearAppConfig(e), requestsPerHour: e.LINEAR_REQUESTS_PER_HOUR, requestBurst: e.LINEAR_REQUEST_BURST },
     publicUrl: e.PUBLIC_URL,

@@ -11,6 +11,7 @@ import type { Config, Role } from "./config.js";
 import { type GitHubAccess, tokenAccess } from "./github/access.js";
 import { appAccess } from "./github/app-access.js";
 import { createOctokit } from "./github/octokit.js";
+import { createGitHubLimiter } from "./github/request-budget.js";
 import { createLinearClient, type LinearPacing } from "./linear/client.js";
 import { LINEAR_LIMITS, LinearBudget, type TokenBudget } from "./linear/request-budget.js";
 import { LinearApp } from "./linear/oauth/app-auth.js";
@@ -197,7 +198,7 @@ async function createClients(config: Config, logger: Logger, runner: AgentRunner
   };
   const anthropic = createAnthropic({ apiKey: a.apiKey, baseUrl: a.baseUrl });
   return {
-    github: githubAccess(config, logger),
+    github: githubAccess(config, logger, redis),
     // The app, when configured, is the one Linear identity (an API key also set is not used).
     linear: app
       ? (signal, organizationId, opts) => createLinearClient({ tokens: app.tokenSource(organizationId), apiUrl, signal, pacing: pacing(organizationId, opts?.priority) })
@@ -222,16 +223,18 @@ async function createClients(config: Config, logger: Logger, runner: AgentRunner
 }
 
 /** GitHub as the App (its installations' tokens) when configured, else as GITHUB_TOKEN's user. */
-function githubAccess(config: Config, logger: Logger): GitHubAccess {
+function githubAccess(config: Config, logger: Logger, redis: Redis): GitHubAccess {
   const { github } = config;
   const common = { baseUrl: github.apiUrl, logger, writeSpacingMs: github.writeSpacingMs };
+  // GitHub's limits are per token (per installation for an App): every process paces one budget per identity in Redis.
+  const limiter = createGitHubLimiter({ redis, prefix: config.redisPrefix, logger, requestsPerHour: github.requestsPerHour });
   if (github.app) {
     // No credentials in the Octokit itself: appAccess puts the App's JWT or an installation's token on each request.
-    return appAccess({ app: github.app, logger, octokit: () => createOctokit({ token: "", ...common }) });
+    return appAccess({ app: github.app, logger, octokit: (identity) => createOctokit({ token: "", ...common, limiter: limiter.forIdentity(identity) }) });
   }
   const token = github.token ?? "";
   return tokenAccess({
-    octokit: createOctokit({ token, ...common }),
+    octokit: createOctokit({ token, ...common, limiter }),
     token,
     author: { name: config.agent.gitName, email: config.agent.gitEmail },
   });

@@ -170,6 +170,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     AGENT_MODEL: "claude-sonnet-4-6",
     // The fakes have no secondary rate limits to respect.
     GITHUB_WRITE_SPACING_MS: "0",
+    // Pacing is tested on its own (github-shared-limits); a long world must not wait on the hourly budget.
+    GITHUB_REQUESTS_PER_HOUR: "1000000",
     // Triage is a model call before the first run; tests that script it turn it on.
     AGENT_TRIAGE: "off",
     // Tests that need the reconciler run it themselves; a sweep at start-up would race them.
