@@ -43,14 +43,14 @@ export function classifyFailure(
   if (err instanceof UnrecoverableError) return permanent(err.message);
   if (err instanceof RequestError) {
     if (err.status === 401)
-      return permanent("GitHub rejected GITHUB_TOKEN (401). Check that the token is valid.");
+      return permanent("GitHub rejected the service's credentials (401): check GITHUB_TOKEN, or with a GitHub App its GITHUB_APP_ID and private key.");
     if (err.status === 404)
       return permanent(
-        `GitHub answered 404 for ${err.request.method} ${new URL(err.request.url).pathname}: the repository does not exist or GITHUB_TOKEN cannot see it.`,
+        `GitHub answered 404 for ${err.request.method} ${new URL(err.request.url).pathname}: the repository does not exist, or GITHUB_TOKEN (or the GitHub App's installation) cannot see it.`,
       );
     if (err.status === 403 && !/rate limit/i.test(err.message))
       return permanent(
-        `GitHub refused ${err.request.method} ${new URL(err.request.url).pathname} (403): give GITHUB_TOKEN write access to contents and pull requests.`,
+        `GitHub refused ${err.request.method} ${new URL(err.request.url).pathname} (403): give GITHUB_TOKEN (or the GitHub App) write access to contents and pull requests.`,
       );
     if (err.status === 422) return permanent(`GitHub refused the request (422): ${err.message}`);
   }

@@ -25,7 +25,7 @@ export interface Workers {
  */
 export async function startWorkers(deps: Deps): Promise<Workers> {
   if (!deps.clients) {
-    throw new Error("workers need GITHUB_TOKEN, ANTHROPIC_API_KEY and Linear credentials (LINEAR_API_KEY, or LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET of the Linear OAuth app) to be set");
+    throw new Error("workers need GitHub credentials (GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY of a GitHub App), ANTHROPIC_API_KEY and Linear credentials (LINEAR_API_KEY, or LINEAR_CLIENT_ID and LINEAR_CLIENT_SECRET of the Linear OAuth app) to be set");
   }
   const wdeps = deps as WorkerDeps;
   await deps.cancellation.listen();

@@ -13,7 +13,7 @@ interface Command {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function hasAnySecret(c: Config): boolean {
-  return Boolean(c.github.webhookSecret || c.linear.webhookSecret || c.github.token || c.linear.apiKey || c.anthropic.apiKey);
+  return Boolean(c.github.webhookSecret || c.linear.webhookSecret || c.github.token || c.github.app || c.linear.apiKey || c.anthropic.apiKey);
 }
 
 async function service(roles: Role[]): Promise<number> {
