@@ -22,7 +22,8 @@ const { values } = parseArgs({
     "turn-ms": { type: "string", default: "1000" },
     /** What one model call takes for real: time runs `real-turn-s` ÷ `turn-ms` times faster, Linear's request budget too. */
     "real-turn-s": { type: "string", default: "10" },
-    reads: { type: "string", default: "4" },
+    /** Modules each part reads (a sub-issue's turns are reads + 2): 16 makes an 18-turn sub-issue, as real ones run; 4 the quick shape. */
+    reads: { type: "string", default: "16" },
     "read-chars": { type: "string", default: "3000" },
     "timeout-s": { type: "string", default: "600" },
     /** Runs one side only (while developing): split or single. */
