@@ -1,0 +1,81 @@
+// Counters the workload bench reads before and after the load (Redis commands, CPU of the service's
+// processes), and the side-by-side timing of a warm workspace setup against a fresh `git clone`.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { Workspace } from "../../src/workspace/index.js";
+import { procCpu } from "./processes.js";
+import { OWNER, type Stack } from "./stack.js";
+
+const exec = promisify(execFile);
+
+/** Calls per Redis command from INFO commandstats. */
+export async function commandStats(url: string): Promise<Map<string, number>> {
+  // No ready check: the bench's own connection sends nothing but this one INFO.
+  const redis = new Redis(url, { enableReadyCheck: false, maxRetriesPerRequest: 1 });
+  try {
+    const text = await redis.info("commandstats");
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** CPU ms of the server and of each worker: their own (Node) and their reaped children's (git, sandbox, checks). */
+export function cpuSnapshot(stack: Stack): { server: number; workers: number[]; workerChildren: number[] } {
+  const s = procCpu(stack.server.pid);
+  const w = stack.workers.map((p) => procCpu(p.pid));
+  return { server: s.ownMs + s.childrenMs, workers: w.map((c) => c.ownMs), workerChildren: w.map((c) => c.childrenMs) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** Setup of a warm workspace (mirror fetch + worktree, what a repository's second and later jobs pay) vs a fresh clone. */
+export interface SetupTiming {
+  repo: string;
+  coldMs: number;
+  warmMs: number;
+  cloneMs: number;
+}
+
+/**
+ * Times, on each repository, `Workspace.createWorktree` (the service's own code, on a data
+ * directory of its own: the first call clones the mirror, later ones are warm) against
+ * `git clone` of the same remote, alternating `rounds` times; medians.
+ */
+export async function workspaceVsClone(stack: Stack, rounds: number): Promise<SetupTiming[]> {
+  const root = await mkdtemp(path.join(tmpdir(), "awf-workload-ws-"));
+  const workspace = new Workspace({ dataDir: path.join(root, "data"), baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root } });
+  const out: SetupTiming[] = [];
+  try {
+    for (const r of stack.repos) {
+      const setup = async (n: number) => {
+        const started = performance.now();
+        const wt = await workspace.createWorktree({ repo: { owner: OWNER, name: r.name }, cloneUrl: r.url, key: `bench-${r.name}-${n}`, branch: `bench/setup-${n}`, baseBranch: "main" });
+        const ms = performance.now() - started;
+        await wt.remove();
+        return ms;
+      };
+      const coldMs = await setup(0);
+      const warm: number[] = [];
+      const clone: number[] = [];
+      for (let i = 1; i <= rounds; i++) {
+        warm.push(await setup(i));
+        const dir = path.join(root, `clone-${r.name}-${i}`);
+        const started = performance.now();
+        await exec("git", ["clone", "--quiet", r.url, dir]);
+        clone.push(performance.now() - started);
+        await rm(dir, { recursive: true, force: true });
+      }
+      out.push({ repo: r.name, coldMs, warmMs: median(warm), cloneMs: median(clone) });
+    }
+    return out;
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}

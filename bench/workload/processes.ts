@@ -1,0 +1,89 @@
+// The service's processes for the workload bench (forked from service-process.ts) and what the
+// bench reads about them from outside: /proc/<pid>/stat CPU (their own and their reaped children's:
+// git, the sandbox, the checks) and /proc/<pid>/status RSS.
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import type { ServiceStats } from "./service-process.js";
+
+/** One forked process of the service. */
+export interface ServiceProcess {
+  role: "server" | "worker";
+  pid: number;
+  /** The server's listening address (null for a worker). */
+  address: string | null;
+  /** Its own event-loop delay, CPU and RSS, as it sees them. */
+  stats(): Promise<ServiceStats>;
+  /** Restarts its event-loop delay histogram (when the load begins). */
+  resetLag(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function ask<T>(child: ChildProcess, message: string, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type?: string } & Record<string, unknown>) => {
+      if (m?.type !== type) return;
+      child.off("message", onMessage);
+      resolve(m as T);
+    };
+    child.on("message", onMessage);
+    child.once("exit", (code) => reject(new Error(`the service process exited (${code}) before answering ${message}`)));
+    child.send(message);
+  });
+}
+
+/** Forks one service process with `env` (BENCH_ROLE set from `role`) and waits until it is ready. */
+export async function startServiceProcess(role: "server" | "worker", env: Record<string, string>, output: string[]): Promise<ServiceProcess> {
+  const child = fork(new URL("./service-process.ts", import.meta.url), [], {
+    env: { ...env, BENCH_ROLE: role },
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF_DIR && role === "worker" ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  child.stdout?.on("data", (d: Buffer) => output.push(d.toString()));
+  const exited = once(child, "exit");
+  const [ready] = (await Promise.race([
+    once(child, "message"),
+    exited.then(([code]) => Promise.reject(new Error(`the ${role} process exited with ${code} before it was ready; its output: ${output.join("").slice(-2000)}`))),
+  ])) as [{ address: string | null }];
+  return {
+    role,
+    pid: child.pid as number,
+    address: ready.address,
+    stats: async () => (await ask<{ stats: ServiceStats }>(child, "stats", "stats")).stats,
+    resetLag: async () => void (await ask(child, "reset", "reset")),
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      child.send("close");
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+let ticks: number | undefined;
+/** Clock ticks per second of /proc's CPU fields (getconf CLK_TCK; 100 on Linux). */
+function clockTicks(): number {
+  ticks ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  return ticks;
+}
+
+/** CPU of `pid` from /proc/<pid>/stat in ms: its own, and its waited-for children's (git, bwrap, checks). */
+export function procCpu(pid: number): { ownMs: number; childrenMs: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name may hold spaces: the fields start after its closing parenthesis.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  const tick = 1000 / clockTicks();
+  // Fields 14-17 of stat(5) (utime, stime, cutime, cstime) are 11-14 after the state field.
+  return { ownMs: ((f[11] ?? 0) + (f[12] ?? 0)) * tick, childrenMs: ((f[13] ?? 0) + (f[14] ?? 0)) * tick };
+}
+
+/** Resident set size of `pid` in bytes (VmRSS), or 0 once it is gone. */
+export function procRss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
