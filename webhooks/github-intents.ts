@@ -1,40 +1,38 @@
-import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import type { z } from "zod";
 import type { FeedbackJobData, RepoRef } from "../jobs/queues.js";
+import { ISSUE_COMMENT, parseShape, PULL_REQUEST_CLOSED, REVIEW, REVIEW_COMMENT } from "./github-shapes.js";
 import { type Decision, type DeliveryContext, ignore } from "./intents.js";
-import { checkShape, GITHUB_SHAPES } from "./payload-shapes.js";
 
-type IssueCommentCreated = EmitterWebhookEvent<"issue_comment.created">["payload"];
-type ReviewSubmitted = EmitterWebhookEvent<"pull_request_review.submitted">["payload"];
-type ReviewCommentCreated = EmitterWebhookEvent<"pull_request_review_comment.created">["payload"];
-type PullRequestClosed = EmitterWebhookEvent<"pull_request.closed">["payload"];
-
-/** The GitHub events (name.action) this service acts on, as a discriminated union. */
+/** The GitHub events (name.action) this service acts on, as a discriminated union of checked payloads. */
 export type GitHubEvent =
-  | { name: "issue_comment"; payload: IssueCommentCreated }
-  | { name: "pull_request_review"; payload: ReviewSubmitted }
-  | { name: "pull_request_review_comment"; payload: ReviewCommentCreated }
-  | { name: "pull_request"; payload: PullRequestClosed };
+  | { name: "issue_comment"; payload: z.output<typeof ISSUE_COMMENT> }
+  | { name: "pull_request_review"; payload: z.output<typeof REVIEW> }
+  | { name: "pull_request_review_comment"; payload: z.output<typeof REVIEW_COMMENT> }
+  | { name: "pull_request"; payload: z.output<typeof PULL_REQUEST_CLOSED> };
 
-const ACTED_ON: Record<string, string> = {
-  issue_comment: "created",
-  pull_request_review: "submitted",
-  pull_request_review_comment: "created",
-  pull_request: "closed",
-};
+// The one action acted on per event name, and the schema of the fields its mapper reads.
+const ACTED_ON = {
+  issue_comment: { action: "created", schema: ISSUE_COMMENT },
+  pull_request_review: { action: "submitted", schema: REVIEW },
+  pull_request_review_comment: { action: "created", schema: REVIEW_COMMENT },
+  pull_request: { action: "closed", schema: PULL_REQUEST_CLOSED },
+} as const;
+
+const isActedOn = (name: string): name is keyof typeof ACTED_ON => Object.hasOwn(ACTED_ON, name);
 
 /**
  * Narrows an (event header, parsed body) pair to an event we act on, says why it is not ours
- * (`reason`), or why the body cannot be one (`invalid`: the fields we need are missing).
+ * (`reason`), or why the body cannot be one (`invalid`: a field we read is missing or mistyped).
  */
 export function narrowGitHubEvent(name: string, payload: unknown): GitHubEvent | { reason: string } | { invalid: string } {
-  const action = (payload as { action?: unknown } | null)?.action;
+  if (!isActedOn(name)) return { reason: `GitHub "${name}" events are not acted on` };
+  const action = typeof payload === "object" && payload !== null && "action" in payload ? payload.action : undefined;
   const wanted = ACTED_ON[name];
-  if (!wanted) return { reason: `GitHub "${name}" events are not acted on` };
-  if (action !== wanted) return { reason: `GitHub ${name}.${String(action)} is not acted on` };
-  const spec = GITHUB_SHAPES[name];
-  const problem = spec ? checkShape(payload, spec) : null;
-  if (problem) return { invalid: `GitHub ${name}.${action} payload: ${problem}` };
-  return { name, payload } as GitHubEvent;
+  if (action !== wanted.action) return { reason: `GitHub ${name}.${String(action)} is not acted on` };
+  const parsed = parseShape(wanted.schema, payload);
+  if ("problem" in parsed) return { invalid: `GitHub ${name}.${wanted.action} payload: ${parsed.problem}` };
+  // The schema was picked by `name`, so the pair matches one member of the union.
+  return { name, payload: parsed.data } as GitHubEvent;
 }
 
 /** Maps a GitHub event to an intent. Pure: whether the PR is an agent's is the worker's question. */
@@ -48,7 +46,7 @@ export function mapGitHubEvent(event: GitHubEvent, ctx: DeliveryContext): Decisi
     }
     case "pull_request_review": {
       const { review, pull_request: pr } = event.payload;
-      const state = String(review.state).toLowerCase();
+      const state = review.state.toLowerCase();
       // An approval with no words asks nothing of the agent; an empty "commented" review is the
       // wrapper of inline comments, which arrive as their own events.
       if (!review.body && state !== "changes_requested") return ignore(`review "${state}" without a body`);
@@ -94,13 +92,7 @@ function repoOf(r: { name: string; owner: { login: string } }): RepoRef {
   return { owner: r.owner.login, name: r.name };
 }
 
-interface CommentLike {
-  id: number;
-  body?: string | null;
-  html_url: string;
-  user: { login: string; type?: string } | null;
-  author_association: string;
-}
+type CommentLike = z.output<typeof ISSUE_COMMENT>["comment"];
 
 function feedback(
   repo: RepoRef,

@@ -1,13 +1,12 @@
-import type { EmitterWebhookEvent } from "@octokit/webhooks";
-import { checkShape } from "./payload-shapes.js";
+import type { z } from "zod";
+import { INSTALLATION, parseShape } from "./github-shapes.js";
 
-type InstallationPayload = EmitterWebhookEvent<"installation">["payload"];
-type InstallationRepositoriesPayload = EmitterWebhookEvent<"installation_repositories">["payload"];
+type InstallationPayload = z.output<typeof INSTALLATION>;
 
-/** A GitHub App's installation changed: the two events that say so, typed by name. */
+/** A GitHub App's installation changed: the two events that say so, with their checked fields. */
 export type InstallationEvent =
   | { name: "installation"; payload: InstallationPayload }
-  | { name: "installation_repositories"; payload: InstallationRepositoriesPayload };
+  | { name: "installation_repositories"; payload: InstallationPayload };
 
 /** What the service logs about an installation event: who installed what, never a secret. */
 export interface InstallationSummary {
@@ -17,8 +16,8 @@ export interface InstallationSummary {
   /** The user or organisation the App is installed on (an enterprise's slug; null when GitHub sends none). */
   account: string | null;
   accountType: string | null;
-  /** "all" or "selected": whether the installation reaches every repository of the account. */
-  repositorySelection: string;
+  /** "all" or "selected": whether the installation reaches every repository of the account (null when not sent). */
+  repositorySelection: string | null;
   /** full_name of each repository the App gained (installation.created lists the initial selection). */
   repositoriesAdded: string[];
   /** full_name of each repository the App lost. */
@@ -29,37 +28,30 @@ export interface InstallationSummary {
 
 const NAMES = new Set<string>(["installation", "installation_repositories"]);
 
-// Only what the summary reads; a signed body without it gets a 400 naming the field.
-const SHAPE = {
-  action: "string",
-  "installation.id": "number",
-  "installation.account": "object?",
-  sender: "object?",
-} as const;
-
 /** True for the event names this module handles (`installation`, `installation_repositories`). */
-export function isInstallationEvent(name: string): boolean {
+export function isInstallationEvent(name: string): name is InstallationEvent["name"] {
   return NAMES.has(name);
 }
 
 /** Narrows a parsed installation event body, or says which field it lacks (`invalid`). */
 export function narrowInstallationEvent(name: string, payload: unknown): InstallationEvent | { invalid: string } {
-  const problem = checkShape(payload, SHAPE);
-  if (problem) return { invalid: `GitHub ${name} payload: ${problem}` };
-  return { name, payload } as InstallationEvent;
+  if (!isInstallationEvent(name)) return { invalid: `GitHub "${name}" is not an installation event` };
+  const parsed = parseShape(INSTALLATION, payload);
+  if ("problem" in parsed) return { invalid: `GitHub ${name} payload: ${parsed.problem}` };
+  return { name, payload: parsed.data };
 }
 
 /** Summarises an installation event for the log. Pure: no request, no clock. */
 export function summarizeInstallationEvent(event: InstallationEvent): InstallationSummary {
-  const { installation, sender } = event.payload;
-  const account = installation.account as { login?: string; slug?: string; type?: string } | null | undefined;
+  const { action, installation, sender } = event.payload;
+  const account = installation.account;
   const base = {
-    action: event.payload.action,
+    action,
     installationId: installation.id,
     account: account?.login ?? account?.slug ?? null,
     // An enterprise account has no `type`; it is the only kind with a slug.
     accountType: account ? (account.type ?? (account.slug ? "Enterprise" : null)) : null,
-    repositorySelection: installation.repository_selection,
+    repositorySelection: installation.repository_selection ?? null,
     sender: sender?.login ?? null,
   };
   if (event.name === "installation_repositories") {
@@ -72,7 +64,6 @@ export function summarizeInstallationEvent(event: InstallationEvent): Installati
   }
   // installation.created lists what was picked; installation.deleted what it no longer reaches.
   const listed = fullNames(event.payload.repositories);
-  const action = event.payload.action;
   return {
     ...base,
     repositoriesAdded: action === "created" ? listed : [],
@@ -80,12 +71,7 @@ export function summarizeInstallationEvent(event: InstallationEvent): Installati
   };
 }
 
-// GitHub's schema marks repositories_removed' fields optional; a nameless entry is left out. The
-// lists are not shape-checked (only logged), so anything but an array of objects counts as empty.
-function fullNames(repos: ReadonlyArray<{ full_name?: string }> | undefined): string[] {
-  if (!Array.isArray(repos)) return [];
-  return repos.flatMap((r: unknown) => {
-    const name = r !== null && typeof r === "object" ? (r as { full_name?: unknown }).full_name : undefined;
-    return typeof name === "string" && name ? [name] : [];
-  });
+// The schema turned unnamed entries into null.
+function fullNames(repos: InstallationPayload["repositories"]): string[] {
+  return repos.flatMap((r) => (r ? [r.full_name] : []));
 }

@@ -1,67 +1,7 @@
 import { z } from "zod";
 
-// Only the fields the mappers read are checked; everything else passes through untouched. A
-// correctly signed body that lacks them gets a 400 naming the field, never a 500. GitHub's
-// payloads are large and frequent, so they are checked by path rather than parsed into copies.
-
-type Kind = "string" | "number" | "string?" | "number?" | "object" | "object?" | "boolean?";
-
-const USER: Record<string, Kind> = { user: "object?", "user.login": "string?" };
-const COMMENT = (at: string): Record<string, Kind> => ({
-  [`${at}.id`]: "number",
-  [`${at}.html_url`]: "string",
-  [`${at}.author_association`]: "string",
-  [`${at}.body`]: "string?",
-  ...Object.fromEntries(Object.entries(USER).map(([k, v]) => [`${at}.${k}`, v])),
-});
-const REPOSITORY: Record<string, Kind> = { "repository.name": "string", "repository.owner.login": "string" };
-
-/** The fields each GitHub event acted on must carry, by event name. */
-export const GITHUB_SHAPES: Record<string, Record<string, Kind>> = {
-  issue_comment: { ...REPOSITORY, "issue.number": "number", "issue.pull_request": "object?", ...COMMENT("comment") },
-  pull_request_review: { ...REPOSITORY, "pull_request.number": "number", ...COMMENT("review"), "review.state": "string" },
-  pull_request_review_comment: {
-    ...REPOSITORY,
-    "pull_request.number": "number",
-    ...COMMENT("comment"),
-    "comment.path": "string",
-    "comment.diff_hunk": "string",
-    "comment.line": "number?",
-    "comment.original_line": "number?",
-    "comment.in_reply_to_id": "number?",
-    "comment.pull_request_review_id": "number?",
-  },
-  pull_request: {
-    ...REPOSITORY,
-    "pull_request.number": "number",
-    "pull_request.head.ref": "string",
-    "pull_request.html_url": "string",
-    "pull_request.merged": "boolean?",
-    "pull_request.closed_at": "string?",
-    sender: "object?",
-  },
-};
-
-/** Checks a payload against a path spec; returns the first problem ("issue.number: expected number") or null. */
-export function checkShape(payload: unknown, spec: Record<string, Kind>): string | null {
-  for (const [path, kind] of Object.entries(spec)) {
-    let value: unknown = payload;
-    for (const part of path.split(".")) {
-      value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
-    }
-    const optional = kind.endsWith("?");
-    if (value === undefined || value === null) {
-      if (optional) continue;
-      return `${path}: missing`;
-    }
-    const want = kind.replace("?", "");
-    const actual = typeof value;
-    if (want === "number" ? !Number.isInteger(value) : actual !== want || Array.isArray(value)) {
-      return `${path}: expected ${want}, got ${Array.isArray(value) ? "array" : actual}`;
-    }
-  }
-  return null;
-}
+// The Linear payload fields the mappers read (the GitHub ones are in github-shapes.ts). Only
+// validated: the route hands the mappers the body it parsed, typed by @linear/sdk.
 
 /** The Linear Issue event fields the mapper reads. */
 export const LINEAR_ISSUE_SHAPE = z.object({
