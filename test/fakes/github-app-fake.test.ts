@@ -106,7 +106,13 @@ describe("GitHub fake as a GitHub App, with @octokit/auth-app", () => {
   });
 
   it("serves the App, its installations and the installation of a repository to a JWT", async () => {
-    expect(app).toEqual({ appId: 4242, slug: "agent-workforce", botLogin: "agent-workforce[bot]", botUserId: expect.any(Number) });
+    expect(app).toEqual({
+      appId: 4242,
+      slug: "agent-workforce",
+      botLogin: "agent-workforce[bot]",
+      botUserId: expect.any(Number),
+      clientId: expect.stringMatching(/^Iv23/),
+    });
     const octokit = appOctokit();
     const { data: me } = await octokit.rest.apps.getAuthenticated();
     expect(me).toMatchObject({ id: 4242, slug: "agent-workforce", permissions: { checks: "write", contents: "write" } });
@@ -214,5 +220,30 @@ describe("GitHub fake as a GitHub App, with @octokit/auth-app", () => {
     const octokit = new Octokit({ auth: got.token, baseUrl: fake.url, log: quiet });
     expect((await octokit.rest.repos.get({ owner: "other", repo: "tools" })).status).toBe(200);
     expect((await failure(octokit.rest.repos.get({ owner: OWNER, repo: "widgets" }))).status).toBe(404);
+  });
+
+  it("narrows an installation's repositories, and uninstalls it: its tokens 401, minting and lookups 404", async () => {
+    const own = keyPair();
+    const movable = fake.enableApp({ slug: "movable", publicKeyPem: own.publicKeyPem });
+    fake.addRepo({ owner: "other", name: "extra", cloneUrl: pathToFileURL(bare).href, http: true });
+    const { installationId: id } = fake.installApp("other", { appId: movable.appId });
+    const jwtOctokit = new Octokit({ authStrategy: createAppAuth, auth: { appId: movable.appId, privateKey: own.privateKey }, baseUrl: fake.url, log: quiet });
+    const auth = createAppAuth({ appId: movable.appId, privateKey: own.privateKey, request: bareRequest() });
+    const token = (await auth({ type: "installation", installationId: id, refresh: true })).token;
+    const octokit = new Octokit({ auth: token, baseUrl: fake.url, log: quiet });
+    expect((await octokit.rest.repos.get({ owner: "other", repo: "extra" })).status).toBe(200);
+
+    fake.setInstallationRepos(id, ["tools"]);
+    expect((await failure(octokit.rest.repos.get({ owner: "other", repo: "extra" }))).status).toBe(404);
+    expect((await failure(jwtOctokit.rest.apps.getRepoInstallation({ owner: "other", repo: "extra" }))).status).toBe(404);
+    expect((await octokit.rest.repos.get({ owner: "other", repo: "tools" })).status).toBe(200);
+    fake.setInstallationRepos(id, "all");
+    expect((await octokit.rest.repos.get({ owner: "other", repo: "extra" })).status).toBe(200);
+
+    fake.uninstallApp(id);
+    expect(await failure(octokit.rest.repos.get({ owner: "other", repo: "tools" }))).toMatchObject({ status: 401, message: expect.stringContaining("Bad credentials") });
+    expect((await failure(auth({ type: "installation", installationId: id, refresh: true }))).status).toBe(404);
+    expect((await failure(jwtOctokit.rest.apps.getRepoInstallation({ owner: "other", repo: "tools" }))).status).toBe(404);
+    expect(() => fake.uninstallApp(id)).toThrow(/no installation/);
   });
 });

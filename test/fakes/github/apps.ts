@@ -44,6 +44,8 @@ export interface EnabledApp {
   slug: string;
   botLogin: string;
   botUserId: number;
+  /** The App's client id (`Iv23…`), which GitHub also accepts as a JWT's `iss`. */
+  clientId: string;
 }
 
 export interface InstallAppOptions {
@@ -76,7 +78,7 @@ export function enableApp(state: GitHubState, o: EnableAppOptions): EnabledApp {
     createdAt: timestamp(),
   };
   state.apps.set(id, app);
-  return { appId: id, slug: app.slug, botLogin, botUserId: app.botUserId };
+  return { appId: id, slug: app.slug, botLogin, botUserId: app.botUserId, clientId: app.clientId };
 }
 
 /** Installs the App on `owner`; repositories outside `repos` answer 404 on GET /repos/{o}/{r}/installation. */
@@ -94,6 +96,27 @@ export function installApp(state: GitHubState, owner: string, o: InstallAppOptio
   };
   state.installations.set(installation.id, installation);
   return { installationId: installation.id };
+}
+
+function requireInstallationRecord(state: GitHubState, installationId: number): InstallationRecord {
+  const inst = state.installations.get(installationId);
+  if (!inst) throw new Error(`GitHub fake: no installation ${installationId}`);
+  return inst;
+}
+
+/**
+ * Removes the installation as an uninstall does: its tokens then answer 401 "Bad credentials", minting
+ * one 404, and GET /repos/{o}/{r}/installation 404 for its repositories.
+ */
+export function uninstallApp(state: GitHubState, installationId: number): void {
+  requireInstallationRecord(state, installationId);
+  state.installations.delete(installationId);
+}
+
+/** Changes which repositories the installation reaches, as an owner editing its repository selection does. */
+export function setInstallationRepos(state: GitHubState, installationId: number, repos: string[] | "all"): void {
+  const inst = requireInstallationRecord(state, installationId);
+  inst.repos = repos === "all" ? "all" : repos.map((r) => r.toLowerCase());
 }
 
 /** A token in GitHub's classic installation format: `ghs_` and 36 base62 characters. */

@@ -14,6 +14,8 @@ import {
   expireInstallationTokens,
   type InstallAppOptions,
   installApp,
+  setInstallationRepos,
+  uninstallApp,
 } from "./apps.js";
 import { type Dispatcher, dispatch, type FailureKind, type RecordedRequest } from "./dispatch.js";
 import { gitDirFromCloneUrl } from "./git.js";
@@ -52,6 +54,10 @@ export interface GitHubFake {
   installApp(owner: string, opts?: InstallAppOptions): { installationId: number };
   /** Every installation token issued so far expires now: GitHub answers 401 "Bad credentials". */
   expireInstallationTokens(): void;
+  /** Uninstalls: the installation's tokens answer 401 "Bad credentials", minting one and GET /repos/{o}/{r}/installation 404. */
+  uninstallApp(installationId: number): void;
+  /** Changes the installation's repository selection; repositories left out answer 404 to its tokens and its lookup. */
+  setInstallationRepos(installationId: number, repos: string[] | "all"): void;
   /** Check runs created on `owner/repo`, oldest first, as GitHub serialises them. */
   checkRuns(owner: string, repo: string): Array<Record<string, unknown>>;
   /** Enforces GitHub's primary rate limit: `limit` requests per `windowMs` per token identity (per installation for App tokens). */
@@ -220,6 +226,8 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
     enableApp: (app) => enableApp(state, app),
     installApp: (owner, o) => installApp(state, owner, o),
     expireInstallationTokens: () => expireInstallationTokens(state, Date.now()),
+    uninstallApp: (id) => uninstallApp(state, id),
+    setInstallationRepos: (id, repos) => setInstallationRepos(state, id, repos),
     checkRuns(owner, repo) {
       const record = state.repos.get(repoKey(owner, repo));
       if (!record) throw new Error(`GitHub fake: no repository ${owner}/${repo}; call addRepo first`);
