@@ -24,6 +24,8 @@ export interface PageModel {
   nonce: string;
   /** AGENT_SANDBOX=none: agents run without isolation, which the page must not let anyone miss. */
   unsandboxed?: boolean;
+  /** The live stream's position this render reflects (see live-model.ts); the page's deltas start after it. */
+  seq?: string;
 }
 
 // An inline icon, so the browser does not ask the server for /favicon.ico.
@@ -52,7 +54,8 @@ function budgetBar(f: Figures): string {
   return `<div class="${cls}"><span style="width:${Math.min(100, Math.round(ratio * 100))}%"></span></div>`;
 }
 
-function renderFigures(f: Figures): string {
+/** Each figure card's HTML by its `data-figure` key, in page order: deltas send the cards that changed. */
+export function figureCards(f: Figures): Array<[string, string]> {
   const cards: Card[] = [
     { key: "active", label: "Agents at work", value: String(f.active), note: `${f.queued} queued` },
     { key: "done", label: "Done (merged)", value: String(f.done), note: `of ${f.tasks} task${f.tasks === 1 ? "" : "s"}` },
@@ -96,7 +99,13 @@ function renderFigures(f: Figures): string {
       hint: "tokens and spend of triage and planning calls (already part of the tasks' own cost)",
     },
   ];
-  return `<div class="figures">${cards.map(card).join("")}</div>`;
+  return cards.map((c) => [c.key, card(c)]);
+}
+
+function renderFigures(f: Figures): string {
+  return `<div class="figures">${figureCards(f)
+    .map(([, html]) => html)
+    .join("")}</div>`;
 }
 
 const KIND_LABEL: Record<NeedsYouItem["kind"], string> = {
@@ -108,14 +117,19 @@ const KIND_LABEL: Record<NeedsYouItem["kind"], string> = {
   budget: "Budget",
 };
 
-function renderNeeds(items: readonly NeedsYouItem[], now: number): string {
-  const rows = items.map(
-    (i) =>
-      `<li class="k-${i.kind}" data-issue="${esc(i.task.issueId)}"><span class="what">${KIND_LABEL[i.kind]}</span>` +
-      `<span class="issue">${link(i.task.issueUrl, i.task.identifier, "id")} <span title="${esc(i.task.title)}">${esc(i.task.title)}</span></span>` +
-      `<span class="why">${esc(i.reason)}</span>` +
-      `<span class="since">${esc(duration(between(i.since, null, now)))} ago</span></li>`,
+/** One "Needs you" entry (an `<li>` keyed by `data-issue`). */
+export function renderNeedsItem(i: NeedsYouItem, now: number): string {
+  return (
+    `<li class="k-${i.kind}" data-issue="${esc(i.task.issueId)}"><span class="what">${KIND_LABEL[i.kind]}</span>` +
+    `<span class="issue">${link(i.task.issueUrl, i.task.identifier, "id")} <span title="${esc(i.task.title)}">${esc(i.task.title)}</span></span>` +
+    `<span class="why">${esc(i.reason)}</span>` +
+    `<span class="since">${esc(duration(between(i.since, null, now)))} ago</span></li>`
   );
+}
+
+/** The whole "Needs you" section. */
+export function renderNeeds(items: readonly NeedsYouItem[], now: number): string {
+  const rows = items.map((i) => renderNeedsItem(i, now));
   return (
     `<section class="needs" id="needs-you"><h2>Needs you <span class="count">${items.length}</span></h2>` +
     (rows.length ? `<ul>${rows.join("")}</ul>` : `<div class="empty">Nothing needs you right now.</div>`) +
@@ -137,11 +151,15 @@ function renderFilters(m: PageModel): string {
     `<form class="filters" method="get" action="/"><label>State <select name="state">${states.join("")}</select></label>` +
     `<label>Repository <select name="repo">${repos.join("")}</select></label>` +
     `<noscript><button type="submit">Apply</button></noscript>` +
-    `<span class="shown">${m.shown.length} of ${m.all.length} shown</span></form>`
+    `<span class="shown">${shownLine(m.shown.length, m.all.length)}</span></form>`
   );
 }
 
-function renderRow(t: Task, now: number, children: readonly Task[]): string {
+/**
+ * One table row (`<tr data-issue>`): the page and the live deltas both render rows here, so they
+ * cannot disagree. `children` are the task's sub-issues among every task (not only those shown).
+ */
+export function renderRow(t: Task, now: number, children: readonly Task[]): string {
   const start = t.startedAt ?? t.createdAt;
   const elapsed = between(start, isActive(t.state) ? null : (t.finishedAt ?? t.updatedAt), now);
   const u = t.usage;
@@ -191,20 +209,34 @@ function renderTable(m: PageModel): string {
   return `<section class="tasks"><h2>Tasks <span class="count">${m.shown.length}</span></h2>${renderFilters(m)}${body}</section>`;
 }
 
+/** The header's one-line summary. */
+export function headerLine(f: Figures): string {
+  return `${f.tasks} task${f.tasks === 1 ? "" : "s"} · ${f.active} at work · ${f.queued} queued · ${usd(f.totalCostUsd)} spent in all`;
+}
+
+/** The page title: how many things need a person, first, so a background tab shows it. */
+export function pageTitle(needs: number): string {
+  return `${needs ? `${needs} need${needs === 1 ? "s" : ""} you · ` : ""}agent-workforce`;
+}
+
+/** "12 of 1000 shown" under the filters. */
+export function shownLine(shown: number, all: number): string {
+  return `${shown} of ${all} shown`;
+}
+
 /** The whole dashboard page: header, workforce figures, "needs you", then every task. */
 export function renderPage(m: PageModel): string {
   const f = m.figures;
-  const attention = m.needs.length ? `${m.needs.length} need${m.needs.length === 1 ? "s" : ""} you · ` : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="${FAVICON}">
-<title>${esc(attention)}agent-workforce</title><style>${STYLES}</style></head>
+<title>${esc(pageTitle(m.needs.length))}</title><style>${STYLES}</style></head>
 <body><div class="wrap">
 <header class="top"><h1>agent-workforce</h1>
-<span class="sub">${f.tasks} task${f.tasks === 1 ? "" : "s"} · ${f.active} at work · ${f.queued} queued · ${esc(usd(f.totalCostUsd))} spent in all</span>
+<span class="sub">${esc(headerLine(f))}</span>
 <div class="right"><a href="/admin/queues">Queues</a><span id="live-status" class="live">connecting…</span></div></header>
 ${m.unsandboxed ? `<div class="unsandboxed" role="alert">AGENT_SANDBOX=none: agents run without isolation and can read this machine's files and reach its network.</div>` : ""}
-<div id="live">${renderFigures(f)}${renderNeeds(m.needs, m.now)}${renderTable(m)}</div>
+<div id="live" data-seq="${esc(m.seq ?? "")}">${renderFigures(f)}${renderNeeds(m.needs, m.now)}${renderTable(m)}</div>
 </div><script nonce="${esc(m.nonce)}">${CLIENT_SCRIPT}</script></body></html>`;
 }

@@ -18,13 +18,25 @@ export interface DashboardView {
   needs: NeedsYouItem[];
 }
 
+/** What reading the view needs. */
+export type ViewDeps = Pick<Deps, "tasks" | "spend" | "config" | "queues">;
+
+/**
+ * The tasks as the dashboard shows them (queued jobs without a record first: `fresh` of them) and
+ * today's spend.
+ */
+export async function loadTasks(deps: ViewDeps): Promise<{ all: Task[]; fresh: number; todayUsd: number }> {
+  const [tasks, jobs, todayUsd] = await Promise.all([deps.tasks.list(TASK_LIMIT), readQueuedJobs(deps.queues), deps.spend.day()]);
+  const all = withQueuedJobs(tasks, jobs, Date.now());
+  return { all, fresh: all.length - tasks.length, todayUsd };
+}
+
 /**
  * Reads tasks, the agent jobs no worker has picked up yet (they have no task, or only a finished
  * one) and today's spend, and computes everything the dashboard shows.
  */
-export async function loadView(deps: Pick<Deps, "tasks" | "spend" | "config" | "queues">, filter: TaskFilter): Promise<DashboardView> {
-  const [tasks, jobs, todayUsd] = await Promise.all([deps.tasks.list(TASK_LIMIT), readQueuedJobs(deps.queues), deps.spend.day()]);
-  const all = withQueuedJobs(tasks, jobs, Date.now());
+export async function loadView(deps: ViewDeps, filter: TaskFilter): Promise<DashboardView> {
+  const { all, todayUsd } = await loadTasks(deps);
   return {
     all,
     shown: applyFilter(all, filter),

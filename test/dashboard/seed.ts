@@ -109,3 +109,17 @@ export async function seedWorkforce(tasks: TaskStore): Promise<void> {
     40,
   );
 }
+
+const MANY_STATES: TaskState[] = ["working", "pr-open", "merged", "queued", "checking", "failed", "revising", "closed"];
+
+/** `n` tasks "bulk-<i>" over four repositories, in a mix of states, written in parallel batches. */
+export async function seedMany(tasks: TaskStore, n: number, batch = 50): Promise<void> {
+  for (let start = 0; start < n; start += batch) {
+    const ids = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
+    await Promise.all(
+      ids.map((i) =>
+        seedTask(tasks, { id: `bulk-${i}`, title: `Bulk task ${i}`, state: MANY_STATES[i % MANY_STATES.length] as TaskState, repo: `acme/repo-${i % 4}` }, 1000 + i),
+      ),
+    );
+  }
+}

@@ -10,6 +10,10 @@ export interface SseStream {
   headers: Headers;
   /** Resolves with the first event (already received or still to come) that matches. */
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  /** Every event received so far, in order. */
+  all(): SseEvent[];
+  /** Bytes received so far (the stream's own figure for benchmarks). */
+  bytes(): number;
   /** Comment lines (": ping") seen so far. */
   comments: string[];
   close(): void;
@@ -23,11 +27,13 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const comments: string[] = [];
   const waiters = new Set<() => void>();
   let buffer = "";
+  let bytes = 0;
   const pump = async () => {
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      bytes += Buffer.byteLength(value);
       buffer += value;
       let end: number;
       while ((end = buffer.indexOf("\n\n")) !== -1) {
@@ -50,6 +56,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     status: res.status,
     headers: res.headers,
     comments,
+    all: () => [...events],
+    bytes: () => bytes,
     next(match, timeoutMs = 5_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
