@@ -198,6 +198,32 @@ describe("GitHub fake as a GitHub App, with @octokit/auth-app", () => {
     expect(data?.slug).toBe("agent-workforce");
   });
 
+  it("takes a JWT only as Bearer, as GitHub does: `token <JWT>` is 401 Bad credentials", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = signJwt(keys.privateKey, { iss: 4242, iat: now - 30, exp: now + 540 });
+    const bare = new Octokit({ baseUrl: fake.url, log: quiet });
+    const { data } = await bare.request("GET /app", { headers: { authorization: `Bearer ${jwt}` } });
+    expect(data.slug).toBe("agent-workforce");
+    expect(await failure(bare.request("GET /app", { headers: { authorization: `token ${jwt}` } }))).toMatchObject({
+      status: 401,
+      message: expect.stringContaining("Bad credentials"),
+    });
+  });
+
+  it("accepts the App's client id as the JWT's iss, with auth-app given the client id as appId", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ask = (jwt: string) => new Octokit({ auth: jwt, baseUrl: fake.url, log: quiet }).rest.apps.getAuthenticated();
+    expect((await ask(signJwt(keys.privateKey, { iss: app.clientId, iat: now - 30, exp: now + 540 }))).data?.id).toBe(4242);
+    expect((await failure(ask(signJwt(keys.privateKey, { iss: "Iv23unknown", iat: now - 30, exp: now + 540 })))).status).toBe(401);
+    const byClientId = new Octokit({
+      authStrategy: createAppAuth,
+      auth: { appId: app.clientId, privateKey: keys.privateKey, installationId },
+      baseUrl: fake.url,
+      log: quiet,
+    });
+    expect((await byClientId.rest.repos.get({ owner: OWNER, repo: "widgets" })).status).toBe(200);
+  });
+
   it("refuses installation tokens once they have expired", async () => {
     const token = await installationToken();
     const octokit = new Octokit({ auth: token, baseUrl: fake.url, log: quiet });
@@ -245,5 +271,44 @@ describe("GitHub fake as a GitHub App, with @octokit/auth-app", () => {
     expect((await failure(auth({ type: "installation", installationId: id, refresh: true }))).status).toBe(404);
     expect((await failure(jwtOctokit.rest.apps.getRepoInstallation({ owner: "other", repo: "tools" }))).status).toBe(404);
     expect(() => fake.uninstallApp(id)).toThrow(/no installation/);
+  });
+
+  it("enforces a token's permissions per resource with GitHub's 403 \"Resource not accessible by integration\"", async () => {
+    const auth = createAppAuth({ appId: app.appId, privateKey: keys.privateKey, request: bareRequest() });
+    const narrowed = async (permissions: Record<string, "read" | "write">) =>
+      (await auth({ type: "installation", installationId, permissions, refresh: true })).token;
+    const readOnly = await narrowed({ metadata: "read", contents: "read" });
+    const octokit = new Octokit({ auth: readOnly, baseUrl: fake.url, log: quiet });
+    expect((await octokit.rest.repos.get({ owner: OWNER, repo: "widgets" })).status).toBe(200);
+    const refused = await failure(octokit.rest.pulls.create({ owner: OWNER, repo: "widgets", title: "F", head: "feature", base: "main" }));
+    expect(refused).toMatchObject({ status: 403, message: expect.stringContaining("Resource not accessible by integration") });
+    expect(refused.headers["x-accepted-github-permissions"]).toBe("pull_requests=write");
+    expect((await failure(octokit.rest.pulls.list({ owner: OWNER, repo: "widgets" }))).status).toBe(403);
+    expect((await failure(octokit.rest.issues.createComment({ owner: OWNER, repo: "widgets", issue_number: 1, body: "x" }))).status).toBe(403);
+    expect((await failure(octokit.rest.checks.create({ owner: OWNER, repo: "widgets", name: "x", head_sha: mainSha }))).status).toBe(403);
+    expect((await failure(octokit.rest.checks.listForRef({ owner: OWNER, repo: "widgets", ref: mainSha }))).status).toBe(403);
+    expect((await failure(octokit.rest.repos.createCommitStatus({ owner: OWNER, repo: "widgets", sha: mainSha, state: "success" }))).status).toBe(403);
+
+    // Issues alone may comment on a pull request's conversation, as on GitHub; reviews need Pull requests.
+    const full = installationOctokit();
+    const pr =
+      (await full.rest.pulls.list({ owner: OWNER, repo: "widgets", head: `${OWNER}:feature` })).data[0] ??
+      (await full.rest.pulls.create({ owner: OWNER, repo: "widgets", title: "P", head: "feature", base: "main" })).data;
+    const issuesOnly = new Octokit({ auth: await narrowed({ metadata: "read", issues: "write" }), baseUrl: fake.url, log: quiet });
+    expect((await issuesOnly.rest.issues.createComment({ owner: OWNER, repo: "widgets", issue_number: pr.number, body: "hi" })).status).toBe(201);
+    expect((await failure(issuesOnly.rest.pulls.listReviews({ owner: OWNER, repo: "widgets", pull_number: pr.number }))).status).toBe(403);
+
+    // Git: Contents read fetches, a push needs Contents write.
+    const clone = join(dir, "perm-clone");
+    const url = `${fake.url}/${OWNER}/widgets.git`;
+    await git(dir, ["clone", url, clone], readOnly);
+    await git(clone, ["checkout", "-b", "perm-check"]);
+    await writeFile(join(clone, "p.txt"), "p\n");
+    await git(clone, ["add", "."]);
+    await git(clone, ["commit", "-m", "p"]);
+    await expect(git(clone, ["push", "origin", "perm-check"], readOnly)).rejects.toThrow(/403|not granted/);
+    const noContents = await narrowed({ metadata: "read", issues: "write" });
+    await expect(git(dir, ["ls-remote", url], noContents)).rejects.toThrow(/403|not granted/);
+    await git(clone, ["push", "origin", "perm-check"], await installationToken());
   });
 });

@@ -44,7 +44,7 @@ function decodePart(part: string): Record<string, unknown> {
   throw undecodable();
 }
 
-/** Verifies an App JWT: RS256 signature by the registered key, `iss` = App id, `iat`/`exp` in range. */
+/** Verifies an App JWT: RS256 signature by the registered key, `iss` = App id or client id, `iat`/`exp` in range. */
 export function verifyAppJwt(state: GitHubState, jwt: string, nowMs: number): AppRecord {
   const parts = jwt.split(".");
   if (parts.length !== 3) throw undecodable();
@@ -52,7 +52,8 @@ export function verifyAppJwt(state: GitHubState, jwt: string, nowMs: number): Ap
   const header = decodePart(h);
   const payload = decodePart(p);
   if (header.alg !== "RS256") throw undecodable();
-  const app = [...state.apps.values()].find((a) => String(a.id) === String(payload.iss));
+  const iss = String(payload.iss);
+  const app = [...state.apps.values()].find((a) => String(a.id) === iss || a.clientId === iss);
   if (!app) throw undecodable();
   const signed = verify("RSA-SHA256", Buffer.from(`${h}.${p}`), app.publicKey, Buffer.from(sig, "base64url"));
   if (!signed) throw undecodable();
@@ -89,14 +90,16 @@ export function installationIdentity(state: GitHubState, token: string, nowMs: n
 
 /** Resolves an `Authorization` header to an identity; throws GitHub's 401 otherwise. */
 export function authenticate(state: GitHubState, header: string | undefined, nowMs: number): Identity {
-  const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? "");
-  const token = match?.[1];
+  const match = /^(token|bearer)\s+(\S+)$/i.exec(header ?? "");
+  const scheme = match?.[1]?.toLowerCase();
+  const token = match?.[2];
   if (!token) throw badCredentials();
   const login = state.tokens.get(token);
   if (login) return { kind: "user", login, key: `user:${login.toLowerCase()}` };
   const installation = installationIdentity(state, token, nowMs);
   if (installation) return installation;
-  if (looksLikeJwt(token)) {
+  // GitHub takes a JWT only as `Bearer`; `token <JWT>` is refused as an unknown token.
+  if (scheme === "bearer" && looksLikeJwt(token)) {
     const app = verifyAppJwt(state, token, nowMs);
     return { kind: "app", login: app.botLogin, key: `app:${app.id}`, app };
   }

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authenticate, type Identity, reaches } from "./auth.js";
 import { type GitRequestRecord, serveGit } from "./git-http.js";
-import { ApiError, type Ctx, matchRoute, notFound, type Route, type RouteResult } from "./http.js";
+import { ApiError, type Ctx, DOCS, matchRoute, notFound, type Route, type RouteResult } from "./http.js";
+import { acceptedPermissions, grants, requiredPermission } from "./permissions.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { GitHubState } from "./state.js";
 import { userId } from "./state.js";
@@ -95,8 +96,8 @@ function injectedFailure(d: Dispatcher, reqId: string, route: string): RouteResu
   };
 }
 
-/** Refuses credentials the route does not take, and repositories an installation token does not reach. */
-function checkAccess(route: Route, identity: Identity, params: Record<string, string>): void {
+/** Refuses credentials the route does not take, and repositories an installation token does not reach or lacks the permission for. */
+function checkAccess(route: Route, identity: Identity, params: Record<string, string>, method: string, pathname: string): void {
   if (route.auth === "app") {
     if (identity.kind !== "app") throw new ApiError(401, "A JSON web token could not be decoded");
     return;
@@ -107,6 +108,13 @@ function checkAccess(route: Route, identity: Identity, params: Record<string, st
   }
   if (params.owner !== undefined && params.repo !== undefined && !reaches(identity, params.owner, params.repo)) {
     throw notFound();
+  }
+  if (identity.kind !== "installation") return;
+  const need = requiredPermission(method, pathname);
+  if (need && !grants(identity.token.permissions, need)) {
+    throw new ApiError(403, "Resource not accessible by integration", undefined, DOCS, {
+      "x-accepted-github-permissions": acceptedPermissions(need),
+    });
   }
 }
 
@@ -154,7 +162,7 @@ export async function dispatch(d: Dispatcher, req: IncomingMessage, res: ServerR
   try {
     const match = matchRoute(d.routes, method, parsed.pathname);
     if (!match) throw notFound();
-    checkAccess(match.route, identity, match.params);
+    checkAccess(match.route, identity, match.params, method, parsed.pathname);
     const ctx: Ctx = {
       state: d.state,
       apiUrl: d.url,
@@ -168,7 +176,7 @@ export async function dispatch(d: Dispatcher, req: IncomingMessage, res: ServerR
     };
     send(res, reqId, await match.route.handler(ctx), limit.headers);
   } catch (err) {
-    if (err instanceof ApiError) send(res, reqId, { status: err.status, body: err.toBody() }, limit.headers);
+    if (err instanceof ApiError) send(res, reqId, { status: err.status, body: err.toBody(), headers: err.headers }, limit.headers);
     else send(res, reqId, { status: 500, body: { message: `GitHub fake error: ${(err as Error).message}` } }, limit.headers);
   }
 }

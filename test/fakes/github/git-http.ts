@@ -7,8 +7,9 @@ import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, dirname } from "node:path";
 import { installationIdentity, reaches } from "./auth.js";
+import { grants } from "./permissions.js";
 import { permissionOf } from "./serializers.js";
-import type { GitHubState, RepoRecord } from "./state.js";
+import type { AppPermissions, GitHubState, RepoRecord } from "./state.js";
 import { repoKey } from "./state.js";
 
 export type GitService = "git-upload-pack" | "git-receive-pack";
@@ -43,22 +44,29 @@ function basicCredential(header: string | undefined): { user: string; password: 
   return i < 0 ? null : { user: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
-/** Who the credential acts as for this repository, or null when GitHub would answer 401. */
-function gitLogin(state: GitHubState, repo: RepoRecord, cred: { user: string; password: string }): string | null {
+/** Who the credential acts as for this repository (with an installation token's permissions), or null when GitHub would answer 401. */
+function gitLogin(
+  state: GitHubState,
+  repo: RepoRecord,
+  cred: { user: string; password: string },
+): { login: string; permissions: AppPermissions | null } | null {
   const user = state.tokens.get(cred.password);
-  if (user) return user;
+  if (user) return { login: user, permissions: null };
   let identity;
   try {
     identity = installationIdentity(state, cred.password, Date.now());
   } catch {
     return null; // expired
   }
-  if (!identity || cred.user !== "x-access-token") return null;
-  return reaches(identity, repo.owner, repo.name) ? identity.login : null;
+  if (identity?.kind !== "installation" || cred.user !== "x-access-token") return null;
+  return reaches(identity, repo.owner, repo.name) ? { login: identity.login, permissions: identity.token.permissions } : null;
 }
 
-function canPush(state: GitHubState, repo: RepoRecord, login: string): boolean {
-  return ["write", "maintain", "admin"].includes(permissionOf(state, repo, login));
+/** Whether the caller may run `service`: a push needs write access, and an installation token its Contents permission. */
+function allowed(state: GitHubState, repo: RepoRecord, who: { login: string; permissions: AppPermissions | null }, service: GitService | null): boolean {
+  const push = service === "git-receive-pack";
+  if (who.permissions && !grants(who.permissions, [{ name: "contents", level: push ? "write" : "read" }])) return false;
+  return !push || ["write", "maintain", "admin"].includes(permissionOf(state, repo, who.login));
 }
 
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -81,9 +89,9 @@ export function serveGit(
   const record: GitRequestRecord = { owner: target.owner, repo: target.repo, service, phase, token: cred?.password ?? null, login: null, status: 0 };
   records.push(record);
   const repo = state.repos.get(repoKey(target.owner, target.repo));
-  const login = repo && cred ? gitLogin(state, repo, cred) : null;
+  const who = repo && cred ? gitLogin(state, repo, cred) : null;
   // Without valid credentials GitHub does not say whether the repository exists.
-  if (!login || !repo) {
+  if (!who || !repo) {
     record.status = 401;
     plain(res, 401, "Invalid username or token. Password authentication is not supported for Git operations.\n", {
       "www-authenticate": 'Basic realm="GitHub"',
@@ -91,6 +99,7 @@ export function serveGit(
     req.resume();
     return true;
   }
+  const { login } = who;
   record.login = login;
   if (!repo.http || !repo.gitDir) {
     record.status = 404;
@@ -98,9 +107,9 @@ export function serveGit(
     req.resume();
     return true;
   }
-  if (service === "git-receive-pack" && !canPush(state, repo, login)) {
+  if (!allowed(state, repo, who, service)) {
     record.status = 403;
-    plain(res, 403, `Write access to repository not granted.\n`);
+    plain(res, 403, service === "git-receive-pack" ? "Write access to repository not granted.\n" : "Read access to repository not granted.\n");
     req.resume();
     return true;
   }

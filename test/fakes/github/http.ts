@@ -44,6 +44,8 @@ export class ApiError extends Error {
     message: string,
     readonly errors?: unknown[],
     readonly documentationUrl: string = DOCS,
+    /** Response headers GitHub sends with this error (e.g. x-accepted-github-permissions). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
