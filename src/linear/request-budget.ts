@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { BudgetRedis, identityHash } from "../redis-token-budget.js";
 import { PAUSE, TAKE } from "./budget-script.js";
 import type { RequestClass } from "./request-class.js";
 
@@ -48,7 +49,7 @@ export class LinearBudget {
 
   /** The budget of one token identity (never the token itself: it is hashed before use). */
   of(identity: string): TokenBudget {
-    const hash = createHash("sha256").update(identity).digest("hex").slice(0, 32);
+    const hash = identityHash(identity);
     let budget = this.budgets.get(hash);
     if (!budget) {
       budget = new TokenBudget(this.redis, `${this.prefix}:linear-budget:${hash}`, this.settings, this.logger);
@@ -71,14 +72,15 @@ export class TokenBudget {
   private readonly perMs: number;
   private pumping = false;
   private wake: (() => void) | null = null;
-  private redisDown = false;
+  private readonly link: BudgetRedis;
 
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
     settings: BudgetSettings,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    this.link = new BudgetRedis(redis, logger, "Linear request budget");
     this.perMs = settings.requestsPerHour / 3_600_000;
     this.capacity = Math.max(1, settings.burst ?? Math.max(4, Math.round(settings.requestsPerHour / 100)));
   }
@@ -102,10 +104,7 @@ export class TokenBudget {
 
   /** Linear said to wait `ms`: every process pauses this token's requests that long. */
   async pause(ms: number): Promise<void> {
-    const ttl = this.keyTtlMs();
-    await this.redis.eval(PAUSE, 2, `${this.key}:bucket`, `${this.key}:paused`, String(Math.ceil(ms)), String(ttl)).catch((err: unknown) => {
-      this.logger.warn({ err: (err as Error).message }, "could not pause the Linear request budget");
-    });
+    await this.link.share(PAUSE, [`${this.key}:bucket`, `${this.key}:paused`], [Math.ceil(ms), this.capacity, this.perMs], "could not pause the Linear request budget");
     this.wake?.();
   }
 
@@ -162,21 +161,8 @@ export class TokenBudget {
     // A quarter of the bucket stays for critical calls (none when the bucket is tiny: then only
     // the critical waiters hold status calls back).
     const reserve = Math.floor(this.capacity / 4);
-    try {
-      const wait = (await this.redis.eval(TAKE, 3, `${this.key}:bucket`, `${this.key}:paused`, `${this.key}:waiters`, String(this.capacity), String(this.perMs), priority, String(reserve), this.waiter, String(WAITER_GRACE_MS), String(this.keyTtlMs()))) as number;
-      if (this.redisDown) this.logger.info("Linear request budget reachable again");
-      this.redisDown = false;
-      return wait;
-    } catch (err) {
-      if (!this.redisDown) this.logger.warn({ err: (err as Error).message }, "Linear request budget unreachable: requests go unpaced until Redis answers");
-      this.redisDown = true;
-      return 0;
-    }
-  }
-
-  // Long enough for a full bucket to refill, so an idle token's state simply expires.
-  private keyTtlMs(): number {
-    return Math.ceil(this.capacity / this.perMs) + 60_000;
+    const k = this.key;
+    return this.link.take(TAKE, [`${k}:bucket`, `${k}:paused`, `${k}:waiters`], [this.capacity, this.perMs, priority, reserve, this.waiter, WAITER_GRACE_MS]);
   }
 
   private sleep(ms: number): Promise<void> {

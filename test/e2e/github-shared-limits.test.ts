@@ -83,6 +83,36 @@ describe("GitHub limits shared by every worker process", () => {
     expect(keys.join(" ")).not.toContain(fake.token);
   });
 
+  it("each process paces an identity to the x-ratelimit-limit GitHub answers when it is below the setting", { timeout: 60_000 }, async () => {
+    // The setting allows 1,000 a second: alone, a ceiling that would send all 30 at once.
+    const limit = { requestsPerHour: 1_000, windowMs: 1_000 };
+    fake.setRateLimit({ limit: 12, windowMs: 1_000 });
+    const shared = prefix("gh-granted");
+    // One answer (from a third process) teaches every process the identity's limit through Redis.
+    const first = createOctokit({ token: fake.token, baseUrl: fake.url, logger, maxRetries: 0, writeSpacingMs: 0, limiter: createGitHubLimiter({ redis: redis(), prefix: shared, logger, ...limit }) });
+    const answer = await first.rest.repos.get({ owner: OWNER, repo: REPO });
+    expect(answer.headers["x-ratelimit-limit"]).toBe("12");
+    expect((await keysUnder(shared)).some((k) => k.endsWith(":granted"))).toBe(true);
+    fake.setRateLimit({ limit: 12, windowMs: 1_000 });
+    const refusedBefore = fake.rateLimitExceeded;
+    const started = Date.now();
+    const reports = await runWorkers(fake, [shared, shared], 15, limit);
+    expect(reports.map((r) => r.refused)).toEqual([[], []]);
+    expect(reports.map((r) => r.ok)).toEqual([15, 15]);
+    expect(fake.rateLimitExceeded).toBe(refusedBefore);
+    // GitHub's 12 a second (a burst of 4, then 8 a second): 30 requests take over 3 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it("the setting stays a ceiling when GitHub grants an identity more", async () => {
+    fake.setRateLimit({ limit: 1_000, windowMs: 1_000 });
+    const octokit = createOctokit({ token: fake.token, baseUrl: fake.url, logger, maxRetries: 0, writeSpacingMs: 0, limiter: createGitHubLimiter({ redis: redis(), prefix: prefix("gh-ceiling"), logger, requestsPerHour: 12, windowMs: 1_000 }) });
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 20 }, () => octokit.rest.repos.get({ owner: OWNER, repo: REPO })));
+    // The setting's 12 a second (a burst of 4, then 8 a second), not GitHub's 1,000: 20 take 2 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+  });
+
   it("a rate-limit refusal one process sees pauses the other until GitHub's reset", async () => {
     const shared = prefix("gh-pause");
     const octokit = (): GitHub => createOctokit({ token: fake.token, baseUrl: fake.url, logger, maxRetries: 0, writeSpacingMs: 0, limiter: createGitHubLimiter({ redis: redis(), prefix: shared, logger }) });
