@@ -11,6 +11,11 @@ export interface MigrationReport {
   migrated: Record<number, number>;
   /** Already current (or rewritten meanwhile by another process). */
   current: number;
+  /**
+   * Left as they were: deleted while being migrated, or changed by another writer on every attempt
+   * (that writer's next update writes the current version).
+   */
+  skipped: Array<{ key: string; reason: string }>;
   /** Records whose shape is wrong: left as they are, named for the operator. */
   malformed: Array<{ key: string; error: string }>;
 }
@@ -37,7 +42,7 @@ function globLiteral(s: string): string {
  * thrown together at the end as one NewerSchemaError-led error, so the operator sees all of them.
  */
 export async function migrateTaskRecords(redis: Redis, prefix: string, opts: { batch?: number } = {}): Promise<MigrationReport> {
-  const report: MigrationReport = { scanned: 0, migrated: {}, current: 0, malformed: [] };
+  const report: MigrationReport = { scanned: 0, migrated: {}, current: 0, skipped: [], malformed: [] };
   const newer: NewerSchemaError[] = [];
   const match = `${globLiteral(prefix)}:task:*`;
   let cursor = "0";
@@ -51,9 +56,10 @@ export async function migrateTaskRecords(redis: Redis, prefix: string, opts: { b
       if (raw === null || raw === undefined) continue;
       report.scanned++;
       try {
-        const from = await migrateOne(redis, key, raw);
-        if (from === null) report.current++;
-        else report.migrated[from] = (report.migrated[from] ?? 0) + 1;
+        const outcome = await migrateOne(redis, key, raw);
+        if (outcome === "current") report.current++;
+        else if ("skipped" in outcome) report.skipped.push({ key, reason: outcome.skipped });
+        else report.migrated[outcome.from] = (report.migrated[outcome.from] ?? 0) + 1;
       } catch (err) {
         if (err instanceof NewerSchemaError) newer.push(err);
         else if (err instanceof MalformedRecordError) report.malformed.push({ key, error: err.message });
@@ -65,18 +71,21 @@ export async function migrateTaskRecords(redis: Redis, prefix: string, opts: { b
   return report;
 }
 
-/** Rewrites one record at the current version; the version it had, or null when it was current. */
-async function migrateOne(redis: Redis, key: string, first: string): Promise<number | null> {
+type Outcome = "current" | { from: number } | { skipped: string };
+
+/** Rewrites one record at the current version: the version it had, "current", or why it was left. */
+async function migrateOne(redis: Redis, key: string, first: string): Promise<Outcome> {
   let raw: string | null = first;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS && raw !== null; attempt++) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const { task, from } = readTaskRecord(key, raw);
-    if (from === TASK_SCHEMA_VERSION) return null;
+    if (from === TASK_SCHEMA_VERSION) return "current";
     const ok = await redis.eval(REWRITE_SCRIPT, 1, key, raw, JSON.stringify(task));
-    if (ok === 1) return from;
+    if (ok === 1) return { from };
     raw = await redis.get(key);
+    if (raw === null) return { skipped: "deleted while being migrated" };
   }
-  // Deleted meanwhile: nothing left to migrate. Still busy: its writer's next update migrates it.
-  return null;
+  // Its writer's next update writes it at the current version; until then it is read as current.
+  return { skipped: `changed by another writer on each of ${MAX_ATTEMPTS} attempts; its next update migrates it` };
 }
 
 /** One error naming every newer record (the first few by name), led by the first one's message. */

@@ -42,6 +42,7 @@ describe("start-up migration of task records", () => {
       scanned: 9,
       migrated: { 1: 7 },
       current: 1,
+      skipped: [],
       malformed: [{ key: `${prefix}:task:9`, error: expect.stringContaining(`task record ENG-9 (${prefix}:task:9) is malformed: field "usage"`) }],
     });
     for (let i = 1; i <= 7; i++) expect(await stored(String(i))).toEqual({ ...JSON.parse(v1(String(i))), schemaVersion: TASK_SCHEMA_VERSION });
@@ -79,6 +80,41 @@ describe("start-up migration of task records", () => {
       expect(t.schemaVersion).toBe(TASK_SCHEMA_VERSION);
       expect(t.attempts).toBe(i % 10 === 0 ? 1 : 0);
     }
+  });
+
+  it("counts a record deleted or changed on every attempt while it migrates as skipped, not current", async () => {
+    await put("gone", v1("gone"));
+    await put("busy", v1("busy", { attempts: 0 }));
+    const writer = new Redis(REDIS_URL);
+    let busyWrites = 0;
+    // A real second writer that always gets in between the migration's read and its compare-and-set:
+    // it deletes one record and updates the other (still as an old release writes it) every time.
+    const contended = new Proxy(redis, {
+      get(target, name) {
+        if (name === "eval") {
+          return async (script: string, n: number, key: string, ...args: string[]) => {
+            if (key.endsWith(":gone")) await writer.del(key);
+            else await writer.set(key, v1("busy", { attempts: ++busyWrites }));
+            return target.eval(script, n, key, ...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const report = await new TaskStore(contended, prefix).migrateAll().finally(() => writer.disconnect());
+    expect(report).toMatchObject({ scanned: 2, migrated: {}, current: 0, malformed: [] });
+    expect(report.skipped).toEqual(
+      expect.arrayContaining([
+        { key: `${prefix}:task:gone`, reason: "deleted while being migrated" },
+        { key: `${prefix}:task:busy`, reason: expect.stringContaining("changed by another writer on each of 20 attempts") },
+      ]),
+    );
+    expect(report.skipped).toHaveLength(2);
+    // The busy record holds its writer's last update, still unmigrated.
+    expect(busyWrites).toBe(20);
+    expect(await stored("busy")).toMatchObject({ attempts: 20 });
+    expect((await stored("busy")).schemaVersion).toBeUndefined();
   });
 
   it("matches the prefix literally, glob characters and all", async () => {
