@@ -3,7 +3,7 @@
 // goes. Every operation is absolute ("this row has this HTML and follows that one"), so applying
 // one twice, or over a page that already shows it, changes nothing.
 import type { Task } from "../tasks/task.js";
-import { computeFigures, needsYou } from "./figures.js";
+import { computeFigures, needsYou, type NeedsYouItem } from "./figures.js";
 import { applyFilter, type TaskFilter } from "./filters.js";
 import { figureCards, headerLine, pageTitle, renderNeeds, renderNeedsItem, renderRow, shownLine } from "./render.js";
 import { childrenByParent, treeOrder } from "./tree-rows.js";
@@ -85,7 +85,8 @@ export function buildFrame(
   const needs = needsYou(all);
   const next: Shown = {
     cards: new Map(figureCards(figures)),
-    needs: new Map(needs.map((i) => [i.task.issueId, renderNeedsItem(i, p.now)])),
+    // Keyed without the clock ("5s ago" moves every second; the page's periodic refresh shows it).
+    needs: new Map(needs.map((i) => [i.task.issueId, renderNeedsItem(i, Date.parse(i.since) || 0)])),
     head: headerLine(figures),
     title: pageTitle(needs.length),
   };
@@ -97,7 +98,10 @@ export function buildFrame(
   if (p.full || next.needs.size === 0 || p.last.needs.size === 0) {
     if (p.full || next.needs.size !== p.last.needs.size) shared.needs = { count: next.needs.size, html: renderNeeds(needs, p.now) };
   } else {
-    const ops = placeOps([...next.needs.keys()], (id) => (p.last.needs.get(id) === next.needs.get(id) ? undefined : next.needs.get(id)));
+    const items = new Map(needs.map((i) => [i.task.issueId, i]));
+    const ops = placeOps([...next.needs.keys()], (id) =>
+      p.last.needs.get(id) === next.needs.get(id) ? undefined : renderNeedsItem(items.get(id) as NeedsYouItem, p.now),
+    );
     const remove = [...p.last.needs.keys()].filter((id) => !next.needs.has(id));
     if (ops.length || remove.length) shared.needs = { count: next.needs.size, ops, remove };
   }

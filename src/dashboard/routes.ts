@@ -54,7 +54,10 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
     // Taken before the read: the page's stream replays every change after it, so none is lost
     // between this read and the stream's start. A live model that cannot start leaves the page
     // without one (its stream then asks for a full refresh).
-    const seq = await hub.position().catch(() => "");
+    const seq = await hub.position().catch((err: unknown) => {
+      deps.logger.warn({ err }, "dashboard live model unavailable; the page will refresh once its stream starts");
+      return "";
+    });
     const view = await loadView(deps, parseFilter(req.query));
     const nonce = randomBytes(16).toString("base64");
     return reply

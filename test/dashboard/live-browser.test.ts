@@ -61,7 +61,7 @@ describe.skipIf(SKIP)("dashboard live updates with 1,000 tasks", () => {
 
     // A burst: every change lands, in order, still without a refetch.
     for (let i = 0; i < 20; i++) await t!.deps.tasks.update("bulk-16", () => ({ step: `turn ${i + 1}: bash`, turns: i + 1 }));
-    await page.waitForFunction(() => document.querySelector('tr[data-issue="bulk-16"] .detail')?.textContent?.includes("turn 20: bash"), undefined, { timeout: 5_000 });
+    await expect.poll(() => page.locator('tr[data-issue="bulk-16"] .detail').innerText(), { timeout: 5_000 }).toContain("turn 20: bash");
     expect(await page.locator("#tasks tbody tr").first().getAttribute("data-issue")).toBe("bulk-16");
     expect(await page.locator("#tasks tbody tr").nth(1).getAttribute("data-issue")).toBe("bulk-8");
 
