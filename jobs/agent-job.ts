@@ -60,7 +60,12 @@ export interface AgentJobSpec<D, P, R> {
 export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>) {
   return async (job: Job<D>, token?: string, signal?: AbortSignal): Promise<R> => {
     // Data queued by an older release is read as this one's; a newer release's fails the job for good.
-    upgradeJobData(job);
+    try {
+      upgradeJobData(job);
+    } catch (err) {
+      await failUnreadableJob(deps, job, err, signal);
+      throw err;
+    }
     const initial = await spec.task(job);
     if (!initial) return spec.idle(null);
     const c = taskContext(deps, job, initial.issueId, initial, signal);
@@ -91,6 +96,29 @@ export function agentJob<D, P, R>(deps: WorkerDeps, spec: AgentJobSpec<D, P, R>)
       c.done();
     }
   };
+}
+
+/**
+ * Job data this release cannot read (a newer release's, or malformed) that still names an issue:
+ * the failure is recorded on that issue's task, when there is one, and shown in Linear like any
+ * permanent failure, so it is not seen in the queue only.
+ */
+async function failUnreadableJob(deps: WorkerDeps, job: Job, err: unknown, signal: AbortSignal | undefined): Promise<void> {
+  const data: unknown = job.data;
+  const issueId = typeof data === "object" && data !== null ? (data as { issueId?: unknown }).issueId : undefined;
+  if (typeof issueId !== "string" || issueId === "") return;
+  const log = deps.logger.child({ jobId: job.id, queue: job.queueName, issueId });
+  const task = await deps.tasks.get(issueId).catch((e: unknown) => {
+    log.warn({ err: e }, "could not read the task of a job whose data this release cannot read");
+    return null;
+  });
+  if (!task) return;
+  const c = taskContext(deps, job, issueId, task, signal);
+  try {
+    await recordFailure(c, job, err);
+  } finally {
+    c.done();
+  }
 }
 
 async function leaveRepoLine(c: TaskContext, job: Job): Promise<void> {

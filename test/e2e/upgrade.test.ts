@@ -177,4 +177,25 @@ describe("upgrade from records written before schema versions", () => {
     expect(await w.deps.tasks.get(issue.id)).toBeNull();
     expect(w.anthropic.requests).toHaveLength(0);
   });
+
+  it("a newer release's job data naming an issue with a task fails that task too, with the message", async () => {
+    prefix = uniquePrefix("upgrade");
+    world = await startWorld({ env: { REDIS_PREFIX: prefix } });
+    const w = world;
+    const issue = w.newIssue();
+    await w.deps.tasks.ensure({ issueId: issue.id, identifier: issue.identifier, title: issue.title, issueUrl: null });
+    const queue = new Queue("implement", { connection: w.deps.redis, prefix });
+    const data = { kind: "implement", issueId: issue.id, identifier: issue.identifier, title: issue.title, teamId: w.team.id, teamKey: "ENG", projectName: null, labelNames: ["agent"], url: null, eventAt: new Date().toISOString(), source: { delivery: "d", receivedAt: new Date().toISOString(), actor: null }, schemaVersion: 9 };
+    await queue.add("implement", data, { jobId: "future-with-task", attempts: 3 });
+    await queue.close();
+    expect(await w.waitForJob("future-with-task")).toBe("failed");
+    const job = await w.deps.queues.implement.getJob("future-with-task");
+    const message = "job data of implement job future-with-task is schema version 9; this agent-workforce knows up to 2";
+    expect(job?.failedReason).toContain(message);
+    expect(job?.attemptsMade).toBe(1);
+    expect(await w.deps.tasks.get(issue.id)).toMatchObject({ state: "failed", error: expect.stringContaining(message) });
+    // Shown in Linear as any permanent failure, and no agent ran.
+    expect(w.linear.store.commentsFor(issue.id).some((c) => c.body.includes(message))).toBe(true);
+    expect(w.anthropic.requests).toHaveLength(0);
+  });
 });
