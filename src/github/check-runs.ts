@@ -26,19 +26,25 @@ interface At {
   signal?: AbortSignal;
 }
 
-/** The newest check run named `name` on commit `sha` (GitHub lists the newest first), or null. */
-export async function latestCheckRun(octokit: GitHub, p: At & { sha: string; name: string }): Promise<CheckRunSeen | null> {
+/**
+ * The newest check run named `name` on commit `sha` that the App `appSlug` created, or null.
+ * Another App (or Actions) may show a check of the same name on the commit: GitHub refuses to let
+ * us update its runs, so only our own are ever found. `filter: "latest"` keeps one run per name
+ * and App, so one page of 100 holds ours unless 100 Apps use the name.
+ */
+export async function latestCheckRun(octokit: GitHub, p: At & { sha: string; name: string; appSlug: string }): Promise<CheckRunSeen | null> {
   const { data } = await octokit.rest.checks.listForRef({
     owner: p.owner,
     repo: p.repo,
     ref: p.sha,
     check_name: p.name,
     filter: "latest",
-    per_page: 10,
+    per_page: 100,
     request: { signal: p.signal },
   });
+  const ours = data.check_runs.filter((r) => r.app?.slug === p.appSlug);
   // Newest first by id: "latest" already keeps one per name, a higher id is the later run.
-  const run = [...data.check_runs].sort((a, b) => b.id - a.id)[0];
+  const run = ours.sort((a, b) => b.id - a.id)[0];
   if (!run) return null;
   return {
     id: run.id,

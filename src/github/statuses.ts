@@ -28,7 +28,10 @@ export interface GatePublish {
  */
 export async function publishGate(access: GitHubAccess, p: GatePublish): Promise<void> {
   const gh = await access.forRepo(p.ref, { signal: p.signal });
-  if (access.kind === "app") return publishCheckRun(gh, p).catch((err: unknown) => rethrowForbidden(err, p.ref));
+  if (access.kind === "app") {
+    const appSlug = await ownAppSlug(access, p.signal);
+    return publishCheckRun(gh, p, appSlug).catch((err: unknown) => rethrowForbidden(err, p.ref));
+  }
   await setCommitStatus(gh, {
     owner: p.ref.owner,
     repo: p.ref.repo,
@@ -46,11 +49,11 @@ export async function publishGate(access: GitHubAccess, p: GatePublish): Promise
  * adding one. GitHub refuses to reopen a completed run, so a new phase on the same commit (a
  * revision starting) creates a new run, which GitHub then shows as the latest.
  */
-async function publishCheckRun(gh: GitHub, p: GatePublish): Promise<void> {
+async function publishCheckRun(gh: GitHub, p: GatePublish, appSlug: string): Promise<void> {
   const at = { owner: p.ref.owner, repo: p.ref.repo, signal: p.signal };
   const conclusion = CONCLUSION[p.state];
   const output = fitOutput(p);
-  const latest = await latestCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT });
+  const latest = await latestCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT, appSlug });
   if (latest && latest.status !== "completed") {
     await updateCheckRun(gh, { ...at, id: latest.id, conclusion, output, detailsUrl: p.detailsUrl });
     return;
@@ -58,6 +61,15 @@ async function publishCheckRun(gh: GitHub, p: GatePublish): Promise<void> {
   // A retry after this result was shown already: nothing new to say.
   if (latest && conclusion && latest.conclusion === conclusion && latest.output.title === output.title && latest.output.summary === output.summary) return;
   await createCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT, conclusion, output, detailsUrl: p.detailsUrl, externalId: p.externalId });
+}
+
+/**
+ * Our App's slug, its bot login without "[bot]" (read once per process by identity()): check runs
+ * are found by the App that created them, since GitHub lets only that App update one.
+ */
+async function ownAppSlug(access: GitHubAccess, signal?: AbortSignal): Promise<string> {
+  const { login } = await access.identity({ signal });
+  return login.replace(/\[bot\]$/, "");
 }
 
 /**
@@ -95,7 +107,7 @@ export async function supersedeGate(access: GitHubAccess, p: { ref: RepoRef; sha
   if (access.kind !== "app" || p.sha === p.by) return;
   const gh = await access.forRepo(p.ref, { signal: p.signal });
   const at = { owner: p.ref.owner, repo: p.ref.repo, signal: p.signal };
-  const latest = await latestCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT });
+  const latest = await latestCheckRun(gh, { ...at, sha: p.sha, name: STATUS_CONTEXT, appSlug: await ownAppSlug(access, p.signal) });
   if (!latest || latest.status === "completed") return;
   const short = p.by.slice(0, 7);
   await updateCheckRun(gh, {

@@ -27,10 +27,10 @@ let app: GitHubAccess;
 let token: GitHubAccess;
 
 /** An App's access, its Octokit acting with an installation token the fake minted for a JWT. */
-async function appAccess(owner: string, permissions?: Record<string, "read" | "write">): Promise<GitHubAccess> {
+async function appAccess(owner: string, permissions?: Record<string, "read" | "write">, slug = `agent-workforce-${owner}`): Promise<GitHubAccess> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const { appId } = fake.enableApp({ slug: `agent-workforce-${owner}`, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() });
-  const { installationId } = fake.installApp(owner, permissions ? { permissions } : {});
+  const { appId } = fake.enableApp({ slug, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() });
+  const { installationId } = fake.installApp(owner, { appId, ...(permissions ? { permissions } : {}) });
   const auth = new Octokit({
     baseUrl: fake.url,
     authStrategy: createAppAuth,
@@ -38,7 +38,7 @@ async function appAccess(owner: string, permissions?: Record<string, "read" | "w
   });
   const { token: installationToken } = (await auth.auth({ type: "installation" })) as { token: string };
   const octokit: GitHub = createOctokit({ token: installationToken, baseUrl: fake.url, logger, writeSpacingMs: 0 });
-  return { kind: "app", forRepo: async () => octokit, gitToken: async () => installationToken, identity: async () => ({ login: `agent-workforce-${owner}[bot]`, name: "x", email: "x" }) };
+  return { kind: "app", forRepo: async () => octokit, gitToken: async () => installationToken, identity: async () => ({ login: `${slug}[bot]`, name: "x", email: "x" }) };
 }
 
 const runsOn = (sha: string) => fake.checkRuns(OWNER, REPO).filter((r) => r.head_sha === sha && r.name === "agent-workforce");
@@ -126,6 +126,38 @@ describe("publishGate with a GitHub App: a check run named agent-workforce", () 
     const writes = checkWrites();
     await supersedeGate(app, { ref, sha: shaA, by: shaB });
     expect(checkWrites()).toBe(writes);
+  });
+});
+
+describe("another App's agent-workforce check on the same commit", () => {
+  it("is never found, updated or superseded: ours is created and updated beside it", async () => {
+    const other = await appAccess(OWNER, undefined, "other-ci");
+    const theirs = { ref, sha: shaA, title: "Someone else's check", summary: "Theirs." };
+    await publishGate(other, { ...theirs, state: "in_progress" });
+    const [their] = runsOn(shaA);
+    const patchesOfTheirs = () => fake.requests.filter((r) => r.method === "PATCH" && r.path.endsWith(`/check-runs/${their?.id}`));
+    expect(patchesOfTheirs()).toHaveLength(0);
+
+    // Ours: a run of its own, updated in place, though the other App's run is the newest of the name.
+    await publishGate(app, { ref, sha: shaA, state: "in_progress", title: "Agent is revising this pull request", summary: "Working." });
+    await publishGate(other, { ...theirs, state: "in_progress", summary: "Theirs, later." });
+    await publishGate(app, { ref, sha: shaA, state: "success", title: "Agent revised; awaiting review", summary: "Ready." });
+    const ours = runsOn(shaA).filter((r) => r.id !== their?.id);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatchObject({ status: "completed", conclusion: "success", output: { title: "Agent revised; awaiting review" } });
+    expect(ours[0]).toMatchObject({ app: { slug: `agent-workforce-${OWNER}` } });
+
+    // A retry of our result sees our completed run, not theirs in progress: nothing written.
+    const writes = checkWrites();
+    await publishGate(app, { ref, sha: shaA, state: "success", title: "Agent revised; awaiting review", summary: "Ready." });
+    expect(checkWrites()).toBe(writes);
+
+    // Superseding the commit leaves their in-progress run as it is.
+    await supersedeGate(app, { ref, sha: shaA, by: shaB });
+    expect(checkWrites()).toBe(writes);
+    expect(runsOn(shaA).find((r) => r.id === their?.id)).toMatchObject({ status: "in_progress", output: { title: "Someone else's check", summary: "Theirs, later." } });
+    // One PATCH of their run: their own update; ours never sent one.
+    expect(patchesOfTheirs()).toHaveLength(1);
   });
 });
 
