@@ -10,8 +10,8 @@ import type { TaskContext } from "./job-context.js";
 
 /**
  * Publishes pushed work: opens the pull request (a draft, or "[WIP]" where drafts do not exist,
- * when a limit was hit or the checks still fail), shows the gate (check run or commit status), links the PR in Linear
- * and moves the issue to In Review. Returns the PR's URL.
+ * when a limit was hit or the checks still fail), records it on the task, links it in Linear, shows
+ * the gate (check run or commit status) and moves the issue to In Review. Returns the PR's URL.
  */
 export async function publishImplemented(c: TaskContext, plan: ImplementPlan, landed: Landed): Promise<string> {
   const { deps, signal, log } = c;
@@ -35,8 +35,8 @@ export async function publishImplemented(c: TaskContext, plan: ImplementPlan, la
   log.info({ pr: pr.number, created: pr.created, readyForReview: pr.readyForReview }, "pull request ready");
   if (pr.draftsUnsupported) log.info(pr.draftsUnsupported);
   if (pr.notReady) log.warn(pr.notReady);
-  const gate = implementedGate({ ...c.task(), prNumber: pr.number }, landed, { checkCommand: repo.checkCommand });
-  await publishGate(deps.clients.github, { ref: { owner: repo.owner, repo: repo.name }, sha: landed.sha, ...gate, externalId: c.issueId, signal });
+  // The PR is the task's before anything else can fail: its record (and the PR → task key review
+  // feedback looks up) and its Linear link stay even when showing the gate fails for good.
   await c.save({
     state: "pr-open",
     step: draft ? "draft pull request open" : null,
@@ -48,6 +48,8 @@ export async function publishImplemented(c: TaskContext, plan: ImplementPlan, la
   });
   const full = `${repo.owner}/${repo.name}`;
   await attachPullRequest(c.linear, { issueId: issue.id, url: pr.url, title: `PR #${pr.number}: ${prTitle(issue)}`, subtitle: full });
+  const gate = implementedGate(c.task(), landed, { checkCommand: repo.checkCommand });
+  await publishGate(deps.clients.github, { ref: { owner: repo.owner, repo: repo.name }, sha: landed.sha, ...gate, externalId: c.issueId, signal });
   await moveIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, want: { name: "In Review" } });
   await c.publish();
   return pr.url;

@@ -16,11 +16,19 @@ type Revision = NonNullable<Landed["revision"]>;
 /**
  * Publishes a pushed revision: answers each review thread and posts one summary (each recorded on
  * the checkpoint as it is posted, so a retry never repeats one), then updates the PR body, the
- * gate on the new head (and completes the one the revision started on) and the Linear comment.
+ * gate on the new head (and completes the runs on the heads the revision started on) and the Linear comment.
  */
 export async function publishRevision(
   c: TaskContext,
-  p: { repo: ReviseRepo; pr: { base: { ref: string }; head: { sha: string } }; items: FeedbackItem[]; taken: FeedbackJobData[]; landed: Landed },
+  p: {
+    repo: ReviseRepo;
+    pr: { base: { ref: string }; head: { sha: string } };
+    items: FeedbackItem[];
+    taken: FeedbackJobData[];
+    landed: Landed;
+    /** The head the revision's first attempt started on (a retry's PR head may be its push). */
+    startedOn: string;
+  },
 ): Promise<void> {
   const { deps, signal } = c;
   const { repo, landed } = p;
@@ -70,7 +78,8 @@ export async function publishRevision(
   if (updated.draftsUnsupported) c.log.info(updated.draftsUnsupported);
   const ref = { owner: repo.owner, repo: repo.name };
   await publishGate(deps.clients.github, { ref, sha: head, ...revisedGate(c.task(), landed, { checkCommand: repo.checkCommand }), externalId: c.issueId, signal });
-  await supersedeGate(deps.clients.github, { ref, sha: p.pr.head.sha, by: head, signal });
+  // Both heads may show "in progress": the one the revision started on, and this attempt's.
+  for (const sha of new Set([p.startedOn, p.pr.head.sha])) await supersedeGate(deps.clients.github, { ref, sha, by: head, signal });
   await c.publish();
 }
 

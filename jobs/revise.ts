@@ -2,7 +2,7 @@ import type { Job } from "bullmq";
 import { type FeedbackItem, revisionPrompt } from "../src/agent/prompts.js";
 import { listReviewComments } from "../src/github/comments.js";
 import { getRepository } from "../src/github/repos.js";
-import { publishGate } from "../src/github/statuses.js";
+import { publishGate, supersedeGate } from "../src/github/statuses.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import { revisingGate, revisionEndedGate } from "../src/status/gate-status.js";
 import type { Landed } from "../src/tasks/task.js";
@@ -16,6 +16,16 @@ import { publishRevision } from "./revise-publish.js";
 
 /** The repository a revision works in, with its routing settings. */
 export type ReviseRepo = RepoSettings;
+
+/**
+ * A revise job's data once its revision started: `startedOn` is the PR head it started on, kept in
+ * the job (not only in memory) so a retry on any worker still completes that head's in-progress
+ * run after the first attempt's push moved the head.
+ */
+type StartedRevise = ReviseJobData & { startedOn?: string };
+
+/** The PR heads a running revision showed "in progress" on, for its end path (same process). */
+const shownInProgress = new WeakMap<TaskContext, Set<string>>();
 
 /** What a revision works on: its repository and the feedback it took. */
 interface RevisePlan {
@@ -74,9 +84,20 @@ async function showEndOnPullRequest(c: TaskContext, wasRevising: boolean): Promi
     // Not bound to the job's signal: a stopped job must still be able to say so.
     const { data: pr } = await gh.rest.pulls.get({ ...where, pull_number: task.prNumber });
     await publishGate(c.deps.clients.github, { ref: where, sha: pr.head.sha, ...revisionEndedGate(task), externalId: task.issueId });
+    // The revision pushed before it ended: the head it started on must not show a run forever.
+    for (const sha of shownInProgress.get(c) ?? []) await supersedeGate(c.deps.clients.github, { ref: where, sha, by: pr.head.sha });
   } catch (err) {
     c.log.warn({ err }, "could not show the end of the revision on the pull request (check run or commit status)");
   }
+}
+
+/** The PR head the revision started on: this job's first attempt's, recorded in its data then. */
+async function startedOn(job: Job<ReviseJobData>, head: string): Promise<string> {
+  const data: StartedRevise = job.data;
+  if (data.startedOn) return data.startedOn;
+  const started: StartedRevise = { ...job.data, startedOn: head };
+  await job.updateData(started);
+  return head;
 }
 
 async function revise(c: TaskContext, job: Job<ReviseJobData>, repo: ReviseRepo, taken: FeedbackJobData[]): Promise<void> {
@@ -88,6 +109,8 @@ async function revise(c: TaskContext, job: Job<ReviseJobData>, repo: ReviseRepo,
   if (pr.state !== "open") throw unrecoverable(`pull request #${prNumber} is ${pr.merged ? "merged" : "closed"}; nothing to revise`);
   const items = await gatherFeedback(c, repo, prNumber, taken);
   log.info({ items: items.length }, "revision starting");
+  const startHead = await startedOn(job, pr.head.sha);
+  shownInProgress.set(c, new Set([startHead, pr.head.sha]));
 
   await c.save({ state: "revising", step: `addressing ${items.length} piece${items.length === 1 ? "" : "s"} of feedback`, error: null });
   await publishGate(deps.clients.github, { ref: { owner: repo.owner, repo: repo.name }, sha: pr.head.sha, ...revisingGate(c.task()), externalId: c.issueId, signal });
@@ -95,7 +118,7 @@ async function revise(c: TaskContext, job: Job<ReviseJobData>, repo: ReviseRepo,
 
   const before = { turns: task.turns, usage: task.usage, costUsd: task.costUsd };
   const landed = await revisionPassOnce(c, job, { repo, pr, items });
-  await publishRevision(c, { repo, pr, items, taken, landed });
+  await publishRevision(c, { repo, pr, items, taken, landed, startedOn: startHead });
   log.info({ before, after: { turns: c.task().turns, costUsd: c.task().costUsd }, sha: landed.sha }, "revision done");
 }
 

@@ -132,4 +132,61 @@ describe("the quality gate as a check run (GitHub App)", () => {
     ]);
     expect(w.github.requests.some((r) => r.method === "POST" && r.path.endsWith("/check-runs") && (r.body as { status?: string }).status === "in_progress")).toBe(true);
   });
+
+  it("a revision that pushed a new head and then failed shows the failure there and completes the old head's in-progress run as superseded", async () => {
+    world = await startWorld({ githubApp: true, files: FILES, env: { REVISION_DEBOUNCE_MS: "50" } });
+    const w = world;
+    const { issue, pr } = await implement(w, [create("greet.txt", "hello, world\n"), say("## Summary\nGreeting updated.")]);
+    const { head } = await shown(w, pr);
+    // The agent changes a file, then Anthropic refuses the next request: the work is pushed as it
+    // stands (a WIP commit, a new head) and the revision fails for good.
+    w.anthropic.script([
+      create("greet.txt", "hello, there\n"),
+      { error: { status: 400, type: "invalid_request_error", message: "messages.3.content: tool_result block(s) provided when previous message does not contain any tool_use blocks" } },
+    ]);
+    await comment(w, pr, 7401, "@agent greet someone else");
+    await w.waitFor(async () => (await revisions(w)).failed === 1, "the failed revision");
+    expect((await w.deps.tasks.get(issue.id))?.state).toBe("failed");
+    await w.waitFor(() => runsOn(w, head).every((r) => r.status === "completed"), "the old head's runs completed");
+
+    const after = await shown(w, pr);
+    expect(after.head).not.toBe(head);
+    expect(after.run).toMatchObject({ status: "completed", conclusion: "failure" });
+    expect(after.run?.output.title).toMatch(/^Agent revision failed: /);
+    expect(runsOn(w, head).map((r) => [r.status, r.conclusion, r.output.title])).toEqual([
+      ["completed", "success", "Agent finished; awaiting review"],
+      ["completed", "neutral", `Superseded by ${after.head.slice(0, 7)}`],
+    ]);
+  });
+
+  it("an installation without the Checks permission fails the task saying so, yet the PR stays the task's: linked in Linear, its review feedback still starts a revision", async () => {
+    world = await startWorld({ githubApp: true, files: FILES, env: { REVISION_DEBOUNCE_MS: "50" } });
+    const w = world;
+    // The installation never accepted the Checks permission; tokens minted so far lose it too.
+    const installation = w.github.state.installations.get(w.githubApp?.installationId ?? -1);
+    if (!installation) throw new Error("the world's App has no installation");
+    delete installation.permissions.checks;
+    for (const t of w.github.state.installationTokens.values()) delete t.permissions.checks;
+
+    w.github.setPermission(OWNER, REPO, REVIEWER.login, "write");
+    const issue = w.newIssue({ title: "Greet the world" });
+    w.anthropic.script([create("greet.txt", "hello, world\n"), say("## Summary\nGreeting updated.")]);
+    expect(await w.waitForJob((await w.labelIssue(issue)).body.jobId as string)).toBe("failed");
+
+    const task = await w.deps.tasks.get(issue.id);
+    expect(task?.state).toBe("failed");
+    expect(task?.error).toMatch(/"Checks: read and write" permission/);
+    const pr = task?.prNumber as number;
+    const { data: pull } = await w.octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: pr });
+    expect(pull.state).toBe("open");
+    expect(task?.prUrl).toBe(pull.html_url);
+    expect(w.linear.store.attachmentsFor(issue.id).map((a) => a.url)).toEqual([pull.html_url]);
+    expect((await w.deps.tasks.findByPullRequest(OWNER, REPO, pr))?.issueId).toBe(issue.id);
+    expect(w.github.checkRuns(OWNER, REPO)).toHaveLength(0);
+
+    // Review feedback finds the task by its PR: a revision runs (and fails on the gate the same way).
+    await comment(w, pr, 7501, "@agent capitalise World");
+    await w.waitFor(async () => (await revisions(w)).failed === 1, "the revision the feedback started");
+    expect((await w.deps.tasks.get(issue.id))?.error).toMatch(/"Checks: read and write" permission/);
+  });
 });
