@@ -26,7 +26,8 @@ export interface GitHubAccess {
   /**
    * An Octokit acting on `ref`: the token's, or its installation's (found from `installationId`
    * when a webhook named it, else looked up and remembered). Rejects with
-   * {@link AppNotInstalledError} for a repository the App is not installed on.
+   * {@link AppNotInstalledError} for a repository the App is not installed on; the Octokit's
+   * requests do too once the App was uninstalled from it or the repository left the installation.
    */
   forRepo(ref: RepoRef, opts?: { installationId?: number; signal?: AbortSignal }): Promise<GitHub>;
   /**

@@ -2,7 +2,11 @@ import { createAppAuth } from "@octokit/auth-app";
 import { RequestError } from "@octokit/request-error";
 import type { GitHubAppConfig } from "../config-types.js";
 import type { Logger } from "../logger.js";
-import { AppNotInstalledError, type GitHubAccess, type GitHubIdentity, type RepoRef } from "./access.js";
+import type { GitHubAccess, RepoRef } from "./access.js";
+import { type Options, useAuthHook } from "./app-auth-hook.js";
+import { installationClients, isMintRefusal } from "./app-clients.js";
+import { appSlugLookup, botIdentityLookup } from "./app-identity.js";
+import { type InstallationLookup, installationLookup } from "./app-installations.js";
 import type { GitHub } from "./octokit.js";
 
 /** What {@link appAccess} needs. */
@@ -20,139 +24,96 @@ export interface AppAccessOptions {
 }
 
 const INSTALLATION_TTL_MS = 10 * 60_000;
-/** A token is renewed this long before it expires (or at the last quarter of a shorter life). */
-const RENEW_BEFORE_MS = 5 * 60_000;
-const MAX_REMEMBERED_REPOS = 10_000;
+/** A 404 on a repository makes its installation be asked again at most this often. */
+const RECHECK_AFTER_MS = 60_000;
 
 /**
- * GitHub as an App: `@octokit/auth-app` signs the JWTs and mints and caches the installation
- * tokens; this adds which installation serves a repository (remembered in memory, never in
- * Redis), a token renewed before its expiry or when GitHub refuses it, and the bot's identity.
+ * GitHub as an App: `@octokit/auth-app` signs the JWTs, mints and caches the installation tokens
+ * and puts them on each request; this adds which installation serves a repository (remembered in
+ * memory, never in Redis), a token renewed before its expiry or when GitHub refuses it, what an
+ * uninstall turns into (AppNotInstalledError), and the bot's identity.
  */
 export function appAccess(o: AppAccessOptions): GitHubAccess {
   const now = o.now ?? Date.now;
   const log = o.logger.child({ component: "github-app" });
-  const auth = createAppAuth({
-    appId: o.app.appId,
-    privateKey: o.app.privateKey,
-    // Minting tokens goes through the service's retry and throttling too.
-    request: o.octokit(`app:${o.app.appId}`).request,
-    log: { warn: (message: string) => log.warn(message) },
-  });
   const asApp = o.octokit(`app:${o.app.appId}`);
-  asApp.hook.before("request", async (options) => {
-    options.headers.authorization = `bearer ${(await auth({ type: "app" })).token}`;
+  // The App's JWT on its own calls (and on token mints, which go through asApp too).
+  const appAuth = createAppAuth({ appId: o.app.appId, privateKey: o.app.privateKey, request: asApp.request, log: { warn: (m: string) => log.warn(m) } });
+  useAuthHook(asApp, appAuth, asApp.request);
+  const slug = appSlugLookup(asApp, o.app.appId);
+  const lookup = installationLookup({
+    asApp,
+    appName: (signal) => slug(signal).catch(() => `with id ${o.app.appId}`),
+    ttlMs: o.installationTtlMs ?? INSTALLATION_TTL_MS,
+    now,
+    onFound: (repo, installationId) => log.debug({ repo, installationId }, "repository served by installation"),
   });
-  const installations = new Map<string, { id: number; at: number }>();
-  const clients = new Map<number, GitHub>();
-  const ttl = o.installationTtlMs ?? INSTALLATION_TTL_MS;
 
-  /** The installation's token from auth-app's cache, renewed when it expires soon or was refused. */
-  async function tokenOf(installationId: number, renew = false): Promise<string> {
-    const cached = await auth({ type: "installation", installationId, ...(renew ? { refresh: true } : {}) });
-    if (renew || !expiresSoon(cached, now())) return cached.token;
-    log.debug({ installationId, expiresAt: cached.expiresAt }, "installation token expires soon; asking for a new one");
-    return (await auth({ type: "installation", installationId, refresh: true })).token;
-  }
-
-  function installationOctokit(installationId: number): GitHub {
-    const known = clients.get(installationId);
-    if (known) return known;
-    const gh = o.octokit(`installation:${installationId}`);
-    // Each request carries the installation's current token; a refused one (expired or revoked
-    // before its time) is renewed once and the request sent again.
-    gh.hook.wrap("request", async (request, options) => {
-      options.headers.authorization = `token ${await tokenOf(installationId)}`;
-      try {
-        return await request(options);
-      } catch (err) {
-        if (!(err instanceof RequestError) || err.status !== 401) throw err;
-        log.info({ installationId }, "GitHub refused the installation token (401); renewing it once");
-        options.headers.authorization = `token ${await tokenOf(installationId, true)}`;
-        return request(options);
-      }
-    });
-    clients.set(installationId, gh);
-    return gh;
-  }
-
-  let slug: Promise<string> | undefined;
-  const appSlug = (signal?: AbortSignal): Promise<string> =>
-    (slug ??= asApp.rest.apps
-      .getAuthenticated({ request: { signal } })
-      .then(({ data }) => {
-        if (!data?.slug) throw new Error(`GET /app answered without the App's slug (GITHUB_APP_ID ${o.app.appId})`);
-        return data.slug;
-      })
-      .catch((err: unknown) => {
-        slug = undefined;
-        throw err;
-      }));
-
-  async function findInstallation(ref: RepoRef, signal?: AbortSignal): Promise<number> {
-    try {
-      const { data } = await asApp.rest.apps.getRepoInstallation({ owner: ref.owner, repo: ref.repo, request: { signal } });
-      return data.id;
-    } catch (err) {
-      if (!(err instanceof RequestError) || err.status !== 404) throw err;
-      const name = await appSlug(signal).catch(() => `with id ${o.app.appId}`);
-      throw new AppNotInstalledError(ref, name, { cause: err });
-    }
-  }
+  const clients = installationClients({
+    app: o.app,
+    octokit: o.octokit,
+    asApp,
+    log,
+    now,
+    refused: (installationId, err, options) => afterRefusal(refusal, installationId, err, whereOf(options)),
+  });
+  const refusal = { log, lookup, forgetClient: (installationId: number) => clients.forget(installationId) };
+  const identity = botIdentityLookup({ asApp, slug, installationClient: clients.client });
 
   async function installationFor(ref: RepoRef, opts: { installationId?: number; signal?: AbortSignal }): Promise<number> {
-    const key = `${ref.owner}/${ref.repo}`.toLowerCase();
-    const known = installations.get(key);
-    if (opts.installationId === undefined && known && now() - known.at < ttl) return known.id;
-    const id = opts.installationId ?? (await findInstallation(ref, opts.signal));
-    if (known?.id !== id) log.debug({ repo: key, installationId: id }, "repository served by installation");
-    remember(key, id);
-    return id;
-  }
-
-  function remember(key: string, id: number): void {
-    installations.delete(key);
-    installations.set(key, { id, at: now() });
-    // Oldest first: the map keeps insertion order and every use re-inserts.
-    for (const oldest of installations.keys()) {
-      if (installations.size <= MAX_REMEMBERED_REPOS) break;
-      installations.delete(oldest);
-    }
-  }
-
-  let me: Promise<GitHubIdentity> | undefined;
-  /** The bot's login and commit identity; its user id is read with any installation's token (GET /user does not work with one). */
-  async function findIdentity(signal?: AbortSignal): Promise<GitHubIdentity> {
-    const name = await appSlug(signal);
-    const login = `${name}[bot]`;
-    const { data: list } = await asApp.rest.apps.listInstallations({ per_page: 1, request: { signal } });
-    const first = list[0];
-    if (!first) throw new Error(`the GitHub App ${name} has no installation yet: install it on the repositories it should work on`);
-    const { data: user } = await installationOctokit(first.id).rest.users.getByUsername({ username: login, request: { signal } });
-    return { login, name: login, email: `${user.id}+${login}@users.noreply.github.com` };
+    if (opts.installationId === undefined) return lookup.find(ref, opts.signal);
+    lookup.remember(ref, opts.installationId);
+    return opts.installationId;
   }
 
   return {
     kind: "app",
     async forRepo(ref, opts = {}) {
-      return installationOctokit(await installationFor(ref, opts));
+      return clients.client(await installationFor(ref, opts));
     },
     async gitToken(ref, opts = {}) {
-      return tokenOf(await installationFor(ref, opts.signal ? { signal: opts.signal } : {}), opts.renew === true);
+      const installationId = await installationFor(ref, opts.signal ? { signal: opts.signal } : {});
+      return clients.token(installationId, opts.renew === true).catch((err: unknown) => afterRefusal(refusal, installationId, err, { ref, ...(opts.signal ? { signal: opts.signal } : {}) }));
     },
-    identity(opts) {
-      // Found once per process; a failed look is asked again next time.
-      return (me ??= findIdentity(opts?.signal).catch((err: unknown) => {
-        me = undefined;
-        throw err;
-      }));
-    },
+    identity: (opts) => identity(opts?.signal),
   };
 }
 
-/** Whether a token should be renewed now: within 5 minutes of its expiry, or its last quarter if it lives shorter. */
-function expiresSoon(t: { createdAt: string; expiresAt: string }, nowMs: number): boolean {
-  const expires = Date.parse(t.expiresAt);
-  const life = expires - Date.parse(t.createdAt);
-  return expires - nowMs < Math.min(RENEW_BEFORE_MS, life / 4);
+/**
+ * After GitHub refused an installation's request: a 404 minting its token means it was
+ * uninstalled, a 404 on a repository it served may mean the repository left it. Either way the
+ * repository's installation is asked again: none is AppNotInstalledError, another one a retry.
+ * Throws that, or `err` itself.
+ */
+async function afterRefusal(
+  o: { log: Logger; lookup: InstallationLookup; forgetClient: (installationId: number) => void },
+  installationId: number,
+  err: unknown,
+  where: { ref?: RepoRef; signal?: AbortSignal },
+): Promise<never> {
+  const gone = isMintRefusal(err);
+  if (gone) {
+    o.log.info({ installationId }, "GitHub has no such installation any more (404 minting its token)");
+    o.forgetClient(installationId);
+    o.lookup.forgetInstallation(installationId);
+  } else if (!(err instanceof RequestError) || err.status !== 404) throw err;
+  const known = where.ref && o.lookup.known(where.ref);
+  if (!where.ref || (!gone && (known?.id !== installationId || known.ageMs < RECHECK_AFTER_MS))) {
+    if (gone) throw new Error(`the GitHub App's installation ${installationId} no longer exists (uninstalled?): the next attempt looks the repository's installation up again`, { cause: err });
+    throw err;
+  }
+  o.lookup.forget(where.ref);
+  const id = await o.lookup.find(where.ref, where.signal);
+  if (id === installationId) throw err;
+  throw new Error(`${where.ref.owner}/${where.ref.repo} moved from the GitHub App's installation ${installationId} to ${id}: the next attempt uses the new one`, { cause: err });
+}
+
+/** The repository a request names (`/repos/{owner}/{repo}/…` routes) and its signal. */
+function whereOf(options: Options): { ref?: RepoRef; signal?: AbortSignal } {
+  const { owner, repo } = options as { owner?: unknown; repo?: unknown };
+  const signal = (options.request as { signal?: AbortSignal } | undefined)?.signal;
+  return {
+    ...(typeof owner === "string" && typeof repo === "string" ? { ref: { owner, repo } } : {}),
+    ...(signal ? { signal } : {}),
+  };
 }

@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { RequestError } from "@octokit/request-error";
 import { afterEach, describe, expect, it } from "vitest";
+import { classifyFailure } from "../../jobs/failures.js";
 import { AppNotInstalledError } from "../../src/github/access.js";
 import { appAccess } from "../../src/github/app-access.js";
 import { createOctokit } from "../../src/github/octokit.js";
@@ -98,5 +100,97 @@ describe("appAccess against the GitHub fake", () => {
     expect(second).not.toBe(first);
     expect(mints()).toBe(2);
     expect(await access.gitToken(ref, { renew: true })).not.toBe(second);
+  });
+
+  it("renews once a token GitHub stopped taking before its time; auth-app's own hook sends it", async () => {
+    const { gh, access, mints } = await setUp();
+    const one = await access.forRepo({ owner: "acme", repo: "one" });
+    await one.rest.repos.get({ owner: "acme", repo: "one" });
+    expect(mints()).toBe(1);
+    gh.expireInstallationTokens();
+    expect((await one.rest.repos.get({ owner: "acme", repo: "one" })).data.full_name).toBe("acme/one");
+    expect(mints()).toBe(2);
+    // Refused requests carry no identity (the fake answered 401). The token was seconds old, so
+    // auth-app sent it again a few times (GitHub may not know a new token yet) before it was renewed.
+    const sent = gh.requests.filter((r) => r.path === "/repos/acme/one");
+    expect(sent.filter((r) => r.identity === undefined).length).toBeGreaterThan(1);
+    expect(sent.at(-1)?.identity).toMatch(/^installation:/);
+  }, 20_000);
+
+  it("after an uninstall, a request or a git token is AppNotInstalledError: the installation is looked up again, not remembered", async () => {
+    const { gh, acme, access, lookups } = await setUp();
+    const ref = { owner: "acme", repo: "one" };
+    const one = await access.forRepo(ref);
+    await one.rest.repos.get(ref);
+    expect(lookups()).toBe(1);
+    gh.uninstallApp(acme.installationId);
+    // The token answers 401, renewing it 404: the repository's installation is asked again, and there is none.
+    const err = await one.rest.repos.get(ref).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppNotInstalledError);
+    expect((err as Error).message).toMatch(/^the GitHub App helper is not installed on acme\/one: install it there/);
+    expect(lookups()).toBe(2);
+    await expect(access.gitToken(ref, { renew: true })).rejects.toBeInstanceOf(AppNotInstalledError);
+    // Installed again: found again.
+    const again = gh.installApp("acme", { repos: ["one"] });
+    const two = await access.forRepo(ref);
+    expect(two).not.toBe(one);
+    expect((await two.rest.repos.get(ref)).status).toBe(200);
+    expect(gh.requests.filter((r) => r.path.endsWith("/access_tokens")).at(-1)?.path).toBe(`/app/installations/${again.installationId}/access_tokens`);
+  }, 20_000);
+
+  it("a repository moved to another installation: the failed request says so and the next forRepo uses the new one", async () => {
+    const { gh, acme, access } = await setUp();
+    const ref = { owner: "acme", repo: "one" };
+    await (await access.forRepo(ref)).rest.repos.get(ref);
+    gh.uninstallApp(acme.installationId);
+    const moved = gh.installApp("acme", { repos: "all" });
+    const err = await (await access.forRepo(ref)).rest.repos.get(ref).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`acme/one moved from the GitHub App's installation ${acme.installationId} to ${moved.installationId}: the next attempt uses the new one`);
+    expect(err).not.toBeInstanceOf(AppNotInstalledError);
+    expect((await (await access.forRepo(ref)).rest.repos.get(ref)).status).toBe(200);
+  }, 20_000);
+
+  it("a 404 on a repository the installation served asks for its installation again (at most once a minute): left out, it is AppNotInstalledError", async () => {
+    let now = Date.now();
+    const { gh, acme, access, lookups } = await setUp({ now: () => now });
+    const ref = { owner: "acme", repo: "one" };
+    const one = await access.forRepo(ref);
+    // An ordinary 404 (no such branch) on a repository found just now: not asked again.
+    const missing = await one.rest.repos.getBranch({ ...ref, branch: "nope" }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(RequestError);
+    expect((missing as RequestError).status).toBe(404);
+    now += 61_000;
+    // A minute on it is asked again; still installed, the 404 stays the caller's.
+    await expect(one.rest.repos.getBranch({ ...ref, branch: "nope" })).rejects.toMatchObject({ status: 404 });
+    expect(lookups()).toBe(2);
+    gh.setInstallationRepos(acme.installationId, ["two"]);
+    now += 61_000;
+    await expect(one.rest.repos.get(ref)).rejects.toBeInstanceOf(AppNotInstalledError);
+    expect(lookups()).toBe(3);
+  });
+
+  it("a failure names what GitHub refused: the App's JWT, GITHUB_TOKEN, or an installation's token even when renewed", async () => {
+    const { gh, app } = await setUp();
+    const job = { attemptsMade: 0, opts: { attempts: 3 } };
+    const signal = new AbortController().signal;
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const wrongKey = appAccess({
+      app: { appId: String(app.appId), privateKey: other.privateKey },
+      logger,
+      octokit: () => createOctokit({ token: "", baseUrl: gh.url, logger, maxRetries: 0 }),
+    });
+    const jwtRefused = await wrongKey.forRepo({ owner: "acme", repo: "one" }).catch((e: unknown) => e);
+    expect(classifyFailure(jwtRefused, job, signal, { githubApp: true })).toMatchObject({
+      retry: false,
+      message: expect.stringMatching(/^GitHub refused the GitHub App's JWT for GET \/repos\/acme\/one\/installation \(401: .*\): check that GITHUB_APP_ID is the App's ID and GITHUB_APP_PRIVATE_KEY\(_FILE\) a private key of that App/),
+    });
+    const badToken = await createOctokit({ token: "ghp_wrong", baseUrl: gh.url, logger, maxRetries: 0 }).rest.repos.get({ owner: "acme", repo: "one" }).catch((e: unknown) => e);
+    expect(classifyFailure(badToken, job, signal).message).toBe("GitHub rejected GITHUB_TOKEN for GET /repos/acme/one (401): the token is wrong, expired or revoked; set a valid GITHUB_TOKEN.");
+    const installationRefused = await createOctokit({ token: "ghs_notminted", baseUrl: gh.url, logger, maxRetries: 0 }).rest.repos.get({ owner: "acme", repo: "one" }).catch((e: unknown) => e);
+    expect(classifyFailure(installationRefused, job, signal, { githubApp: true })).toMatchObject({
+      retry: true,
+      message: expect.stringMatching(/^GitHub refused the GitHub App installation's token for GET \/repos\/acme\/one \(401\) even after a new one was minted/),
+    });
+    expect(classifyFailure(installationRefused, { attemptsMade: 2, opts: { attempts: 3 } }, signal, { githubApp: true })).toMatchObject({ retry: false });
   });
 });
