@@ -24,8 +24,11 @@ export function classifyFailure(
   err: unknown,
   job: Pick<Job, "attemptsMade" | "opts">,
   signal: AbortSignal,
-  /** Linear calls act as the OAuth app (not an API key): a refusal names the app's installation. */
-  opts: { linearApp?: boolean } = {},
+  /**
+   * Linear calls act as the OAuth app (not an API key): a refusal names the app's installation.
+   * `githubApp`: GitHub calls act as a GitHub App, not GITHUB_TOKEN.
+   */
+  opts: { linearApp?: boolean; githubApp?: boolean } = {},
 ): Failure {
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const permanent = (message: string): Failure => ({ message, retry: false, cancelled: false, cause: err });
@@ -42,11 +45,10 @@ export function classifyFailure(
   }
   if (err instanceof UnrecoverableError) return permanent(err.message);
   if (err instanceof RequestError) {
-    if (err.status === 401)
-      return permanent("GitHub rejected the service's credentials (401): check GITHUB_TOKEN, or with a GitHub App its GITHUB_APP_ID and private key.");
+    if (err.status === 401) return githubUnauthorized(err, opts.githubApp === true, lastAttempt, job.attemptsMade + 1);
     if (err.status === 404)
       return permanent(
-        `GitHub answered 404 for ${err.request.method} ${new URL(err.request.url).pathname}: the repository does not exist, or GITHUB_TOKEN (or the GitHub App's installation) cannot see it.`,
+        `GitHub answered 404 for ${err.request.method} ${new URL(err.request.url).pathname}: the repository does not exist, or ${opts.githubApp ? "the GitHub App's installation" : "GITHUB_TOKEN"} cannot see it.`,
       );
     if (err.status === 403 && !/rate limit/i.test(err.message))
       return permanent(
@@ -77,6 +79,25 @@ export function classifyFailure(
   return { message, retry: true, cancelled: false, cause: err };
 }
 
+/**
+ * GitHub's 401, by what it refused: the App's JWT (its id, key or this machine's clock), an App
+ * installation's token that was renewed and still refused (GitHub's side: retried), or GITHUB_TOKEN.
+ */
+function githubUnauthorized(err: RequestError, app: boolean, lastAttempt: boolean, attempts: number): Failure {
+  const route = `${err.request.method} ${new URL(err.request.url).pathname}`;
+  // RequestError keeps the scheme of the Authorization it redacts: "bearer" is the App's JWT.
+  const scheme = /^\s*(\w+)/.exec(String(err.request.headers.authorization ?? ""))?.[1]?.toLowerCase();
+  const permanent = (message: string): Failure => ({ message, retry: false, cancelled: false, cause: err });
+  if (scheme === "bearer")
+    return permanent(
+      `GitHub refused the GitHub App's JWT for ${route} (401: ${err.message}): check that GITHUB_APP_ID is the App's ID and GITHUB_APP_PRIVATE_KEY(_FILE) a private key of that App that is not revoked, and that this machine's clock is right.`,
+    );
+  if (!app) return permanent(`GitHub rejected GITHUB_TOKEN for ${route} (401): the token is wrong, expired or revoked; set a valid GITHUB_TOKEN.`);
+  const message = `GitHub refused the GitHub App installation's token for ${route} (401) even after a new one was minted: GitHub may be having trouble (https://www.githubstatus.com), or the installation was suspended`;
+  if (lastAttempt) return permanent(`${message} (gave up after ${attempts} attempts).`);
+  return { message: `${message}; retrying.`, retry: true, cancelled: false, cause: err };
+}
+
 /** Errors with which Linear refuses the request itself (bad key, no access, no such issue): final. */
 export function isLinearRefusal(err: unknown): boolean {
   return (
@@ -94,7 +115,7 @@ export function isLinearRefusal(err: unknown): boolean {
  */
 export async function recordFailure(c: TaskContext, job: Pick<Job, "attemptsMade" | "opts">, err: unknown): Promise<unknown> {
   if (err instanceof DelayedError || err instanceof WaitingError) return err;
-  const failure = classifyFailure(err, job, c.signal, { linearApp: c.deps.linearApp !== null });
+  const failure = classifyFailure(err, job, c.signal, { linearApp: c.deps.linearApp !== null, githubApp: c.deps.clients.github.kind === "app" });
   c.log.error({ err: failure.cause, retry: failure.retry }, `job failed: ${failure.message}`);
   try {
     if (failure.retry) await c.save({ step: `retrying after: ${failure.message}` });
