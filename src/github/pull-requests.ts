@@ -162,6 +162,6 @@ async function markReady(
     // GraphQL refusals come as a list of errors; their messages say more than the wrapper's.
     const errors = (err as { errors?: Array<{ message?: string }> }).errors;
     const why = errors?.map((e) => e.message).join("; ") || (err as Error).message;
-    return `GitHub would not mark pull request #${p.number} ready for review (${why}); give GITHUB_TOKEN write access to pull requests, or mark it ready by hand`;
+    return `GitHub would not mark pull request #${p.number} ready for review (${why}); give GITHUB_TOKEN write access to pull requests (a GitHub App: its "Pull requests: Read and write" permission), or mark it ready by hand`;
   }
 }
