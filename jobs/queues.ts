@@ -227,6 +227,8 @@ export interface ReviseJobData {
   issueId: string;
   repo: RepoRef;
   prNumber: number;
+  /** The PR head the revision started on, set once it starts (a retry on any worker supersedes that head's check run). */
+  startedOn?: string;
 }
 
 /**

@@ -17,13 +17,6 @@ import { publishRevision } from "./revise-publish.js";
 /** The repository a revision works in, with its routing settings. */
 export type ReviseRepo = RepoSettings;
 
-/**
- * A revise job's data once its revision started: `startedOn` is the PR head it started on, kept in
- * the job (not only in memory) so a retry on any worker still completes that head's in-progress
- * run after the first attempt's push moved the head.
- */
-type StartedRevise = ReviseJobData & { startedOn?: string };
-
 /** The PR heads a running revision showed "in progress" on, for its end path (same process). */
 const shownInProgress = new WeakMap<TaskContext, Set<string>>();
 
@@ -93,9 +86,9 @@ async function showEndOnPullRequest(c: TaskContext, wasRevising: boolean): Promi
 
 /** The PR head the revision started on: this job's first attempt's, recorded in its data then. */
 async function startedOn(job: Job<ReviseJobData>, head: string): Promise<string> {
-  const data: StartedRevise = job.data;
+  const data = job.data;
   if (data.startedOn) return data.startedOn;
-  const started: StartedRevise = { ...job.data, startedOn: head };
+  const started: ReviseJobData = { ...job.data, startedOn: head };
   await job.updateData(started);
   return head;
 }
