@@ -68,9 +68,12 @@ export async function upgradeTaskRecords(deps: Pick<Deps, "tasks" | "logger">): 
   const report = await deps.tasks.migrateAll();
   const migrated = Object.values(report.migrated).reduce((a, b) => a + b, 0);
   deps.logger.info(
-    { schemaVersion: TASK_SCHEMA_VERSION, scanned: report.scanned, migrated, migratedFrom: report.migrated, current: report.current, malformed: report.malformed.length },
+    { schemaVersion: TASK_SCHEMA_VERSION, scanned: report.scanned, migrated, migratedFrom: report.migrated, current: report.current, malformed: report.malformed.length, skipped: report.skipped.length },
     "task records checked",
   );
+  for (const s of report.skipped) {
+    deps.logger.warn({ key: s.key, reason: s.reason }, "task record not migrated at start-up: it is read as its own version, and its next update writes the current one");
+  }
   for (const m of report.malformed) {
     deps.logger.warn({ key: m.key, err: m.error }, "task record unreadable: jobs for its issue fail until it is fixed or deleted");
   }
