@@ -203,7 +203,7 @@ describe("GitHub fake as a GitHub App, with @octokit/auth-app", () => {
     const jwt = signJwt(keys.privateKey, { iss: 4242, iat: now - 30, exp: now + 540 });
     const bare = new Octokit({ baseUrl: fake.url, log: quiet });
     const { data } = await bare.request("GET /app", { headers: { authorization: `Bearer ${jwt}` } });
-    expect(data.slug).toBe("agent-workforce");
+    expect(data?.slug).toBe("agent-workforce");
     expect(await failure(bare.request("GET /app", { headers: { authorization: `token ${jwt}` } }))).toMatchObject({
       status: 401,
       message: expect.stringContaining("Bad credentials"),

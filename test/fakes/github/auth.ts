@@ -101,6 +101,7 @@ export function authenticate(state: GitHubState, header: string | undefined, now
   // GitHub takes a JWT only as `Bearer`; `token <JWT>` is refused as an unknown token.
   if (scheme === "bearer" && looksLikeJwt(token)) {
     const app = verifyAppJwt(state, token, nowMs);
+    state.appJwts.add(token);
     return { kind: "app", login: app.botLogin, key: `app:${app.id}`, app };
   }
   throw badCredentials();

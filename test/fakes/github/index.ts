@@ -7,28 +7,19 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type EnableAppOptions,
-  type EnabledApp,
-  enableApp,
-  expireInstallationTokens,
-  type InstallAppOptions,
-  installApp,
-  setInstallationRepos,
-  uninstallApp,
-} from "./apps.js";
+import { activityControls, appControls, repoControls } from "./controls.js";
 import { type Dispatcher, dispatch, type FailureKind, type RecordedRequest } from "./dispatch.js";
-import { gitDirFromCloneUrl } from "./git.js";
+import type { EnableAppOptions, EnabledApp, InstallAppOptions } from "./apps.js";
 import type { GitRequestRecord } from "./git-http.js";
 import { RateLimiter, type RateLimitSettings } from "./rate-limit.js";
 import { appRoutes } from "./routes-app.js";
-import { checkRunObject, checkRoutes } from "./routes-checks.js";
+import { checkRoutes } from "./routes-checks.js";
 import { graphqlRoutes } from "./routes-graphql.js";
-import { markMerged, pullRoutes } from "./routes-pulls.js";
-import { insertIssueComment, repoRoutes } from "./routes-repos.js";
-import { insertReview, insertReviewComment, reviewRoutes } from "./routes-reviews.js";
-import type { FakeRepo, GitHubState, Permission, PullRecord, ReviewState } from "./state.js";
-import { createState, findPull, newId, repoKey } from "./state.js";
+import { pullRoutes } from "./routes-pulls.js";
+import { repoRoutes } from "./routes-repos.js";
+import { reviewRoutes } from "./routes-reviews.js";
+import type { FakeRepo, GitHubState, Permission, ReviewState } from "./state.js";
+import { createState } from "./state.js";
 
 export type { EnableAppOptions, EnabledApp, InstallAppOptions } from "./apps.js";
 export type { FailureKind, RecordedRequest } from "./dispatch.js";
@@ -112,6 +103,24 @@ const ROUTES = [
   ...graphqlRoutes(),
 ];
 
+/** Serves the dispatcher on a loopback port; resolves once it listens, with its URL and a close. */
+async function listen(d: Dispatcher): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    dispatch(d, req, res).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500).end(err.message);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+  return { url, close };
+}
+
+/** Starts the fake on a loopback port; `token` (default a fresh one) acts as `botLogin`. */
 export async function startGitHubFake(opts: { token?: string; botLogin?: string } = {}): Promise<GitHubFake> {
   const token = opts.token ?? `ghs_fake${randomBytes(12).toString("hex")}`;
   const botLogin = opts.botLogin ?? "agent-workforce-bot";
@@ -127,22 +136,8 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
     failures: [],
     limiter: new RateLimiter(),
   };
-
-  const server = createServer((req, res) => {
-    dispatch(d, req, res).catch((err: Error) => {
-      if (!res.headersSent) res.writeHead(500).end(err.message);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listen(d);
   d.url = url;
-
-  const requirePullRecord = (owner: string, repo: string, number: number): PullRecord => {
-    const pull = findPull(state, repoKey(owner, repo), number);
-    if (!pull) throw new Error(`GitHub fake: no pull request ${owner}/${repo}#${number}`);
-    return pull;
-  };
-
   return {
     url,
     token,
@@ -153,94 +148,15 @@ export async function startGitHubFake(opts: { token?: string; botLogin?: string 
     get rateLimitExceeded() {
       return d.limiter.exceeded;
     },
-    addRepo(repo) {
-      const key = repoKey(repo.owner, repo.name);
-      const gitDir = gitDirFromCloneUrl(repo.cloneUrl);
-      if (repo.http && !gitDir) {
-        throw new Error(`GitHub fake: http: true needs a local bare repository as cloneUrl, got ${repo.cloneUrl}`);
-      }
-      state.repos.set(key, {
-        id: newId(state),
-        owner: repo.owner,
-        name: repo.name,
-        cloneUrl: repo.http ? `${url}/${repo.owner}/${repo.name}.git` : repo.cloneUrl,
-        defaultBranch: repo.defaultBranch ?? "main",
-        private: repo.private ?? false,
-        draftsSupported: repo.draftPullRequests ?? true,
-        gitDir,
-        http: repo.http ?? false,
-        nextNumber: 1,
-      });
-      const perms = new Map<string, Permission>([[repo.owner.toLowerCase(), "admin"]]);
-      if (!perms.has(botLogin.toLowerCase())) perms.set(botLogin.toLowerCase(), "write");
-      state.collaborators.set(key, perms);
-    },
-    setPermission(owner, repo, login, permission) {
-      const key = repoKey(owner, repo);
-      const perms = state.collaborators.get(key) ?? new Map<string, Permission>();
-      perms.set(login.toLowerCase(), permission);
-      state.collaborators.set(key, perms);
-    },
-    addOrgMember(org, login) {
-      const members = state.orgMembers.get(org.toLowerCase()) ?? new Set<string>();
-      members.add(login.toLowerCase());
-      state.orgMembers.set(org.toLowerCase(), members);
-    },
-    setDraftsSupported(owner, repo, supported) {
-      const record = state.repos.get(repoKey(owner, repo));
-      if (!record) throw new Error(`GitHub fake: no repository ${owner}/${repo}; call addRepo first`);
-      record.draftsSupported = supported;
-    },
-    addReviewComment(owner, repo, pullNumber, c) {
-      const pull = requirePullRecord(owner, repo, pullNumber);
-      const record = insertReviewComment(state, pull, {
-        user: c.user,
-        body: c.body,
-        path: c.path,
-        line: c.line,
-        diffHunk: c.diff_hunk,
-        reviewId: c.pull_request_review_id ?? null,
-      });
-      return { id: record.id };
-    },
-    addIssueComment(owner, repo, number, c) {
-      requirePullRecord(owner, repo, number);
-      return { id: insertIssueComment({ state }, repoKey(owner, repo), number, c.user, c.body).id };
-    },
-    addReview(owner, repo, pullNumber, r) {
-      const pull = requirePullRecord(owner, repo, pullNumber);
-      return { id: insertReview(state, pull, { user: r.user, body: r.body ?? "", state: r.state }).id };
-    },
-    addToken(extraToken, login) {
-      state.tokens.set(extraToken, login);
-    },
-    mergePull(owner, repo, number) {
-      const pull = requirePullRecord(owner, repo, number);
-      if (!pull.merged) markMerged(pull, owner);
-    },
+    ...repoControls(state, url, botLogin),
+    ...activityControls(state),
+    ...appControls(state, url),
     failNext(n, kind, o = {}) {
       for (let i = 0; i < n; i++) {
         d.failures.push({ kind, retryAfterSeconds: o.retryAfterSeconds ?? 1, status: o.status ?? 403, route: o.route });
       }
     },
-    enableApp: (app) => enableApp(state, app),
-    installApp: (owner, o) => installApp(state, owner, o),
-    expireInstallationTokens: () => expireInstallationTokens(state, Date.now()),
-    uninstallApp: (id) => uninstallApp(state, id),
-    setInstallationRepos: (id, repos) => setInstallationRepos(state, id, repos),
-    checkRuns(owner, repo) {
-      const record = state.repos.get(repoKey(owner, repo));
-      if (!record) throw new Error(`GitHub fake: no repository ${owner}/${repo}; call addRepo first`);
-      return state.checkRuns
-        .filter((r) => r.repoKey === repoKey(owner, repo))
-        .map((r) => checkRunObject(state, record, r, url));
-    },
     setRateLimit: (settings) => d.limiter.set(settings),
-    close() {
-      return new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    close,
   };
 }

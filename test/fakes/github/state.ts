@@ -131,6 +131,8 @@ export interface GitHubState {
   installations: Map<number, InstallationRecord>;
   /** Installation access token → what it may do and until when. */
   installationTokens: Map<string, InstallationTokenRecord>;
+  /** Every App JWT the fake accepted, so leak tests can look for them. */
+  appJwts: Set<string>;
   checkRuns: CheckRunRecord[];
   nextId: number;
 }
@@ -213,6 +215,7 @@ export function createState(): GitHubState {
     apps: new Map(),
     installations: new Map(),
     installationTokens: new Map(),
+    appJwts: new Set(),
     checkRuns: [],
     nextId: 1000,
   };
