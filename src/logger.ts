@@ -3,21 +3,17 @@ import { type DestinationStream, type Logger, pino } from "pino";
 export type { Logger };
 
 // Secrets must never reach a log line, whichever object carries them.
+const SECRET_FIELDS = ["token", "apiKey", "webhookSecret", "privateKey", "jwt", "password", "clientSecret"];
 const REDACT = [
-  "token",
-  "apiKey",
-  "webhookSecret",
-  "*.token",
-  "*.apiKey",
-  "*.webhookSecret",
-  "*.*.token",
-  "*.*.apiKey",
-  "*.*.webhookSecret",
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]),
   "req.headers.authorization",
   "req.headers.cookie",
   'req.headers["x-hub-signature-256"]',
   'req.headers["linear-signature"]',
   "headers.authorization",
+  // An Octokit RequestError carries its request's headers (err.request.headers, a job's err.request...).
+  "*.headers.authorization",
+  "*.*.headers.authorization",
 ];
 
 /** A URL with the values of secret-looking query parameters (the dashboard's ?token=, an OAuth ?code=) masked. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,33 +18,12 @@ import { linearCommentPayload, linearIssuePayload } from "../fixtures/linear.js"
 import { GITHUB_SECRET, LINEAR_SECRET } from "./config.js";
 import { type BareRemote, createBareRemote } from "./git-remote.js";
 import { cleanPrefix, REDIS_URL, uniquePrefix } from "./redis.js";
+import { appSecrets, githubCredentialsEnv, installWorldApp, type WorldAppOption, type WorldGitHubApp } from "./world-app.js";
 import { signGitHub, signLinear } from "./sign.js";
 
 export const OWNER = "acme";
 export const REPO = "widgets";
-/** The slug of the App a `githubApp` world runs as; it acts as `agent-workforce[bot]`. */
-export const APP_SLUG = "agent-workforce";
-
-/** The GitHub App a `githubApp` world runs as, installed on OWNER with REPO. */
-export interface WorldGitHubApp {
-  appId: number;
-  slug: string;
-  botLogin: string;
-  botUserId: number;
-  installationId: number;
-  /** The App's PEM private key (PKCS#1, as GitHub hands it out), for tests that configure another deployment. */
-  privateKey: string;
-}
-
-let appKeys: { privateKey: string; publicKey: string } | undefined;
-/** One RSA key pair per test process: generating one takes a while, and any key will do. */
-function appKeyPair(): { privateKey: string; publicKey: string } {
-  return (appKeys ??= generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  }));
-}
+export { APP_SLUG, type WorldGitHubApp } from "./world-app.js";
 
 /** The whole service on loopback: real Redis, real git, fakes speaking GitHub, Linear and Anthropic. */
 export interface World {
@@ -66,7 +45,8 @@ export interface World {
   dataDir: string;
   /** The environment the service was configured from (for child worker processes). */
   env: Record<string, string>;
-  secrets: string[];
+  /** Every secret the service holds, read when asked: with an App, also each installation token and JWT issued so far. */
+  readonly secrets: string[];
   newIssue(p?: { title?: string; description?: string; labels?: FakeIssueLabel[] }): FakeIssue;
   /** Sends the signed Linear webhook for "agent label added to `issue`" through the real route. */
   labelIssue(issue: FakeIssue, opts?: { updatedAt?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
@@ -118,12 +98,8 @@ export interface WorldOptions {
   overrides?: DepsOverrides;
   /** Options of the Anthropic fake (a small context window, an intercept for compaction calls). */
   anthropic?: AnthropicFakeOptions;
-  /**
-   * Runs the service as a GitHub App instead of GITHUB_TOKEN: the fake's App (key generated here)
-   * installed on OWNER with REPO, GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY set, and the repository
-   * served over smart HTTP so git uses installation tokens. `tokenTtlMs`: installation token life.
-   */
-  githubApp?: boolean | { tokenTtlMs?: number };
+  /** Run the service as a GitHub App (see WorldAppOption), not with GITHUB_TOKEN. */
+  githubApp?: WorldAppOption;
 }
 
 const DEFAULT_FILES = {
@@ -141,25 +117,21 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     createBareRemote(opts.files ?? DEFAULT_FILES),
   ]);
   github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main", ...(opts.githubApp ? { http: true } : {}) });
-  const githubApp = opts.githubApp ? installWorldApp(github, opts.githubApp === true ? {} : opts.githubApp) : null;
+  const githubApp = opts.githubApp ? installWorldApp(github, opts.githubApp, OWNER, REPO) : null;
   const team = linear.store.seedTeam({ key: "ENG", name: "Engineering" });
   const agentLabel = linear.store.seedLabel({ name: "agent" });
   const dataDir = await mkdtemp(path.join(tmpdir(), "awf-data-"));
   const prefix = uniquePrefix("w");
-  let routingFile: string | undefined;
-  if (opts.routing !== null) {
-    routingFile = path.join(dataDir, "routing.yaml");
-    const routing = opts.routing ?? {
-      repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh", maxAgents: 2 } },
-    };
-    await writeFile(routingFile, JSON.stringify(routing));
-  }
+  // The routing file (JSON is YAML) sends the world's issues to OWNER/REPO, whose checks are check.sh.
+  const routingFile = opts.routing === null ? undefined : path.join(dataDir, "routing.json");
+  const routing = opts.routing ?? { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh" } } };
+  if (routingFile) await writeFile(routingFile, JSON.stringify(routing));
   const env: Record<string, string> = {
     REDIS_URL,
     REDIS_PREFIX: prefix,
     GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
     LINEAR_WEBHOOK_SECRET: LINEAR_SECRET,
-    ...(githubApp ? { GITHUB_APP_ID: String(githubApp.appId), GITHUB_APP_PRIVATE_KEY: githubApp.privateKey } : { GITHUB_TOKEN: github.token }),
+    ...githubCredentialsEnv(github, githubApp, opts.githubApp),
     GITHUB_API_URL: github.url,
     LINEAR_API_KEY: linear.apiKey,
     LINEAR_API_URL: linear.url,
@@ -176,22 +148,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     AGENT_TRIAGE: "off",
     // Tests that need the reconciler run it themselves; a sweep at start-up would race them.
     RECONCILE_INTERVAL_MS: "0",
-    ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile.replace(/\.yaml$/, ".json") } : {}),
+    ...(routingFile ? { AGENT_WORKFORCE_CONFIG: routingFile } : {}),
     ...(opts.routing === null || opts.defaultRepo === null ? {} : { DEFAULT_REPO: `${OWNER}/${REPO}` }),
     ...opts.env,
   };
-  if (routingFile)
-    await writeFile(
-      env.AGENT_WORKFORCE_CONFIG as string,
-      JSON.stringify(opts.routing ?? { repos: { [`${OWNER}/${REPO}`]: { checkCommand: "sh check.sh" } } }),
-    );
   const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      logs.push(chunk.toString());
-      cb();
-    },
-  });
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString()); cb(); } });
   const logger = createLogger({ level: "debug", destination: sink });
   const deps = await createDeps(loadConfig(env, ["server", "worker"]), { logger, ...opts.overrides });
   const app = await buildApp(deps);
@@ -234,7 +196,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     logs,
     dataDir,
     env,
-    secrets: [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET, ...(githubApp ? [githubApp.privateKey] : [])],
+    get secrets() {
+      return [github.token, linear.apiKey, anthropic.apiKey, GITHUB_SECRET, LINEAR_SECRET, ...appSecrets(github, githubApp)];
+    },
     sendLinear,
     newIssue(p = {}) {
       return linear.store.seedIssue({
@@ -404,12 +368,4 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     },
   };
   return world;
-}
-
-/** Enables the fake's App with a fresh key and installs it on OWNER, REPO only. */
-function installWorldApp(github: GitHubFake, o: { tokenTtlMs?: number }): WorldGitHubApp {
-  const keys = appKeyPair();
-  const app = github.enableApp({ slug: APP_SLUG, publicKeyPem: keys.publicKey, ...(o.tokenTtlMs ? { tokenTtlMs: o.tokenTtlMs } : {}) });
-  const { installationId } = github.installApp(OWNER, { repos: [REPO] });
-  return { ...app, installationId, privateKey: keys.privateKey };
 }
