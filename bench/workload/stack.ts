@@ -104,6 +104,8 @@ export async function startStack(o: StackOptions, model: ScriptedModel): Promise
     startLinearFake({ apiKey: `lin_api_${randomUUID().replace(/-/g, "")}` }),
     ...Array.from({ length: o.workers }, (_, i) => startAnthropicFake({ apiKey: `sk-ant-bench`, minCacheableTokens: 200, intercept: model.endpoint(i) })),
   ]);
+  // The service paces to GitHub's own x-ratelimit-limit: the bench counts requests, it does not throttle them.
+  github.setRateLimit({ limit: 1_000_000_000, windowMs: 3_600_000 });
   const agentLabel = linear.store.seedLabel({ name: "agent" });
   const repos: StackRepo[] = [];
   for (const r of REPOS) {

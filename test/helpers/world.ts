@@ -116,6 +116,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     startAnthropicFake({ apiKey: `sk-ant-${randomUUID()}`, minCacheableTokens: 200, ...opts.anthropic }),
     createBareRemote(opts.files ?? DEFAULT_FILES),
   ]);
+  // The service paces to GitHub's own x-ratelimit-limit; a world's fake grants a limit no test reaches.
+  github.setRateLimit({ limit: 1_000_000_000, windowMs: 3_600_000 });
   github.addRepo({ owner: OWNER, name: REPO, cloneUrl: remote.url, defaultBranch: "main", ...(opts.githubApp ? { http: true } : {}) });
   const githubApp = opts.githubApp ? installWorldApp(github, opts.githubApp, OWNER, REPO) : null;
   const team = linear.store.seedTeam({ key: "ENG", name: "Engineering" });
