@@ -165,7 +165,10 @@ describe("GitHub limits shared by every worker process", () => {
     expect(times).toHaveLength(6);
     const sorted = [...times].sort((x, y) => x - y);
     const gaps = sorted.slice(1).map((t, i) => t - (sorted[i] as number));
-    // 250 ms apart when granted; an answer's own latency may shift it by a little.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+    // Granted 250 ms apart; an answer's own latency shifts single gaps (on a loaded machine by tens
+    // of ms), never the whole run: six shared writes span 1.25 s, while each process pacing only
+    // itself would send them in pairs, 0.5 s in all.
+    expect(sorted.at(-1)! - sorted[0]!).toBeGreaterThanOrEqual(1_150);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
   });
 });
