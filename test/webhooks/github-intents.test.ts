@@ -111,3 +111,21 @@ describe("mapGitHubEvent on real @octokit/webhooks-examples payloads", () => {
     });
   });
 });
+
+describe("narrowGitHubEvent refuses a payload the mappers could not trust", () => {
+  it("names a wrongly typed field and a missing one, and passes nothing on", () => {
+    const typed = prCommentExample() as unknown as { comment: { id: unknown } };
+    typed.comment.id = "7";
+    expect(narrowGitHubEvent("issue_comment", typed)).toEqual({ invalid: expect.stringMatching(/^GitHub issue_comment\.created payload: comment\.id: .*expected number/) });
+    const missing = prCommentExample() as unknown as { issue: { number?: unknown } };
+    delete missing.issue.number;
+    expect(narrowGitHubEvent("issue_comment", missing)).toEqual({ invalid: "GitHub issue_comment.created payload: issue.number: missing" });
+  });
+
+  it("keeps only the fields it checked: the 13 KB body becomes a small typed object", () => {
+    const narrowed = narrowGitHubEvent("issue_comment", prCommentExample());
+    if (!("payload" in narrowed)) throw new Error("expected the event to be acted on");
+    expect(JSON.stringify(narrowed.payload).length).toBeLessThan(JSON.stringify(prCommentExample()).length / 10);
+    expect(narrowed.payload).not.toHaveProperty("repository.owner.avatar_url");
+  });
+});
