@@ -37,7 +37,9 @@ export function createFeedbackProcessor(deps: WorkerDeps) {
     if (task.state === "stopped") return ignore("the agent was stopped; label the Linear issue again to resume it");
 
     const ref = { owner: f.repo.owner, repo: f.repo.name };
-    const authority = await mayDirectAgent(await deps.clients.github.forRepo(ref, signal ? { signal } : {}), {
+    // The webhook's installation, when an App's webhook named one, is remembered for the revision too.
+    const via = { ...(f.repo.installationId !== undefined ? { installationId: f.repo.installationId } : {}), ...(signal ? { signal } : {}) };
+    const authority = await mayDirectAgent(await deps.clients.github.forRepo(ref, via), {
       ...ref,
       author: f.author,
       selfLogin: await selfLogin(deps, signal),

@@ -18,6 +18,8 @@ export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 export interface RepoRef {
   owner: string;
   name: string;
+  /** The GitHub App installation the webhook named (App webhooks only): used before a look-up. */
+  installationId?: number;
 }
 
 /** A Linear issue that gained the agent label. Carries identifiers only: the worker re-reads the issue. */

@@ -37,7 +37,7 @@ export function narrowGitHubEvent(name: string, payload: unknown): GitHubEvent |
 
 /** Maps a GitHub event to an intent. Pure: whether the PR is an agent's is the worker's question. */
 export function mapGitHubEvent(event: GitHubEvent, ctx: DeliveryContext): Decision {
-  const repo = repoOf(event.payload.repository);
+  const repo = repoOf(event.payload.repository, event.payload.installation?.id);
   switch (event.name) {
     case "issue_comment": {
       const { issue, comment } = event.payload;
@@ -88,8 +88,8 @@ export function mapGitHubEvent(event: GitHubEvent, ctx: DeliveryContext): Decisi
   }
 }
 
-function repoOf(r: { name: string; owner: { login: string } }): RepoRef {
-  return { owner: r.owner.login, name: r.name };
+function repoOf(r: { name: string; owner: { login: string } }, installationId: number | undefined): RepoRef {
+  return { owner: r.owner.login, name: r.name, ...(installationId !== undefined ? { installationId } : {}) };
 }
 
 type CommentLike = z.output<typeof ISSUE_COMMENT>["comment"];

@@ -5,6 +5,8 @@ import { z } from "zod";
 // and a correctly signed body that lacks one gets a 400 naming it, never a 500.
 
 const REPOSITORY = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
+// An App's webhooks name the installation that sent them; a token's webhooks do not.
+const INSTALLATION_REF = z.object({ id: z.int() }).nullish();
 const USER = z.object({ login: z.string().optional(), type: z.string().optional() }).nullish();
 
 // What a conversation comment, a review and an inline comment share (the author and the words).
@@ -19,6 +21,7 @@ const COMMENT_FIELDS = {
 /** `issue_comment.created`: a comment on an issue or (with `issue.pull_request`) on a PR. */
 export const ISSUE_COMMENT = z.object({
   repository: REPOSITORY,
+  installation: INSTALLATION_REF,
   issue: z.object({ number: z.int(), pull_request: z.object({}).nullish() }),
   comment: z.object(COMMENT_FIELDS),
 });
@@ -26,6 +29,7 @@ export const ISSUE_COMMENT = z.object({
 /** `pull_request_review.submitted`. */
 export const REVIEW = z.object({
   repository: REPOSITORY,
+  installation: INSTALLATION_REF,
   pull_request: z.object({ number: z.int() }),
   review: z.object({ ...COMMENT_FIELDS, state: z.string() }),
 });
@@ -33,6 +37,7 @@ export const REVIEW = z.object({
 /** `pull_request_review_comment.created`: an inline comment on the diff. */
 export const REVIEW_COMMENT = z.object({
   repository: REPOSITORY,
+  installation: INSTALLATION_REF,
   pull_request: z.object({ number: z.int() }),
   comment: z.object({
     ...COMMENT_FIELDS,
@@ -48,6 +53,7 @@ export const REVIEW_COMMENT = z.object({
 /** `pull_request.closed`, merged or not. */
 export const PULL_REQUEST_CLOSED = z.object({
   repository: REPOSITORY,
+  installation: INSTALLATION_REF,
   pull_request: z.object({
     number: z.int(),
     head: z.object({ ref: z.string() }),

@@ -129,3 +129,19 @@ describe("narrowGitHubEvent refuses a payload the mappers could not trust", () =
     expect(narrowed.payload).not.toHaveProperty("repository.owner.avatar_url");
   });
 });
+
+describe("the installation an App's webhook names", () => {
+  it("travels with the repository of the job, so the worker needs no look-up; a token's webhook has none", () => {
+    const app = { ...prCommentExample(), installation: { id: 4242, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" } };
+    const withApp = decide("issue_comment", app);
+    if (!withApp.act || withApp.intent.kind !== "feedback") throw new Error("expected feedback");
+    expect(withApp.intent.data.repo).toEqual({ owner: app.repository.owner.login, name: app.repository.name, installationId: 4242 });
+    const token = prCommentExample() as unknown as { installation?: unknown };
+    delete token.installation;
+    const withToken = decide("issue_comment", token);
+    if (!withToken.act || withToken.intent.kind !== "feedback") throw new Error("expected feedback");
+    expect(withToken.intent.data.repo).not.toHaveProperty("installationId");
+    // The job id is the same either way: the installation is not part of what the event is about.
+    expect(planJob(withApp.intent).jobId).toBe(planJob(withToken.intent).jobId);
+  });
+});
