@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import { BudgetRedis, identityHash } from "../redis-token-budget.js";
 import { PAUSE, SYNC, TAKE } from "./request-budget-script.js";
+import { sleep } from "../sleep.js";
 
 // Why our own Redis budget and not Bottleneck's clustering (which the throttling plugin offers
 // through `throttle.connection`): tried with Bottleneck 2.19.5 and this project's ioredis 6,
@@ -193,18 +194,4 @@ export class IdentityBudget {
     const keys = [`${k}:bucket`, `${k}:paused`, `${k}:next-write`, `${k}:next-notify`, `${k}:granted`];
     return this.link.take(TAKE, keys, [this.ceiling.capacity, this.ceiling.perMs, kind, Math.max(0, Math.round(spacing.writeMs)), Math.max(0, Math.round(spacing.notifyMs))]);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

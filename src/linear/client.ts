@@ -10,6 +10,7 @@ import {
 } from "@linear/sdk";
 import { classifyRequest, type RequestClass } from "./request-class.js";
 import type { TokenBudget } from "./request-budget.js";
+import { sleep } from "../sleep.js";
 
 /** How often a rate-limited Linear request is tried again before the error reaches the job. */
 const MAX_RETRIES = 4;
@@ -162,19 +163,4 @@ function waitFor(err: RatelimitedLinearError, attempt: number, baseMs: number): 
         : undefined;
   const backoff = baseMs * 2 ** attempt * (0.75 + Math.random() / 2);
   return Math.min(hinted ?? backoff, MAX_WAIT_MS);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    // A job's signal lives as long as the job: do not leave a listener behind per wait.
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
