@@ -77,12 +77,17 @@ export function redactUrl(url: string): string {
 }
 
 /** Deletes every key under `prefix:` (used by the demo to leave no trace). */
+/** Escapes glob characters so a prefix is matched literally by SCAN's (or KEYS') MATCH. */
+export function globLiteral(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
 export async function deleteByPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     let cursor = "0";
     do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${globLiteral(prefix)}:*`, "COUNT", 1000);
       cursor = next;
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== "0");

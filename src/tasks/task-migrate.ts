@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { MalformedRecordError, NewerSchemaError } from "./schema-version.js";
 import { TASK_SCHEMA_VERSION } from "./task.js";
 import { readTaskRecord } from "./task-schema.js";
+import { globLiteral } from "../redis.js";
 
 /** What the start-up scan found: counts for the log, and each record it could not read. */
 export interface MigrationReport {
@@ -31,10 +32,6 @@ redis.call("SET", KEYS[1], ARGV[2])
 return 1
 `;
 
-/** Escapes glob characters so a prefix is matched literally by SCAN's MATCH. */
-function globLiteral(s: string): string {
-  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
 
 /**
  * Walks `<prefix>:task:*` with SCAN (`batch` keys a step, never KEYS), migrates each older record in

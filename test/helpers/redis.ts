@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { deleteByPrefix } from "../../src/redis.js";
+import { deleteByPrefix, globLiteral } from "../../src/redis.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -21,7 +21,7 @@ export async function cleanPrefix(prefix: string, url = REDIS_URL): Promise<void
 export async function keysUnder(prefix: string, url = REDIS_URL): Promise<string[]> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    return (await redis.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"));
+    return (await redis.keys(`${globLiteral(prefix)}:*`)).filter((k) => !k.endsWith(":meta"));
   } finally {
     redis.disconnect();
   }
