@@ -44,8 +44,7 @@ async function withProcessLock<T>(key: string, signal: AbortSignal | undefined, 
   }
 }
 
-/** Awaits promise, or rejects with an AbortError as soon as signal fires (promise keeps running). */
-export async function waitFor(promise: Promise<void>, signal: AbortSignal | undefined, what: string) {
+async function waitFor(promise: Promise<void>, signal: AbortSignal | undefined, what: string) {
   if (!signal) return promise;
   if (signal.aborted) throw abortReason(signal, what);
   let onAbort!: () => void;

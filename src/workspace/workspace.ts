@@ -1,10 +1,10 @@
 import { mkdir, readdir, realpath } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { checkoutWorktree, populateWorktree } from "./checkout.js";
+import { checkoutWorktree } from "./checkout.js";
 import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
-import { mirrorGit, restoreMirror } from "./guard.js";
-import { waitFor, withRepoLock } from "./lock.js";
+import { mirrorGit } from "./guard.js";
+import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
@@ -19,10 +19,6 @@ interface MirrorParams {
 
 // Module-wide so two Workspace instances over one dataDir never delete each other's live worktrees.
 const livePaths = new Set<string>();
-// Per mirror and URL, the fetch that has not started yet: a job arriving while it waits for the
-// lock joins it (it will still see everything pushed before the job asked), instead of queueing
-// one fetch per job behind the lock.
-const queuedSyncs = new Map<string, Promise<void>>();
 
 /** Per-repository bare mirrors plus one git worktree per job, under one data directory. */
 export class Workspace {
@@ -71,32 +67,9 @@ export class Workspace {
       mirrorPath,
       cloneUrl: p.cloneUrl,
       token: p.token,
+      signal: p.signal,
       logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
     });
-  }
-
-  /**
-   * Clones or fetches the mirror with a fetch that starts after this call, shared with every other
-   * caller that arrives before it starts. The shared fetch ignores callers' signals (one job's abort
-   * must not fail the others); each caller stops waiting on its own signal.
-   */
-  private sync(p: MirrorParams, mirrorPath: string): Promise<void> {
-    const key = `${mirrorPath}\0${p.cloneUrl}`;
-    let shared = queuedSyncs.get(key);
-    if (!shared) {
-      const fetch: Promise<void> = this.lock(mirrorPath, undefined, async () => {
-        // Started: a caller arriving from now on may have missed a push, so gets a fetch of its own.
-        if (queuedSyncs.get(key) === fetch) queuedSyncs.delete(key);
-        await this.syncLocked(p, mirrorPath);
-      });
-      shared = fetch;
-      queuedSyncs.set(key, fetch);
-      // Also when the lock could not be taken: the next caller must start a new fetch.
-      void fetch.catch(() => undefined).finally(() => {
-        if (queuedSyncs.get(key) === fetch) queuedSyncs.delete(key);
-      });
-    }
-    return waitFor(shared, p.signal, `the fetch of ${p.cloneUrl}`);
   }
 
   /** The git runner (environment, timeout) this workspace uses, for read-only commands on its mirrors. */
@@ -109,7 +82,7 @@ export class Workspace {
     assertRepoRef(p.repo);
     assertCloneUrl(p.cloneUrl);
     const mirrorPath = mirrorPathFor(await this.rootDir(), p.repo);
-    await this.sync(p, mirrorPath);
+    await this.lock(mirrorPath, p.signal, () => this.syncLocked(p, mirrorPath));
     return mirrorPath;
   }
 
@@ -138,12 +111,10 @@ export class Workspace {
     const logger = this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}`, branch: p.branch });
     try {
       await mkdir(join(root, "worktrees"), { recursive: true });
-      await this.sync(p, mirrorPath);
-      // Only ref bookkeeping and `worktree add --no-checkout` under the lock; the files after it.
-      const mirror = mirrorGit(this.git, mirrorPath, p.cloneUrl);
-      const started = await this.lock(mirrorPath, p.signal, () =>
-        checkoutWorktree({
-          git: mirror,
+      const started = await this.lock(mirrorPath, p.signal, async () => {
+        await this.syncLocked(p, mirrorPath);
+        return checkoutWorktree({
+          git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
           mirrorPath,
           path,
           branch: p.branch,
@@ -153,9 +124,10 @@ export class Workspace {
           resumeFrom: p.resumeFrom,
           signal: p.signal,
           logger,
-        }),
-      );
-      const worktree = new GitWorktree({
+        });
+      });
+      logger?.info({ worktree: path, ...started }, "created worktree");
+      return new GitWorktree({
         git: this.git,
         mirrorPath,
         cloneUrl: p.cloneUrl,
@@ -167,15 +139,6 @@ export class Workspace {
         withLock: (signal, fn) => this.lock(mirrorPath, signal, fn),
         onRemoved: () => livePaths.delete(path),
       });
-      // No agent has run here yet, but another job's agent may have rewritten the shared config.
-      const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
-      const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
-      await populateWorktree(fill, path, p.signal).catch(async (err: unknown) => {
-        await worktree.remove();
-        throw err;
-      });
-      logger?.info({ worktree: path, ...started }, "created worktree");
-      return worktree;
     } catch (err) {
       livePaths.delete(path);
       throw err;
