@@ -78,6 +78,8 @@ describe("sub-issue context: blockers, hand-off notes, tree budget", () => {
     world = await startWorld();
     const w = world;
     const { parent, s1, s2, s3 } = await tree(w);
+    // s2 is at work elsewhere (this test writes its outcome), so the manager's ticks never start it.
+    await w.deps.tasks.update(s2.id, () => ({ state: "working" }));
 
     // s1 runs for real: its transcript holds a marker that its report does not.
     w.anthropic.script([
@@ -105,7 +107,7 @@ describe("sub-issue context: blockers, hand-off notes, tree budget", () => {
     expect(w.logs.some((l) => l.includes("waits for its blockers to merge"))).toBe(true);
 
     // s2 merges; the next implement job (the manager's tick enqueues one) lets s3 through.
-    await seedTask(w, s2, ["working", "pr-open", "merged"], { handoff: reportOf("MARKER-NOTE-S2 added the renderer.") });
+    await seedTask(w, s2, ["pr-open", "merged"], { handoff: reportOf("MARKER-NOTE-S2 added the renderer.") });
     w.anthropic.script([create("roundtrip.txt", "round trip\n"), say(reportOf("Round trip works."))]);
     const go = await w.labelIssue(s3);
     expect(go.body.jobId).not.toBe(waiting.body.jobId);
