@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { problems } from "./helpers/config.js";
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
 const APP = { LINEAR_CLIENT_ID: "client-id", LINEAR_CLIENT_SECRET: "client-secret-value", TOKEN_ENCRYPTION_KEY: KEY };
 const WORKER = { GITHUB_TOKEN: "ghp_x", ANTHROPIC_API_KEY: "sk-ant-x", GITHUB_WEBHOOK_SECRET: "g", LINEAR_WEBHOOK_SECRET: "l" };
-
-function problems(env: Record<string, string>, roles: Parameters<typeof loadConfig>[1] = []): string[] {
-  try {
-    loadConfig(env, roles);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe("config: the Linear OAuth app", () => {
   it("builds the app's settings: token endpoint on LINEAR_API_URL's origin, redirect URI under PUBLIC_URL", () => {

@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from "../../src/config.js";
+import { type Config, ConfigError, loadConfig } from "../../src/config.js";
 import { REDIS_URL } from "./redis.js";
 
 export const GITHUB_SECRET = "gh-test-secret";
@@ -14,4 +14,15 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     DATA_DIR: "./data/test",
     ...env,
   });
+}
+
+/** The problems `loadConfig` names for `env`, or none. */
+export function problems(env: Record<string, string>, roles: Parameters<typeof loadConfig>[1] = []): string[] {
+  try {
+    loadConfig(env, roles);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
 }

@@ -1,19 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
+import { problems } from "../helpers/config.js";
 
 const WORKER = { ANTHROPIC_API_KEY: "sk-ant-x", LINEAR_API_KEY: "lin_api_x", GITHUB_WEBHOOK_SECRET: "g", LINEAR_WEBHOOK_SECRET: "l" };
 const PEM = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-
-function problems(env: Record<string, string>, roles: Parameters<typeof loadConfig>[1] = []): string[] {
-  try {
-    loadConfig(env, roles);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe("config: the GitHub App", () => {
   it("stands in for GITHUB_TOKEN on a worker, with the key as given", () => {

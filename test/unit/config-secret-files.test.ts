@@ -3,21 +3,12 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
 import { FILE_SECRETS } from "../../src/config-settings.js";
+import { problems } from "../helpers/config.js";
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);
-
-function problems(env: Record<string, string>, roles: Parameters<typeof loadConfig>[1] = []): string[] {
-  try {
-    loadConfig(env, roles);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "awf-secrets-"));
