@@ -83,49 +83,79 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
 }
 
 /**
+ * The commits the given refs point at (refs that are missing or not commits are left out), read
+ * with one `for-each-ref` instead of one `rev-parse` per ref.
+ */
+export async function resolveCommits(git: Git, cwd: string, refs: string[]): Promise<Map<string, string>> {
+  const format = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)";
+  const out = await git.run(["for-each-ref", `--format=${format}`, ...refs], { cwd });
+  const wanted = new Set(refs);
+  const found = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [name = "", type, sha = "", peeledType, peeled = ""] = line.split("\0");
+    // A pattern also matches refs below it ("a" matches "a/b"): keep exact names only.
+    if (!wanted.has(name)) continue;
+    if (type === "commit") found.set(name, sha);
+    else if (type === "tag" && peeledType === "commit") found.set(name, peeled);
+  }
+  return found;
+}
+
+/**
  * The kept commit to start from, or null. Only the one the task recorded counts (a commit kept by
  * a run the task has moved past, or by a job that was stopped, must not come back), and not once
  * the remote branch already holds it; such a ref is dropped.
  */
-async function keptCommit(p: CheckoutParams, remoteBranch: string | null): Promise<string | null> {
-  const ref = unpushedRef(p.branch);
-  const kept = await resolveCommit(p.git, p.mirrorPath, ref);
+async function keptCommit(p: CheckoutParams, kept: string | null, remoteBranch: string | null): Promise<string | null> {
   if (!kept) return null;
   const onRemote =
     remoteBranch !== null && (await p.git.probe(["merge-base", "--is-ancestor", kept, remoteBranch], { cwd: p.mirrorPath })).exitCode === 0;
   if (kept === p.resumeFrom && !onRemote) return kept;
   p.logger?.info({ branch: p.branch, sha: kept, recorded: p.resumeFrom ?? null, onRemote }, "dropping a kept commit the task does not resume from");
-  await p.git.run(["update-ref", "-d", ref], { cwd: p.mirrorPath });
+  await p.git.run(["update-ref", "-d", unpushedRef(p.branch)], { cwd: p.mirrorPath });
   return null;
 }
 
+/** `git worktree add --no-checkout`; on failure clears crash leftovers (clearLeftovers) and tries once more. */
+async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
+  // A sha (not the ref name) as the start point: no upstream tracking config is written into the
+  // shared mirror config, and a concurrent fetch cannot change what we start from. No files yet:
+  // populateWorktree writes them after the repository lock is released.
+  const args = ["worktree", "add", "--quiet", "--no-checkout", "-B", p.branch, p.path, startSha];
+  const call = { cwd: p.mirrorPath, signal: p.signal };
+  let outcome = await p.git.probe(args, call);
+  if (outcome.exitCode !== 0) {
+    // Leftovers (our path, a dead worktree holding the branch) are rare: look for them only now.
+    await clearLeftovers(p);
+    outcome = await p.git.probe(args, call);
+  }
+  if (outcome.exitCode !== 0) {
+    await rm(p.path, { recursive: true, force: true });
+    throw p.git.failure(args, call, outcome, `Could not create the worktree for ${p.branch} at ${p.path}.`);
+  }
+}
+
 /**
- * Creates the worktree at p.path on p.branch, starting from commits an earlier job kept but could
- * not push, else from the remote branch when it exists (a retry or a revision), else from
- * origin/<baseBranch>. Call while holding the repo lock.
+ * Registers the worktree at p.path on p.branch, without its files (populateWorktree writes them),
+ * starting from commits an earlier job kept but could not push, else from the remote branch when
+ * it exists (a retry or a revision), else from origin/<baseBranch>. Call while holding the repo lock.
  */
 export async function checkoutWorktree(
   p: CheckoutParams,
 ): Promise<{ startSha: string; resumed: boolean; unpushed: boolean; adminDir: string }> {
-  await clearLeftovers(p);
-  const remoteBranch = await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.branch}`);
-  const kept = await keptCommit(p, remoteBranch);
-  const startSha =
-    kept ?? remoteBranch ?? (await resolveCommit(p.git, p.mirrorPath, `refs/remotes/origin/${p.baseBranch}`));
+  const remoteRef = `refs/remotes/origin/${p.branch}`;
+  const keptRef = unpushedRef(p.branch);
+  const baseRef = `refs/remotes/origin/${p.baseBranch}`;
+  const refs = await resolveCommits(p.git, p.mirrorPath, [remoteRef, keptRef, baseRef]);
+  const remoteBranch = refs.get(remoteRef) ?? null;
+  const kept = await keptCommit(p, refs.get(keptRef) ?? null, remoteBranch);
+  const startSha = kept ?? remoteBranch ?? refs.get(baseRef);
   if (!startSha) {
     throw new Error(
       `Base branch ${p.baseBranch} does not exist on ${p.cloneUrl}: check the repository's default branch or the configured base branch`,
     );
   }
-  // A sha (not the ref name) as the start point: no upstream tracking config is written into the
-  // shared mirror config, and a concurrent fetch cannot change what we start from.
-  const args = ["worktree", "add", "--quiet", "-B", p.branch, p.path, startSha];
-  const call = { cwd: p.mirrorPath, signal: p.signal };
-  const outcome = await p.git.probe(args, call);
-  if (outcome.exitCode !== 0) {
-    await rm(p.path, { recursive: true, force: true });
-    throw p.git.failure(args, call, outcome, `Could not create the worktree for ${p.branch} at ${p.path}.`);
-  }
+  await addWorktree(p, startSha);
   // Read now, before the agent runs: from here on the worker names this admin directory itself.
   const adminDir = (await readFile(join(p.path, ".git"), "utf8")).replace(/^gitdir: /, "").trim();
   if (dirname(adminDir) !== join(p.mirrorPath, "worktrees")) {
@@ -133,4 +163,12 @@ export async function checkoutWorktree(
   }
   if (kept) p.logger?.info({ branch: p.branch, sha: kept }, "starting from commits an earlier job could not push");
   return { startSha, resumed: remoteBranch !== null || kept !== null, unpushed: kept !== null, adminDir };
+}
+
+/**
+ * Writes the files of a worktree checkoutWorktree registered. Needs no repository lock: it only
+ * writes the worktree and its own index, and reads objects and the branch no other job moves.
+ */
+export async function populateWorktree(git: Git, path: string, signal?: AbortSignal): Promise<void> {
+  await git.run(["read-tree", "--reset", "-u", "HEAD"], { cwd: path, signal });
 }

@@ -20,7 +20,8 @@ interface LockOwner {
   host?: string;
 }
 
-function abortReason(signal: AbortSignal, what: string): Error {
+/** The AbortError a workspace wait rejects with when the job is aborted. */
+export function abortError(signal: AbortSignal, what: string): Error {
   const err = new Error(`Stopped waiting for ${what} because the job was aborted`, { cause: signal.reason });
   err.name = "AbortError";
   return err;
@@ -46,10 +47,10 @@ async function withProcessLock<T>(key: string, signal: AbortSignal | undefined, 
 
 async function waitFor(promise: Promise<void>, signal: AbortSignal | undefined, what: string) {
   if (!signal) return promise;
-  if (signal.aborted) throw abortReason(signal, what);
+  if (signal.aborted) throw abortError(signal, what);
   let onAbort!: () => void;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortReason(signal, what));
+    onAbort = () => reject(abortError(signal, what));
     signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
@@ -104,9 +105,9 @@ async function withFileLock<T>(
   await mkdir(dirname(path), { recursive: true });
   const id = randomUUID();
   const deadline = Date.now() + opts.maxWaitMs;
-  let delay = 25;
+  let delay = 10;
   for (;;) {
-    if (opts.signal?.aborted) throw abortReason(opts.signal, `lock file ${path}`);
+    if (opts.signal?.aborted) throw abortError(opts.signal, `lock file ${path}`);
     try {
       const handle = await open(path, "wx");
       try {
@@ -130,7 +131,9 @@ async function withFileLock<T>(
       );
     }
     await sleep(delay * (0.5 + Math.random()), undefined, { signal: opts.signal }).catch(() => undefined);
-    delay = Math.min(delay * 2, 1000);
+    // Capped low: the holder in another worker is usually a fetch or a `worktree add` of tens of
+    // milliseconds, and this process's own waiters retry at once, so a long sleep here loses the race.
+    delay = Math.min(delay * 2, 100);
   }
   heldIds.add(id);
   // Keep the mtime fresh so a long clone is not mistaken for a crashed holder.

@@ -1,11 +1,12 @@
 import { mkdir, readdir, realpath } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { checkoutWorktree } from "./checkout.js";
+import { checkoutWorktree, populateWorktree } from "./checkout.js";
 import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
-import { mirrorGit } from "./guard.js";
+import { mirrorGit, restoreMirror } from "./guard.js";
 import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
+import { SharedRuns } from "./shared-fetch.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
 import { GitWorktree } from "./worktree.js";
@@ -19,6 +20,8 @@ interface MirrorParams {
 
 // Module-wide so two Workspace instances over one dataDir never delete each other's live worktrees.
 const livePaths = new Set<string>();
+// Module-wide like the lock: jobs of every Workspace instance over one mirror share its queued fetch.
+const fetches = new SharedRuns();
 
 /** Per-repository bare mirrors plus one git worktree per job, under one data directory. */
 export class Workspace {
@@ -61,15 +64,26 @@ export class Workspace {
     );
   }
 
-  private async syncLocked(p: MirrorParams, mirrorPath: string): Promise<void> {
-    await syncMirror({
-      git: this.git,
-      mirrorPath,
-      cloneUrl: p.cloneUrl,
-      token: p.token,
-      signal: p.signal,
-      logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
-    });
+  /**
+   * Clones or fetches the mirror with a fetch that starts after this call, shared with every other
+   * caller that arrives before it starts (see SharedRuns); each caller stops on its own signal.
+   */
+  private sync(p: MirrorParams, mirrorPath: string): Promise<void> {
+    const key = `${mirrorPath}\0${p.cloneUrl}`;
+    return fetches.join(key, p.signal, `the fetch of ${p.cloneUrl}`, (signal, started) =>
+      this.lock(mirrorPath, signal, async () => {
+        started();
+        // The first caller's token serves all: they are jobs on one repository, so one installation.
+        await syncMirror({
+          git: this.git,
+          mirrorPath,
+          cloneUrl: p.cloneUrl,
+          token: p.token,
+          signal,
+          logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
+        });
+      }),
+    );
   }
 
   /** The git runner (environment, timeout) this workspace uses, for read-only commands on its mirrors. */
@@ -82,7 +96,7 @@ export class Workspace {
     assertRepoRef(p.repo);
     assertCloneUrl(p.cloneUrl);
     const mirrorPath = mirrorPathFor(await this.rootDir(), p.repo);
-    await this.lock(mirrorPath, p.signal, () => this.syncLocked(p, mirrorPath));
+    await this.sync(p, mirrorPath);
     return mirrorPath;
   }
 
@@ -111,10 +125,12 @@ export class Workspace {
     const logger = this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}`, branch: p.branch });
     try {
       await mkdir(join(root, "worktrees"), { recursive: true });
-      const started = await this.lock(mirrorPath, p.signal, async () => {
-        await this.syncLocked(p, mirrorPath);
-        return checkoutWorktree({
-          git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
+      await this.sync(p, mirrorPath);
+      // Only ref bookkeeping and `worktree add --no-checkout` under the lock; the files after it.
+      const mirror = mirrorGit(this.git, mirrorPath, p.cloneUrl);
+      const started = await this.lock(mirrorPath, p.signal, () =>
+        checkoutWorktree({
+          git: mirror,
           mirrorPath,
           path,
           branch: p.branch,
@@ -124,10 +140,9 @@ export class Workspace {
           resumeFrom: p.resumeFrom,
           signal: p.signal,
           logger,
-        });
-      });
-      logger?.info({ worktree: path, ...started }, "created worktree");
-      return new GitWorktree({
+        }),
+      );
+      const worktree = new GitWorktree({
         git: this.git,
         mirrorPath,
         cloneUrl: p.cloneUrl,
@@ -139,6 +154,15 @@ export class Workspace {
         withLock: (signal, fn) => this.lock(mirrorPath, signal, fn),
         onRemoved: () => livePaths.delete(path),
       });
+      // No agent has run here yet, but another job's agent may have rewritten the shared config.
+      const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
+      const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
+      await populateWorktree(fill, path, p.signal).catch(async (err: unknown) => {
+        await worktree.remove();
+        throw err;
+      });
+      logger?.info({ worktree: path, ...started }, "created worktree");
+      return worktree;
     } catch (err) {
       livePaths.delete(path);
       throw err;

@@ -40,6 +40,8 @@ export class GitWorktree implements Worktree {
   private readonly ctx: WorktreeContext;
   /** runs every command in this worktree, after putting back what the agent may have changed */
   private readonly g: Git;
+  /** the same, minus dropNestedRepos: for commands that read only refs and objects, never the files */
+  private readonly refsOnly: Git;
   private readonly baseRef: string;
   private lastAuthor: Identity | undefined;
   private removal: Promise<void> | undefined;
@@ -64,10 +66,22 @@ export class GitWorktree implements Worktree {
       await restoreWorktree(ctx);
       await dropNestedRepos(unguarded, ctx.path);
     });
+    // A nested repository only matters to commands that look at the working tree (status, add,
+    // commit, merge): git runs `status` inside checked-out submodules there. A ref update, a log
+    // or a commit-to-commit diff never opens one, so it skips the `ls-files` that finds them.
+    this.refsOnly = ctx.git.at(repo, async () => {
+      await restoreMirror(ctx.mirrorPath, ctx.cloneUrl);
+      await restoreWorktree(ctx);
+    });
   }
 
   private git(args: string[], signal?: AbortSignal): Promise<string> {
     return this.g.run(args, { cwd: this.path, signal });
+  }
+
+  /** Runs a command that reads or writes only refs and objects (see refsOnly). */
+  private refs(args: string[], signal?: AbortSignal): Promise<string> {
+    return this.refsOnly.run(args, { cwd: this.path, signal });
   }
 
   /** Stages everything and commits as the given identity; null when there is nothing to commit. */
@@ -90,9 +104,9 @@ export class GitWorktree implements Worktree {
       p.signal,
     );
     this.lastAuthor = p.author;
-    const sha = (await this.git(["rev-parse", "HEAD"], p.signal)).trim();
+    const sha = (await this.refs(["rev-parse", "HEAD"], p.signal)).trim();
     // Kept until a push lands: a failed push, a crash or a removed worktree must not lose it.
-    await this.git(["update-ref", unpushedRef(this.branch), sha], p.signal);
+    await this.refs(["update-ref", unpushedRef(this.branch), sha], p.signal);
     return sha;
   }
 
@@ -109,14 +123,14 @@ export class GitWorktree implements Worktree {
       mergeIdentity: () => this.mergeIdentity(),
       withLock: (fn) => this.ctx.withLock(p.signal, fn),
     });
-    await this.git(["update-ref", "-d", unpushedRef(this.branch)]);
+    await this.refs(["update-ref", "-d", unpushedRef(this.branch)]);
     return result;
   }
 
   /** The bot identity of the last commitAll, else the committer of HEAD. */
   private async mergeIdentity(): Promise<Identity> {
     if (this.lastAuthor) return this.lastAuthor;
-    const [name = "", email = ""] = (await this.git(["log", "-1", "--format=%cn%x00%ce", "HEAD"]))
+    const [name = "", email = ""] = (await this.refs(["log", "-1", "--format=%cn%x00%ce", "HEAD"]))
       .trim()
       .split("\0");
     return { name, email };
@@ -126,11 +140,11 @@ export class GitWorktree implements Worktree {
   async diffAgainstBase(p: { maxChars?: number } = {}): Promise<string> {
     const args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", `${this.baseRef}...HEAD`];
     const max = p.maxChars;
-    if (max === undefined) return this.git(args);
+    if (max === undefined) return this.refs(args);
     // A UTF-8 character is at most 4 bytes, so this buffer always holds maxChars characters.
     const call = { cwd: this.path, maxBuffer: max * 4 + 1024 };
-    const outcome = await this.g.probe(args, call);
-    if (outcome.exitCode !== 0) throw this.g.failure(args, call, outcome);
+    const outcome = await this.refsOnly.probe(args, call);
+    if (outcome.exitCode !== 0) throw this.refsOnly.failure(args, call, outcome);
     const text = outcome.stdout;
     if (text.length <= max && !outcome.truncated) return text;
     if (max <= TRUNCATION_NOTE.length) return text.slice(0, max);
@@ -139,13 +153,13 @@ export class GitWorktree implements Worktree {
 
   /** Files changed relative to origin/<base> (name-only), committed changes only. */
   async changedFiles(): Promise<string[]> {
-    const out = await this.git(["diff", "--name-only", "-z", "--no-ext-diff", `${this.baseRef}...HEAD`]);
+    const out = await this.refs(["diff", "--name-only", "-z", "--no-ext-diff", `${this.baseRef}...HEAD`]);
     return out.split("\0").filter(Boolean);
   }
 
   /** Commits on HEAD not on origin/<base>, oldest first. */
   async commitsAhead(): Promise<Array<{ sha: string; subject: string }>> {
-    const out = await this.git(["log", "--reverse", "--format=%H %s", `${this.baseRef}..HEAD`]);
+    const out = await this.refs(["log", "--reverse", "--format=%H %s", `${this.baseRef}..HEAD`]);
     return out
       .split("\n")
       .filter(Boolean)

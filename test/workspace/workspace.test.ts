@@ -366,6 +366,19 @@ describe("runGit against an HTTP remote", () => {
     }
   });
 
+  it("one job's abort while it shares a fetch leaves the other job's worktree whole", async () => {
+    const stop = new AbortController();
+    const aborted = ws.createWorktree({ ...job("job-a", "agent/eng-1"), signal: stop.signal });
+    const other = ws.createWorktree(job("job-b", "agent/eng-2"));
+    stop.abort(new Error("job cancelled"));
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+    const wt = await other;
+    expect(await readFile(join(wt.path, "README.md"), "utf8")).toBe("# widgets\n\nline one\n");
+    expect(await git(wt.path, "status", "--porcelain")).toBe("");
+    expect(await ws.listWorktrees()).toEqual([wt.path]);
+    await wt.remove();
+  });
+
   it("rejects promptly when aborted or timed out", async () => {
     await expect(ws.createWorktree({ ...job("j"), signal: AbortSignal.abort() })).rejects.toMatchObject({
       name: "AbortError",
