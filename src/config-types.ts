@@ -43,6 +43,8 @@ export interface Config {
   };
   readonly agentLabel: string;
   readonly dataDir: string;
+  /** Finished worktrees kept per repository for the next job to reuse; 0 deletes them. */
+  readonly parkedTrees: number;
   readonly logLevel: LogLevel;
   readonly webhookBodyLimitBytes: number;
   /** Protects the dashboard and the queue admin view when set. */

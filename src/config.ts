@@ -84,6 +84,8 @@ const schema = z.object({
     .refine((v) => v === undefined || URL.canParse(v), { message: "must be an absolute URL" }),
   AGENT_LABEL: z.string().trim().min(1).default("agent"),
   DATA_DIR: z.string().trim().min(1).default("./data"),
+  // Each is a full checkout on disk: a large repository wants fewer.
+  WORKSPACE_PARKED_TREES: z.coerce.number().int().min(0).max(64).default(4),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   DEFAULT_REPO: z
@@ -248,6 +250,7 @@ function toConfig(e: Env): Config {
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     agentLabel: e.AGENT_LABEL,
     dataDir: path.resolve(e.DATA_DIR),
+    parkedTrees: e.WORKSPACE_PARKED_TREES,
     logLevel: e.LOG_LEVEL,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
     adminToken: e.ADMIN_TOKEN,

@@ -137,7 +137,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     agentSlots: new LocalSlots(config.agent.concurrency),
     cancellation,
     routing,
-    workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger }),
+    workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger, maxParked: config.parkedTrees }),
     clients,
     linearApp,
     sandbox,

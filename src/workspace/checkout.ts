@@ -121,7 +121,9 @@ async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
   // A sha (not the ref name) as the start point: no upstream tracking config is written into the
   // shared mirror config, and a concurrent fetch cannot change what we start from. No files yet:
   // populateWorktree writes them after the repository lock is released.
-  const args = ["worktree", "add", "--quiet", "--no-checkout", "-B", p.branch, p.path, startSha];
+  // Locked so that no other job's `worktree prune` drops it while its files are being put in place
+  // (a reused tree moves in without its `.git` for a moment) or if the agent deletes its `.git`.
+  const args = ["worktree", "add", "--quiet", "--lock", "--no-checkout", "-B", p.branch, p.path, startSha];
   const call = { cwd: p.mirrorPath, signal: p.signal };
   let outcome = await p.git.probe(args, call);
   if (outcome.exitCode !== 0) {

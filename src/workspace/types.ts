@@ -14,6 +14,10 @@ export interface WorkspaceOptions {
   logger?: Logger;
   /** limit for one git command; default 10 min */
   gitTimeoutMs?: number;
+  /** finished trees kept per repository for reuse (parked.ts); default DEFAULT_PARKED, 0 deletes them */
+  maxParked?: number;
+  /** how long a finished job's tree stays parked before another job reuses it; default PARK_SETTLE_MS */
+  parkSettleMs?: number;
 }
 
 /** A job's checkout of one branch, backed by the repository's shared mirror. */

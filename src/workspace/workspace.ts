@@ -6,6 +6,7 @@ import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
 import { mirrorGit, restoreMirror } from "./guard.js";
 import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
+import { DEFAULT_PARKED, parkTree, reuseParked } from "./parked.js";
 import { SharedRuns } from "./shared-fetch.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
@@ -29,6 +30,8 @@ export class Workspace {
   private readonly git: Git;
   private readonly logger: Logger | undefined;
   private readonly lockWaitMs: number;
+  private readonly parkSettleMs: number | undefined;
+  private readonly maxParked: number;
   private root: Promise<string> | undefined;
 
   constructor(opts: WorkspaceOptions) {
@@ -40,6 +43,8 @@ export class Workspace {
     this.logger = opts.logger?.child({ component: "workspace" });
     // A lock holder may clone and then fetch, each up to the timeout.
     this.lockWaitMs = 3 * timeoutMs;
+    this.parkSettleMs = opts.parkSettleMs;
+    this.maxParked = opts.maxParked ?? DEFAULT_PARKED;
   }
 
   /** The data directory with symlinks resolved, so paths compare equal to what git reports. */
@@ -152,16 +157,19 @@ export class Workspace {
         ...started,
         logger,
         withLock: (signal, fn) => this.lock(mirrorPath, signal, fn),
+        park: () => parkTree({ mirrorPath, path, adminDir: started.adminDir, max: this.maxParked }),
         onRemoved: () => livePaths.delete(path),
       });
       // No agent has run here yet, but another job's agent may have rewritten the shared config.
       const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
       const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
-      await populateWorktree(fill, path, p.signal).catch(async (err: unknown) => {
+      const fillParams = { git: fill, mirrorPath, path, adminDir: started.adminDir, signal: p.signal, logger, settleMs: this.parkSettleMs };
+      const filled = reuseParked(fillParams).then((reused) => reused || populateWorktree(fill, path, p.signal).then(() => false));
+      const reused = await filled.catch(async (err: unknown) => {
         await worktree.remove();
         throw err;
       });
-      logger?.info({ worktree: path, ...started }, "created worktree");
+      logger?.info({ worktree: path, reused, ...started }, "created worktree");
       return worktree;
     } catch (err) {
       livePaths.delete(path);

@@ -22,6 +22,8 @@ export interface WorktreeContext {
   logger?: Logger;
   /** runs fn holding the repository lock */
   withLock: <T>(signal: AbortSignal | undefined, fn: () => Promise<T>) => Promise<T>;
+  /** moves the finished tree aside for the next job (parked.ts); false when it must be deleted */
+  park?: () => Promise<boolean>;
   /** called once the worktree is gone, so the path is no longer treated as in use */
   onRemoved: () => void;
 }
@@ -184,6 +186,14 @@ export class GitWorktree implements Worktree {
 
   private async doRemove(): Promise<void> {
     const log = this.ctx.logger;
+    const parked = await this.ctx.park?.().catch((err: unknown) => {
+      log?.warn({ err, worktree: this.path }, "could not park the worktree; deleting it");
+      return false;
+    });
+    if (parked) {
+      this.ctx.onRemoved();
+      return;
+    }
     const where = { cwd: this.ctx.mirrorPath };
     const mirror = mirrorGit(this.ctx.git, this.ctx.mirrorPath, this.ctx.cloneUrl);
     try {

@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Git } from "./git.js";
+
+/*
+ * A finished job's worktree is parked instead of deleted, and the next job on the repository
+ * takes it: writing a large repository's files is most of a worktree's cost, and two jobs on one
+ * repository differ in few of them. The agent had the parked files to itself, so nothing in them
+ * is trusted: the index is rebuilt from the commit, every file is hashed against it (no stat data
+ * the agent could have forged is kept), what differs is rewritten, what the index does not have
+ * (ignored files, nested repositories) is deleted, and the result must read as a clean checkout or
+ * the tree is thrown away and written afresh.
+ */
+
+/** Parked trees kept per repository unless configured (WORKSPACE_PARKED_TREES); more are deleted. */
+export const DEFAULT_PARKED = 4;
+/**
+ * How long a tree stays parked before a job may take it. The job's shell and checks are killed
+ * and awaited before it parks; their sandbox's PID namespace dies with them, which the kernel
+ * finishes within milliseconds. This margin keeps a dying process from writing into the next job.
+ */
+export const PARK_SETTLE_MS = 2_000;
+
+/** Where a repository's parked trees wait, beside its mirror. */
+export function parkDirFor(mirrorPath: string): string {
+  return `${mirrorPath}.parked`;
+}
+
+/**
+ * Moves a finished worktree's directory into the park; false when the park is full (the caller
+ * deletes it instead). Its admin directory is removed: the next job's `worktree add` makes its own.
+ */
+export async function parkTree(p: { mirrorPath: string; path: string; adminDir: string; max: number }): Promise<boolean> {
+  if (p.max <= 0) return false;
+  const dir = parkDirFor(p.mirrorPath);
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).filter((name) => !name.startsWith(".")).length >= p.max) return false;
+  // The time first: takers pick the oldest that has settled.
+  await rename(p.path, join(dir, `${Date.now()}-${randomUUID().slice(0, 8)}`));
+  await rm(p.adminDir, { recursive: true, force: true });
+  return true;
+}
+
+/** Takes the oldest settled parked tree (an atomic rename, so two workers never share one), or null. */
+async function claimParked(mirrorPath: string, into: string, settledBefore: number): Promise<boolean> {
+  const dir = parkDirFor(mirrorPath);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const settled = names
+    .map((name) => ({ name, at: Number(name.split("-")[0]) }))
+    .filter((e) => Number.isFinite(e.at) && e.at <= settledBefore)
+    .sort((a, b) => a.at - b.at);
+  for (const { name } of settled) {
+    try {
+      await rename(join(dir, name), into);
+      return true;
+    } catch {
+      // Another job took it first.
+    }
+  }
+  return false;
+}
+
+interface FillParams {
+  /** runs git in the new worktree (its admin dir, the mirror, the path), mirror config restored first */
+  git: Git;
+  mirrorPath: string;
+  path: string;
+  adminDir: string;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** PARK_SETTLE_MS unless given (tests) */
+  settleMs?: number;
+}
+
+/**
+ * Fills the freshly registered (empty, `--no-checkout`) worktree at p.path from a parked tree when
+ * one has settled; false when none was usable (the caller writes every file). The path keeps a
+ * `.git` throughout, so another job's `worktree prune` never drops this registration.
+ */
+export async function reuseParked(p: FillParams): Promise<boolean> {
+  // Beside the parked trees (same filesystem, and not where listWorktrees looks).
+  const claimed = join(parkDirFor(p.mirrorPath), `.claim-${randomUUID().slice(0, 8)}`);
+  if (!(await claimParked(p.mirrorPath, claimed, Date.now() - (p.settleMs ?? PARK_SETTLE_MS)))) return false;
+  try {
+    // Whatever the agent left as `.git` (a file, a directory, a symlink) gives way to ours.
+    await rm(join(claimed, ".git"), { recursive: true, force: true });
+    await writeFile(join(claimed, ".git"), `gitdir: ${p.adminDir}\n`, { flag: "wx" });
+    await rm(p.path, { recursive: true, force: true });
+    await rename(claimed, p.path);
+    if (await sanitize(p)) return true;
+    p.logger?.warn({ worktree: p.path }, "a parked worktree did not come back clean; writing it afresh");
+  } catch (err) {
+    p.logger?.warn({ err, worktree: p.path }, "could not reuse a parked worktree; writing it afresh");
+  }
+  await discard(p, claimed);
+  return false;
+}
+
+/** Makes the tree equal to HEAD: true when `git status` then finds nothing, ignored files included. */
+async function sanitize(p: FillParams): Promise<boolean> {
+  const call = { cwd: p.path, signal: p.signal };
+  // An index from the commit alone, with no stat data: nothing the agent wrote counts as checked.
+  await p.git.run(["read-tree", "--reset", "HEAD"], call);
+  // git would run `status` inside a submodule's checkout, and whatever the agent left in a
+  // gitlink's directory is not ours to judge: such repositories get a fresh tree.
+  const stage = await p.git.run(["ls-files", "--stage", "-z"], call);
+  if (stage.split("\0").some((entry) => entry.startsWith("160000 "))) return false;
+  // Before any file is written: an untracked `.gitattributes` must not shape the checkout.
+  await p.git.run(["clean", "-ffdxq"], call);
+  // Hashes every file; only those matching the commit are marked up to date (exit 1 lists the rest).
+  await p.git.probe(["update-index", "-q", "--refresh"], call);
+  // Rewrites what is not up to date, symlinked leading directories included.
+  await p.git.run(["read-tree", "--reset", "-u", "HEAD"], call);
+  const status = await p.git.run(["status", "--porcelain", "--ignored", "--untracked-files=all"], call);
+  return status.trim() === "";
+}
+
+/** Puts an empty registered worktree back at p.path after a failed reuse. */
+async function discard(p: FillParams, claimed: string): Promise<void> {
+  const trash = join(parkDirFor(p.mirrorPath), `.trash-${randomUUID().slice(0, 8)}`);
+  await rename(p.path, trash).catch(() => undefined);
+  await rm(claimed, { recursive: true, force: true }).catch(() => undefined);
+  await mkdir(p.path, { recursive: true });
+  await writeFile(join(p.path, ".git"), `gitdir: ${p.adminDir}\n`);
+  await rm(trash, { recursive: true, force: true }).catch((err: unknown) => {
+    p.logger?.warn({ err, dir: trash }, "could not delete a discarded worktree; delete it by hand");
+  });
+}
