@@ -1,9 +1,6 @@
 // The cause attached to git errors is a scrubbed copy: the original may carry the token.
 /* eslint-disable preserve-caught-error */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-
-const execFileAsync = promisify(execFile);
+import { SpawnerLostError, spawnFile } from "../process/spawner.js";
 
 /** Default limit for one git command; clones of large repositories need minutes. */
 export const DEFAULT_GIT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -160,14 +157,13 @@ export async function execGit(args: string[], call: GitCall): Promise<GitOutcome
   const timeoutMs = call.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
   const fullArgs = [...HARDENING, ...(call.token ? ["-c", "credential.helper="] : []), ...args];
   try {
-    const { stdout, stderr } = await execFileAsync("git", fullArgs, {
+    // Started by the spawner helper: forking this (large) process per git command stalls its agents.
+    const { stdout, stderr } = await spawnFile("git", fullArgs, {
       cwd: call.cwd,
       env: gitEnv(call.baseEnv, call.token, call.tokenUrl, call.repo),
       signal: call.signal,
       timeout: timeoutMs,
       maxBuffer: call.maxBuffer ?? DEFAULT_MAX_BUFFER,
-      encoding: "utf8",
-      windowsHide: true,
     });
     return {
       exitCode: 0,
@@ -180,6 +176,7 @@ export async function execGit(args: string[], call: GitCall): Promise<GitOutcome
     if (call.signal?.aborted) throw abortError(args, call);
     const what = `git ${describe(args, call.token)}`;
     const cause = scrubbedCause(err, call.token);
+    if (err instanceof SpawnerLostError) throw new Error(`${what} was interrupted: ${err.message}`, { cause });
     if (err.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
       return { exitCode: 0, stdout: scrub(err.stdout ?? "", call.token), stderr: "", truncated: true };
     }
