@@ -1,6 +1,6 @@
 /* eslint-disable no-console -- a benchmark prints its results as tables */
 // npm run bench:workload [-- --issues N --turn-ms N --concurrency N --workers N --gap-ms N
-// --repo-files N --commits N --setup-rounds N --timeout-s N --log-level L --cpu-prof]: what a task
+// --repo-files N --commits N --setup-rounds N --timeout-s N --log-level L --log-file F --cpu-prof]: what a task
 // costs the service at fleet scale. The real service (one server and `workers` worker processes,
 // as a user deploys it) against the loopback fakes and a private redis-server, N labelled issues
 // over 4 repositories, a scripted model answering each of an agent's 8 turns after `turn-ms`.
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "setup-rounds": { type: "string", default: "5" },
     "timeout-s": { type: "string", default: "1200" },
     "log-level": { type: "string", default: "warn" },
+    "log-file": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
   },
 });
@@ -50,6 +51,7 @@ const options = {
   setupRounds: Number(values["setup-rounds"]),
   timeoutMs: Number(values["timeout-s"]) * 1000,
   logLevel: values["log-level"],
+  logFile: values["log-file"],
 };
 console.log(
   `workload: ${options.issues} issues over 4 repositories (${options.repoFiles} files in ${options.commits} commits each), 1 server + ${workers} worker processes, AGENT_CONCURRENCY ${concurrency}, ${TURNS} agent turns of ${turnMs} ms each, a label at most every ${gapMs} ms with at most ${workers * concurrency} in flight; sandbox bubblewrap`,

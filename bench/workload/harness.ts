@@ -1,5 +1,6 @@
 // The workload harness: starts the stack, drives the load, reads every counter, and returns the
 // figures (report.ts prints them). Used by `npm run bench:workload` and by its correctness test.
+import { writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { drive, type Labelled, pullsOf, settle } from "./drive.js";
 import { commandStats, cpuSnapshot, type SetupTiming, workspaceVsClone } from "./measure.js";
@@ -19,6 +20,8 @@ export interface WorkloadOptions {
   setupRounds: number;
   timeoutMs: number;
   logLevel: string;
+  /** where the service processes' logs go at the end, when given */
+  logFile?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -124,6 +127,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       setup,
     };
   } finally {
+    if (o.logFile) await writeFile(o.logFile, stack.output.join(""));
     await stack.close();
   }
 }

@@ -4,9 +4,11 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { Workspace } from "../../src/workspace/index.js";
+import { PARK_SETTLE_MS } from "../../src/workspace/parked.js";
 import { procCpu } from "./processes.js";
 import { OWNER, type Stack } from "./stack.js";
 
@@ -39,40 +41,53 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export interface SetupTiming {
   repo: string;
   coldMs: number;
+  /** a warm setup taking the parked tree of the job before */
   warmMs: number;
+  /** a warm setup writing every file (parking off) */
+  freshMs: number;
   cloneMs: number;
 }
 
 /**
  * Times, on each repository, `Workspace.createWorktree` (the service's own code, on a data
- * directory of its own: the first call clones the mirror, later ones are warm) against
- * `git clone` of the same remote, alternating `rounds` times; medians.
+ * directory of its own: the first call clones the mirror, later ones are warm) against `git
+ * clone` of the same remote, alternating `rounds` times; medians. Warm setups are timed twice:
+ * taking the tree the last job parked (once it settled, as a job arriving seconds later does) and
+ * with parking off (every file written).
  */
 export async function workspaceVsClone(stack: Stack, rounds: number): Promise<SetupTiming[]> {
   const root = await mkdtemp(path.join(tmpdir(), "awf-workload-ws-"));
-  const workspace = new Workspace({ dataDir: path.join(root, "data"), baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root } });
+  const baseEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root };
+  const reusing = new Workspace({ dataDir: path.join(root, "data"), baseEnv });
+  const fresh = new Workspace({ dataDir: path.join(root, "fresh"), baseEnv, maxParked: 0 });
   const out: SetupTiming[] = [];
   try {
     for (const r of stack.repos) {
-      const setup = async (n: number) => {
+      let parkedAt = 0;
+      const setup = async (workspace: Workspace, n: number) => {
         const started = performance.now();
         const wt = await workspace.createWorktree({ repo: { owner: OWNER, name: r.name }, cloneUrl: r.url, key: `bench-${r.name}-${n}`, branch: `bench/setup-${n}`, baseBranch: "main" });
         const ms = performance.now() - started;
         await wt.remove();
+        if (workspace === reusing) parkedAt = performance.now();
         return ms;
       };
-      const coldMs = await setup(0);
+      const coldMs = await setup(reusing, 0);
+      await setup(fresh, 0);
       const warm: number[] = [];
+      const warmFresh: number[] = [];
       const clone: number[] = [];
       for (let i = 1; i <= rounds; i++) {
-        warm.push(await setup(i));
+        warmFresh.push(await setup(fresh, i));
         const dir = path.join(root, `clone-${r.name}-${i}`);
         const started = performance.now();
         await exec("git", ["clone", "--quiet", r.url, dir]);
         clone.push(performance.now() - started);
         await rm(dir, { recursive: true, force: true });
+        await sleep(Math.max(0, parkedAt + PARK_SETTLE_MS + 20 - performance.now()));
+        warm.push(await setup(reusing, i));
       }
-      out.push({ repo: r.name, coldMs, warmMs: median(warm), cloneMs: median(clone) });
+      out.push({ repo: r.name, coldMs, warmMs: median(warm), freshMs: median(warmFresh), cloneMs: median(clone) });
     }
     return out;
   } finally {

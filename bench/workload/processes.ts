@@ -3,7 +3,7 @@
 // git, the sandbox, the checks) and /proc/<pid>/status RSS.
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ServiceStats } from "./service-process.js";
 
 /** One forked process of the service. */
@@ -70,12 +70,56 @@ function clockTicks(): number {
 
 /** CPU of `pid` from /proc/<pid>/stat in ms: its own, and its waited-for children's (git, bwrap, checks). */
 export function procCpu(pid: number): { ownMs: number; childrenMs: number } {
+  const tick = 1000 / clockTicks();
+  const self = statFields(pid);
+  let ownMs = ((self.f[11] ?? 0) + (self.f[12] ?? 0)) * tick;
+  let childrenMs = ((self.f[13] ?? 0) + (self.f[14] ?? 0)) * tick;
+  // A long-lived helper the process started (the git spawner, a Node process) is the service's
+  // own work, and the children it reaped are children's work: neither shows in this process's
+  // stat until the helper exits.
+  for (const d of descendants(pid)) {
+    const own = ((d.f[11] ?? 0) + (d.f[12] ?? 0)) * tick;
+    if (d.comm === "node") ownMs += own;
+    else childrenMs += own;
+    childrenMs += ((d.f[13] ?? 0) + (d.f[14] ?? 0)) * tick;
+  }
+  return { ownMs, childrenMs };
+}
+
+/** The command name and the stat(5) fields after it (index 0 is the state field). */
+function statFields(pid: number): { comm: string; ppid: number; f: number[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name may hold spaces: the fields start after its closing parenthesis.
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  const tick = 1000 / clockTicks();
+  const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
   // Fields 14-17 of stat(5) (utime, stime, cutime, cstime) are 11-14 after the state field.
-  return { ownMs: ((f[11] ?? 0) + (f[12] ?? 0)) * tick, childrenMs: ((f[13] ?? 0) + (f[14] ?? 0)) * tick };
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return { comm, ppid: f[1] ?? 0, f };
+}
+
+/** The live processes below pid. */
+function descendants(pid: number): Array<{ comm: string; f: number[] }> {
+  const all: Array<{ pid: number; comm: string; ppid: number; f: number[] }> = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      all.push({ pid: Number(name), ...statFields(Number(name)) });
+    } catch {
+      // Gone while listing.
+    }
+  }
+  const below = new Set([pid]);
+  const out: Array<{ comm: string; f: number[] }> = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (below.has(p.ppid) && !below.has(p.pid)) {
+        below.add(p.pid);
+        out.push(p);
+        grew = true;
+      }
+    }
+  }
+  return out;
 }
 
 /** Resident set size of `pid` in bytes (VmRSS), or 0 once it is gone. */

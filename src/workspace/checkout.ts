@@ -120,7 +120,7 @@ async function keptCommit(p: CheckoutParams, kept: string | null, remoteBranch: 
 async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
   // A sha (not the ref name) as the start point: no upstream tracking config is written into the
   // shared mirror config, and a concurrent fetch cannot change what we start from. No files yet:
-  // populateWorktree writes them after the repository lock is released.
+  // populateWorktree or reuseParked put them in place.
   // Locked so that no other job's `worktree prune` drops it while its files are being put in place
   // (a reused tree moves in without its `.git` for a moment) or if the agent deletes its `.git`.
   const args = ["worktree", "add", "--quiet", "--lock", "--no-checkout", "-B", p.branch, p.path, startSha];
@@ -140,7 +140,8 @@ async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
 /**
  * Registers the worktree at p.path on p.branch, without its files (populateWorktree writes them),
  * starting from commits an earlier job kept but could not push, else from the remote branch when
- * it exists (a retry or a revision), else from origin/<baseBranch>. Call while holding the repo lock.
+ * it exists (a retry or a revision), else from origin/<baseBranch>. Needs no repository lock (see
+ * Workspace.createWorktree).
  */
 export async function checkoutWorktree(
   p: CheckoutParams,

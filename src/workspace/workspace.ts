@@ -131,22 +131,21 @@ export class Workspace {
     try {
       await mkdir(join(root, "worktrees"), { recursive: true });
       await this.sync(p, mirrorPath);
-      // Only ref bookkeeping and `worktree add --no-checkout` under the lock; the files after it.
-      const mirror = mirrorGit(this.git, mirrorPath, p.cloneUrl);
-      const started = await this.lock(mirrorPath, p.signal, () =>
-        checkoutWorktree({
-          git: mirror,
-          mirrorPath,
-          path,
-          branch: p.branch,
-          baseBranch: p.baseBranch,
-          cloneUrl: p.cloneUrl,
-          livePaths,
-          resumeFrom: p.resumeFrom,
-          signal: p.signal,
-          logger,
-        }),
-      );
+      // Outside the repository lock, which only fetches need: the refs read here were fetched
+      // after this job asked, `worktree add` marks its own entry (git's "initializing" lock) and
+      // writes only this job's branch, and each ref update takes git's own per-ref lock.
+      const started = await checkoutWorktree({
+        git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
+        mirrorPath,
+        path,
+        branch: p.branch,
+        baseBranch: p.baseBranch,
+        cloneUrl: p.cloneUrl,
+        livePaths,
+        resumeFrom: p.resumeFrom,
+        signal: p.signal,
+        logger,
+      });
       const worktree = new GitWorktree({
         git: this.git,
         mirrorPath,

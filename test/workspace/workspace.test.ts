@@ -379,6 +379,24 @@ describe("runGit against an HTTP remote", () => {
     await wt.remove();
   });
 
+  it("twelve jobs at once, from two Workspace instances on one data directory, each get a whole tree of their own branch", async () => {
+    const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(line) });
+    const other = new Workspace({ dataDir, baseEnv: env, parkSettleMs: 0, logger });
+    const jobs = Array.from({ length: 12 }, (_, i) => (i % 2 ? ws : other).createWorktree(job(`many-${i}`, `agent/eng-${100 + i}`)));
+    const trees = await Promise.all(jobs);
+    expect(cloneCount()).toBe(1);
+    for (const [i, wt] of trees.entries()) {
+      expect(await git(wt.path, "rev-parse", "--abbrev-ref", "HEAD")).toBe(`agent/eng-${100 + i}`);
+      expect(await git(wt.path, "status", "--porcelain", "--ignored")).toBe("");
+    }
+    await Promise.all(trees.map((wt) => wt.remove()));
+    // And again, now taking the parked trees, at once.
+    const again = await Promise.all(Array.from({ length: 6 }, (_, i) => other.createWorktree(job(`again-${i}`, `agent/eng-${200 + i}`))));
+    for (const wt of again) expect(await git(wt.path, "status", "--porcelain", "--ignored")).toBe("");
+    await Promise.all(again.map((wt) => wt.remove()));
+    expect(await ws.listWorktrees()).toEqual([]);
+  });
+
   it("rejects promptly when aborted or timed out", async () => {
     await expect(ws.createWorktree({ ...job("j"), signal: AbortSignal.abort() })).rejects.toMatchObject({
       name: "AbortError",
