@@ -39,7 +39,10 @@ export async function parkTree(p: { mirrorPath: string; path: string; adminDir: 
   if ((await readdir(dir)).filter((name) => !name.startsWith(".")).length >= p.max) return false;
   // The time first: takers pick the oldest that has settled.
   await rename(p.path, join(dir, `${Date.now()}-${randomUUID().slice(0, 8)}`));
-  await rm(p.adminDir, { recursive: true, force: true });
+  // Out of worktrees/ in one rename, so a fetch listing the worktrees never sees half of it.
+  const gone = join(dir, `.admin-${randomUUID().slice(0, 8)}`);
+  await rename(p.adminDir, gone);
+  await rm(gone, { recursive: true, force: true });
   return true;
 }
 

@@ -131,9 +131,7 @@ export class Workspace {
     try {
       await mkdir(join(root, "worktrees"), { recursive: true });
       await this.sync(p, mirrorPath);
-      // Outside the repository lock, which only fetches need: the refs read here were fetched
-      // after this job asked, `worktree add` marks its own entry (git's "initializing" lock) and
-      // writes only this job's branch, and each ref update takes git's own per-ref lock.
+      // The refs read here were fetched after this job asked; only `worktree add` takes the lock.
       const started = await checkoutWorktree({
         git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
         mirrorPath,
@@ -143,6 +141,7 @@ export class Workspace {
         cloneUrl: p.cloneUrl,
         livePaths,
         resumeFrom: p.resumeFrom,
+        withLock: (fn) => this.lock(mirrorPath, p.signal, fn),
         signal: p.signal,
         logger,
       });
