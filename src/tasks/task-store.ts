@@ -6,11 +6,21 @@ import { readTaskRecord } from "./task-schema.js";
 /** Raised when code asks for a move the state machine forbids; a bug, not an operator problem. */
 export class TransitionError extends Error {}
 
+/** Task records whose last seen text a store keeps (see TaskStore.seen): far more than run at once. */
+const SEEN_RECORDS = 1_000;
+
 /**
  * Task records in Redis: one JSON document per Linear issue, an index by last update for the
  * dashboard, and a PR → issue map so GitHub events can be recognised as "about an agent's PR".
  */
 export class TaskStore {
+  /**
+   * The stored text of each task this process last read or wrote, most recent last. An update
+   * starts its compare-and-set from it instead of reading the record first; if another process
+   * wrote since, the script answers with the current text and the change is applied to that.
+   */
+  private readonly seen = new Map<string, string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -38,7 +48,17 @@ export class TaskStore {
   async get(issueId: string): Promise<Task | null> {
     const key = this.key(issueId);
     const raw = await this.redis.get(key);
-    return raw ? readTaskRecord(key, raw).task : null;
+    if (!raw) return null;
+    const { task } = readTaskRecord(key, raw);
+    this.remember(issueId, raw);
+    return task;
+  }
+
+  private remember(issueId: string, raw: string | null): void {
+    this.seen.delete(issueId);
+    if (raw === null) return;
+    this.seen.set(issueId, raw);
+    if (this.seen.size > SEEN_RECORDS) this.seen.delete(this.seen.keys().next().value as string);
   }
 
   /**
@@ -97,8 +117,10 @@ export class TaskStore {
   }): Promise<Task> {
     const now = this.clock().toISOString();
     const fresh = newTask({ ...p, now });
-    const created = await this.redis.set(this.key(p.issueId), JSON.stringify(fresh), "NX");
+    const text = JSON.stringify(fresh);
+    const created = await this.redis.set(this.key(p.issueId), text, "NX");
     if (created === "OK") {
+      this.remember(p.issueId, text);
       await this.redis.zadd(this.indexKey, Date.parse(now), p.issueId);
       await this.redis.publish(this.channel, JSON.stringify(fresh));
       return fresh;
@@ -109,26 +131,43 @@ export class TaskStore {
   /**
    * Applies `change` atomically: compare-and-set on the whole document in a Lua script (WATCH would
    * be unsafe on a connection shared by concurrent jobs), retried on conflict. A change that moves
-   * the state is checked against the state machine.
+   * the state is checked against the state machine. A change that alters nothing (on a record of
+   * this release's version) writes nothing: no new updatedAt, no event.
    */
   async update(issueId: string, change: (t: Task) => Partial<Task>): Promise<Task> {
     const key = this.key(issueId);
+    const seen = this.seen.get(issueId);
+    // Whether `raw` is what Redis held a moment ago, not a copy that may be stale.
+    let fresh = seen === undefined;
+    let raw = seen ?? (await this.redis.get(key));
     for (let attempt = 0; attempt < 50; attempt++) {
-      const raw = await this.redis.get(key);
-      if (!raw) throw new Error(`no task for issue ${issueId}`);
-      const current = readTaskRecord(key, raw).task;
+      if (raw === null) {
+        this.remember(issueId, null);
+        throw new Error(`no task for issue ${issueId}`);
+      }
+      const { task: current, from } = readTaskRecord(key, raw);
       const patch = change(current);
       if (patch.state && !canTransition(current.state, patch.state)) {
         throw new TransitionError(
           `task ${current.identifier}: ${current.state} → ${patch.state} is not allowed`,
         );
       }
+      if (from === TASK_SCHEMA_VERSION && unchanged(current, patch)) {
+        // Nothing to write, if the record is still what the change was computed on.
+        const stored = fresh ? raw : await this.redis.get(key);
+        if (stored === raw) {
+          this.remember(issueId, raw);
+          return current;
+        }
+        [raw, fresh] = [stored, true];
+        continue;
+      }
       const now = this.clock().toISOString();
       // Every write stamps this release's version: an older record read above is now migrated.
       const next: Task = { ...current, ...patch, schemaVersion: TASK_SCHEMA_VERSION, updatedAt: now };
-      const prKey =
-        next.repo && next.prNumber ? this.prKey(next.repo.owner, next.repo.name, next.prNumber) : "";
-      const ok = await this.redis.eval(
+      const prKey = this.prKeyOf(next);
+      const text = JSON.stringify(next);
+      const answer = await this.redis.eval(
         CAS_SCRIPT,
         4,
         key,
@@ -136,14 +175,24 @@ export class TaskStore {
         prKey || key,
         this.channel,
         raw,
-        JSON.stringify(next),
+        text,
         String(Date.parse(now)),
         issueId,
-        prKey ? "1" : "0",
+        // The PR map is written with the record that first names the PR; later writes keep it.
+        prKey && prKey !== this.prKeyOf(current) ? "1" : "0",
       );
-      if (ok === 1) return next;
+      if (answer === 1) {
+        this.remember(issueId, text);
+        return next;
+      }
+      // Another write came first: the script answered with the record as it is now.
+      [raw, fresh] = [answer as string | null, true];
     }
     throw new Error(`task ${issueId} is being updated concurrently; giving up after 50 attempts`);
+  }
+
+  private prKeyOf(t: Task): string {
+    return t.repo && t.prNumber ? this.prKey(t.repo.owner, t.repo.name, t.prNumber) : "";
   }
 
   /**
@@ -156,8 +205,17 @@ export class TaskStore {
   }
 }
 
+/** Whether applying `patch` to `t` would leave every field as it is. */
+function unchanged(t: Task, patch: Partial<Task>): boolean {
+  const before = t as unknown as Record<string, unknown>;
+  return Object.entries(patch).every(([k, v]) => JSON.stringify(v) === JSON.stringify(before[k]));
+}
+
+// Answers 1 when written, else the record as it is now (nil when there is none), so a retry
+// needs no read of its own.
 const CAS_SCRIPT = `
-if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
+local current = redis.call("GET", KEYS[1])
+if current ~= ARGV[1] then return current end
 redis.call("SET", KEYS[1], ARGV[2])
 redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
 if ARGV[5] == "1" then redis.call("SET", KEYS[3], ARGV[4]) end
