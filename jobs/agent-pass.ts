@@ -4,7 +4,7 @@ import { readConventions } from "../src/agent/conventions.js";
 import { systemPrompt } from "../src/agent/prompts.js";
 import { type GatedOutcome, runWithChecks } from "../src/agent/run-with-checks.js";
 import type { AgentSession, SessionTotals } from "../src/agent/runner.js";
-import { recordTurn } from "../src/metrics/cluster-counters.js";
+import { flushCounters, recordTurn } from "../src/metrics/cluster-counters.js";
 import type { RepoSettings } from "../src/routing/routing-config.js";
 import type { Jail } from "../src/sandbox/sandbox.js";
 import { throttle } from "../src/status/publish.js";
@@ -18,6 +18,12 @@ import { treeBudgetLeft } from "./tree/tree-budget.js";
 const PROGRESS_INTERVAL_MS = 15_000;
 /** The interval doubles after every 4 edits, up to 5 minutes (the dashboard stays live throughout). */
 const PROGRESS_BACKOFF = { doubleEvery: 4, maxMs: 300_000 };
+/**
+ * A model call is shown in flight ("turn in progress") once it has lasted this long: a shorter
+ * call ends before anyone could watch it tick, and marking it would cost a second task write per
+ * turn. The mark carries the call's real start, so the dashboard's clock is right when it shows.
+ */
+const CALL_SHOWN_AFTER_MS = 2_000;
 
 /** The pass stopped for a worker shutdown; its job should go back to the queue for another worker. */
 export class InterruptedError extends Error {
@@ -91,8 +97,9 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
   const agentState: TaskState = before.state === "revising" ? "revising" : "working";
   const progress = throttle(PROGRESS_INTERVAL_MS, () => c.publish(), deps.progressEdits, PROGRESS_BACKOFF);
   // Checks of an earlier attempt say nothing about this one.
-  await c.save({ checks: null });
-  const session = await startSession(c, p, worktree, jail, () => progress.poke());
+  if (before.checks) await c.save({ checks: null });
+  const inFlight = callMark(c);
+  const session = await startSession(c, p, worktree, jail, inFlight, () => progress.poke());
   let end: RunEnd;
   try {
     const gated = await runWithChecks({
@@ -122,7 +129,11 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
     // End the agent's shell (and whatever it left running in the background) before the worker
     // runs git with the token here: nothing of the agent's may still act during commit and push.
     await session.close();
+    // A call cut short by a stop or an error must not be marked in flight after the save below.
+    await inFlight.settle();
   }
+  // The workforce totals of this pass reach Redis with its end, not up to a flush interval later.
+  await flushCounters(deps.workerRedis, config.redisPrefix).catch((err: unknown) => log.warn({ err }, "could not send the workforce counters"));
   await progress.flush().catch((err: unknown) => log.warn({ err }, "could not publish the last progress"));
   const s = session.totals();
   // A run that ended inside a check still shows "checking"; anything else (a stop) stays as it is.
@@ -142,7 +153,7 @@ async function runAgent(c: TaskContext, p: PassSpec, worktree: Worktree, jail: J
  * Opens the agent's session with what is left of the job's budget; every turn is booked to the
  * job, the day and the task as it happens, so status and budgets stay current.
  */
-async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jail: Jail, onProgress: () => void): Promise<AgentSession> {
+async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jail: Jail, inFlight: CallMark, onProgress: () => void): Promise<AgentSession> {
   const { deps, signal, log } = c;
   const { config } = deps;
   const before = c.task();
@@ -154,7 +165,6 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
   const treeLeft = await treeBudgetLeft(deps, before);
   const budgetUsd = Math.max(0, Math.min(config.agent.budgetUsd - spent, treeLeft ?? Infinity));
   if (treeLeft !== null) log.info({ treeLeftUsd: treeLeft, budgetUsd }, "sub-issue session capped by what its tree has left");
-  let callStart: Promise<unknown> = Promise.resolve();
   const session = deps.clients.runner.startSession({
     worktree: worktree.path,
     system: systemPrompt({
@@ -168,18 +178,14 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
     thinking: { thinking: p.repo.thinking, effort: p.repo.effort },
     signal,
     drain: deps.draining.signal,
-    onCallStart: () => {
-      // Not awaited: the model call must not wait for Redis (a blip would hold the agent up);
-      // onTurn waits for it, so "in progress" never lands after the turn that ended it.
-      callStart = c.save({ turnStartedAt: new Date().toISOString() }).catch((err: unknown) => log.warn({ err }, "could not record the model call in flight"));
-    },
+    onCallStart: () => inFlight.start(),
     onTurn: async (t) => {
       const s = session.totals();
       const kind = t.kind ?? "turn";
       log.info({ kind, turn: t.turn, usage: t.usage, costUsd: t.costUsd, tools: t.tools, context: s.context }, kind === "turn" ? "agent turn" : `agent ${kind} call`);
       await deps.spend.add(t.costUsd, new Date(), p.key);
       await recordTurn(deps.workerRedis, config.redisPrefix, t.usage, t.costUsd);
-      await callStart;
+      await inFlight.settle();
       await c.save({
         turns: before.turns + s.turns,
         usage: addUsage(before.usage, s.usage),
@@ -192,6 +198,39 @@ async function startSession(c: TaskContext, p: PassSpec, worktree: Worktree, jai
     },
   });
   return session;
+}
+
+/** Marks the task's model call in flight once it outlasts CALL_SHOWN_AFTER_MS (see there). */
+interface CallMark {
+  /** A model call starts now. */
+  start(): void;
+  /** The call ended: a mark not written yet never will be; one being written has landed. */
+  settle(): Promise<void>;
+}
+
+function callMark(c: TaskContext): CallMark {
+  let timer: NodeJS.Timeout | null = null;
+  let written: Promise<unknown> = Promise.resolve();
+  const cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  return {
+    start() {
+      cancel();
+      const startedAt = new Date().toISOString();
+      // Never awaited by the call: the model must not wait for Redis (a blip would hold the agent
+      // up); settle() waits for it, so "in progress" never lands after the turn that ended it.
+      timer = setTimeout(() => {
+        timer = null;
+        written = c.save({ turnStartedAt: startedAt }).catch((err: unknown) => c.log.warn({ err }, "could not record the model call in flight"));
+      }, CALL_SHOWN_AFTER_MS);
+    },
+    async settle() {
+      cancel();
+      await written;
+    },
+  };
 }
 
 /** The task's context counts after this session's: runs add up over the task's life. */
