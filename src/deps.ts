@@ -28,6 +28,7 @@ import { SpendLedger } from "./tasks/spend.js";
 import { type Sandbox, startSandbox } from "./sandbox/sandbox.js";
 import { TaskStore } from "./tasks/task-store.js";
 import { Workspace } from "./workspace/index.js";
+import { closeCounters } from "./metrics/cluster-counters.js";
 
 /** Remote clients; present when their credentials are configured (always in a worker). */
 export interface Clients {
@@ -146,6 +147,8 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
       await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));
       await sandbox.close();
+      // Workforce counters are held in the process for a few seconds (cluster-counters.ts).
+      await closeCounters(workerRedis).catch((err: unknown) => logger.warn({ err }, "sending the last workforce counters failed"));
       if (workerRedis !== redis) workerRedis.disconnect();
       appRedis?.disconnect();
       redis.disconnect();

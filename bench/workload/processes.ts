@@ -79,7 +79,8 @@ export function procCpu(pid: number): { ownMs: number; childrenMs: number } {
   // stat until the helper exits.
   for (const d of descendants(pid)) {
     const own = ((d.f[11] ?? 0) + (d.f[12] ?? 0)) * tick;
-    if (d.comm === "node") ownMs += own;
+    // comm is cut at 15 characters: the spawner's title "agent-workforce-spawner" reads "agent-workforce".
+    if (d.comm === "node" || d.comm.startsWith("agent-workforce")) ownMs += own;
     else childrenMs += own;
     childrenMs += ((d.f[13] ?? 0) + (d.f[14] ?? 0)) * tick;
   }
