@@ -50,7 +50,7 @@ interface CheckoutParams {
   livePaths: ReadonlySet<string>;
   /** the kept commit the task recorded; any other kept commit is stale and dropped */
   resumeFrom?: string | null;
-  /** runs fn holding the repository lock */
+  /** runs fn holding the repository lock (maybe beside other jobs' adds, never beside a fetch) */
   withLock: <T>(fn: () => Promise<T>) => Promise<T>;
   signal?: AbortSignal;
   logger?: Logger;

@@ -8,6 +8,7 @@ import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
 import { DEFAULT_PARKED, parkTree, reuseParked } from "./parked.js";
 import { SharedRuns } from "./shared-fetch.js";
+import { BatchedHolds } from "./batched-holds.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
 import { GitWorktree } from "./worktree.js";
@@ -21,8 +22,10 @@ interface MirrorParams {
 
 // Module-wide so two Workspace instances over one dataDir never delete each other's live worktrees.
 const livePaths = new Set<string>();
-// Module-wide like the lock: jobs of every Workspace instance over one mirror share its queued fetch.
+// Module-wide like the lock: jobs of every Workspace instance over one mirror share its queued
+// fetch, and the `worktree add`s queued for one hold of its lock.
 const fetches = new SharedRuns();
+const adds = new BatchedHolds();
 
 /** Per-repository bare mirrors plus one git worktree per job, under one data directory. */
 export class Workspace {
@@ -131,7 +134,8 @@ export class Workspace {
     try {
       await mkdir(join(root, "worktrees"), { recursive: true });
       await this.sync(p, mirrorPath);
-      // The refs read here were fetched after this job asked; only `worktree add` takes the lock.
+      // The refs read here were fetched after this job asked; only `worktree add` takes the lock,
+      // together with the other jobs' adds queued for it.
       const started = await checkoutWorktree({
         git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
         mirrorPath,
@@ -141,7 +145,8 @@ export class Workspace {
         cloneUrl: p.cloneUrl,
         livePaths,
         resumeFrom: p.resumeFrom,
-        withLock: (fn) => this.lock(mirrorPath, p.signal, fn),
+        withLock: (fn) =>
+          adds.run(mirrorPath, p.signal, `adding the worktree for ${p.branch}`, (signal, body) => this.lock(mirrorPath, signal, body), fn),
         signal: p.signal,
         logger,
       });
