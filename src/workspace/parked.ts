@@ -8,10 +8,13 @@ import type { Git } from "./git.js";
  * A finished job's worktree is parked instead of deleted, and the next job on the repository
  * takes it: writing a large repository's files is most of a worktree's cost, and two jobs on one
  * repository differ in few of them. The agent had the parked files to itself, so nothing in them
- * is trusted: the index is rebuilt from the commit, every file is hashed against it (no stat data
- * the agent could have forged is kept), what differs is rewritten, what the index does not have
- * (ignored files, nested repositories) is deleted, and the result must read as a clean checkout or
- * the tree is thrown away and written afresh.
+ * is trusted. The index is not the agent's: the sandbox mounts the admin directory read-only, and
+ * only the worker's own git wrote it, so it parks with the tree and says, by stat data the agent
+ * cannot forge (a change moves a file's ctime, which no unprivileged process can set back), which
+ * files still hold what the worker last saw. From it, what the index does not have (ignored files,
+ * nested repositories) is deleted, what differs from the new commit is rewritten, and the result
+ * must read as a clean checkout or the tree is thrown away and written afresh. Without a parked
+ * index, one is built from the commit and every file is hashed against it.
  */
 
 /** Parked trees kept per repository unless configured (WORKSPACE_PARKED_TREES); more are deleted. */
@@ -36,9 +39,11 @@ export async function parkTree(p: { mirrorPath: string; path: string; adminDir: 
   if (p.max <= 0) return false;
   const dir = parkDirFor(p.mirrorPath);
   await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).filter((name) => !name.startsWith(".")).length >= p.max) return false;
+  if ((await readdir(dir)).filter(isParkedTree).length >= p.max) return false;
   // The time first: takers pick the oldest that has settled.
-  await rename(p.path, join(dir, `${Date.now()}-${randomUUID().slice(0, 8)}`));
+  const parked = join(dir, `${Date.now()}-${randomUUID().slice(0, 8)}`);
+  await rename(p.path, parked);
+  await rename(join(p.adminDir, "index"), `${parked}.index`).catch(() => undefined);
   // Out of worktrees/ in one rename, so a fetch listing the worktrees never sees half of it.
   const gone = join(dir, `.admin-${randomUUID().slice(0, 8)}`);
   await rename(p.adminDir, gone);
@@ -46,17 +51,25 @@ export async function parkTree(p: { mirrorPath: string; path: string; adminDir: 
   return true;
 }
 
-/** Takes the oldest settled parked tree (an atomic rename, so two workers never share one), or null. */
+/** A parked tree's name (`<ms>-<id>`), not its index (`.index`) nor a claim or trash directory. */
+const isParkedTree = (name: string) => /^\d+-[0-9a-f]{8}$/.test(name);
+
+/**
+ * Takes the oldest settled parked tree (an atomic rename, so two workers never share one) and
+ * its index when it has one (moved to `${into}.index`); false when none has settled.
+ */
 async function claimParked(mirrorPath: string, into: string, settledBefore: number): Promise<boolean> {
   const dir = parkDirFor(mirrorPath);
   const names = await readdir(dir).catch(() => [] as string[]);
   const settled = names
+    .filter(isParkedTree)
     .map((name) => ({ name, at: Number(name.split("-")[0]) }))
     .filter((e) => Number.isFinite(e.at) && e.at <= settledBefore)
     .sort((a, b) => a.at - b.at);
   for (const { name } of settled) {
     try {
       await rename(join(dir, name), into);
+      await rename(join(dir, `${name}.index`), `${into}.index`).catch(() => undefined);
       return true;
     } catch {
       // Another job took it first.
@@ -92,7 +105,8 @@ export async function reuseParked(p: FillParams): Promise<boolean> {
     await writeFile(join(claimed, ".git"), `gitdir: ${p.adminDir}\n`, { flag: "wx" });
     await rm(p.path, { recursive: true, force: true });
     await rename(claimed, p.path);
-    if (await sanitize(p)) return true;
+    const withIndex = await rename(`${claimed}.index`, join(p.adminDir, "index")).then(() => true, () => false);
+    if (await sanitize(p, withIndex)) return true;
     p.logger?.warn({ worktree: p.path }, "a parked worktree did not come back clean; writing it afresh");
   } catch (err) {
     p.logger?.warn({ err, worktree: p.path }, "could not reuse a parked worktree; writing it afresh");
@@ -101,23 +115,36 @@ export async function reuseParked(p: FillParams): Promise<boolean> {
   return false;
 }
 
-/** Makes the tree equal to HEAD: true when `git status` then finds nothing, ignored files included. */
-async function sanitize(p: FillParams): Promise<boolean> {
+/**
+ * Makes the tree equal to HEAD: true when `git status` then finds nothing, ignored files included.
+ * withIndex: the worker's parked index is in place (see the top of this file).
+ */
+async function sanitize(p: FillParams, withIndex: boolean): Promise<boolean> {
   const call = { cwd: p.path, signal: p.signal };
-  // An index from the commit alone, with no stat data: nothing the agent wrote counts as checked.
-  await p.git.run(["read-tree", "--reset", "HEAD"], call);
-  // git would run `status` inside a submodule's checkout, and whatever the agent left in a
-  // gitlink's directory is not ours to judge: such repositories get a fresh tree.
-  const stage = await p.git.run(["ls-files", "--stage", "-z"], call);
-  if (stage.split("\0").some((entry) => entry.startsWith("160000 "))) return false;
+  if (!withIndex) {
+    // An index from the commit alone, with no stat data: nothing the agent wrote counts as checked.
+    await p.git.run(["read-tree", "--reset", "HEAD"], call);
+    if (await hasGitlinks(p)) return false;
+  }
   // Before any file is written: an untracked `.gitattributes` must not shape the checkout.
   await p.git.run(["clean", "-ffdxq"], call);
   // Hashes every file; only those matching the commit are marked up to date (exit 1 lists the rest).
-  await p.git.probe(["update-index", "-q", "--refresh"], call);
-  // Rewrites what is not up to date, symlinked leading directories included.
+  if (!withIndex) await p.git.probe(["update-index", "-q", "--refresh"], call);
+  // Rewrites what is not up to date (by the index's stat data), symlinked leading directories
+  // included, and deletes what the index has but the commit does not.
   await p.git.run(["read-tree", "--reset", "-u", "HEAD"], call);
+  if (withIndex && (await hasGitlinks(p))) return false;
   const status = await p.git.run(["status", "--porcelain", "--ignored", "--untracked-files=all"], call);
   return status.trim() === "";
+}
+
+/**
+ * git would run `status` inside a submodule's checkout, and whatever the agent left in a
+ * gitlink's directory is not ours to judge: such repositories get a fresh tree.
+ */
+async function hasGitlinks(p: FillParams): Promise<boolean> {
+  const stage = await p.git.run(["ls-files", "--stage", "-z"], { cwd: p.path, signal: p.signal });
+  return stage.split("\0").some((entry) => entry.startsWith("160000 "));
 }
 
 /** Puts an empty registered worktree back at p.path after a failed reuse. */
@@ -125,6 +152,8 @@ async function discard(p: FillParams, claimed: string): Promise<void> {
   const trash = join(parkDirFor(p.mirrorPath), `.trash-${randomUUID().slice(0, 8)}`);
   await rename(p.path, trash).catch(() => undefined);
   await rm(claimed, { recursive: true, force: true }).catch(() => undefined);
+  await rm(`${claimed}.index`, { force: true }).catch(() => undefined);
+  await rm(join(p.adminDir, "index"), { force: true }).catch(() => undefined);
   await mkdir(p.path, { recursive: true });
   await writeFile(join(p.path, ".git"), `gitdir: ${p.adminDir}\n`);
   await rm(trash, { recursive: true, force: true }).catch((err: unknown) => {

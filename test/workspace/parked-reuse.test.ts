@@ -32,6 +32,7 @@ const job = (branch = `agent/eng-${++n}`) => ({ repo, cloneUrl: remote.url, key:
 const mirror = () => join(root, "data", "mirrors", "acme", "widgets.git");
 const reusedCount = () => logs.filter((l) => l.includes('"msg":"created worktree"') && l.includes('"reused":true')).length;
 const inode = async (path: string) => (await stat(path)).ino;
+const parkedTrees = async () => (await readdir(parkDirFor(mirror()))).filter((n) => /^\d+-[0-9a-f]{8}$/.test(n));
 
 /** Every path under dir (files, directories, links) relative to it, `.git` left out. */
 async function tree(dir: string, prefix = ""): Promise<string[]> {
@@ -97,7 +98,8 @@ describe("reusing a parked worktree", () => {
     await chmod(join(first.path, "src/b.ts"), 0o644);
     const bPath = join(first.path, "src/b.ts");
     await first.remove();
-    expect(await readdir(parkDirFor(mirror()))).toHaveLength(1);
+    expect(await parkedTrees()).toHaveLength(1);
+    expect(await readdir(parkDirFor(mirror()))).toContain(`${(await parkedTrees())[0]}.index`);
 
     const second = await ws.createWorktree(job());
     expect(reusedCount()).toBe(1);
@@ -133,6 +135,21 @@ describe("reusing a parked worktree", () => {
     await expectPristine(second.path);
   });
 
+  it("without the parked index (a crash between the two renames) it hashes every file and still puts back every edit", async () => {
+    const first = await ws.createWorktree(job());
+    const file = join(first.path, "src/a.ts");
+    const before = await stat(file);
+    await writeFile(file, "export const a = 9;\n");
+    await utimes(file, before.atime, before.mtime);
+    await writeFile(join(first.path, "stray.txt"), "left behind\n");
+    await first.remove();
+    const [name] = await parkedTrees();
+    await rm(join(parkDirFor(mirror()), `${name}.index`));
+    const second = await ws.createWorktree(job());
+    expect(reusedCount()).toBe(1);
+    await expectPristine(second.path);
+  });
+
   it("gives a repository with submodules a fresh tree: what the agent left in a gitlink's directory does not carry over", async () => {
     const seed = join(root, "seed");
     const sha = await git(seed, "rev-parse", "HEAD");
@@ -156,7 +173,7 @@ describe("reusing a parked worktree", () => {
   it("takes each parked tree once, waits until it settled, keeps at most the configured number, and keeps none at 0", async () => {
     const all = await Promise.all(Array.from({ length: DEFAULT_PARKED + 2 }, () => ws.createWorktree(job())));
     for (const wt of all) await wt.remove();
-    expect((await readdir(parkDirFor(mirror()))).filter((n) => !n.startsWith("."))).toHaveLength(DEFAULT_PARKED);
+    expect((await parkedTrees())).toHaveLength(DEFAULT_PARKED);
     const again = await Promise.all([ws.createWorktree(job()), ws.createWorktree(job())]);
     expect(reusedCount()).toBe(2);
     for (const wt of again) await expectPristine(wt.path);
@@ -167,7 +184,7 @@ describe("reusing a parked worktree", () => {
     const patient = new Workspace({ dataDir: join(root, "data"), baseEnv: { PATH: "/usr/bin:/bin", HOME: root }, parkSettleMs: 60_000 });
     const fresh = await patient.createWorktree(job());
     await expectPristine(fresh.path);
-    expect((await readdir(parkDirFor(mirror()))).filter((n) => !n.startsWith("."))).toHaveLength(DEFAULT_PARKED);
+    expect((await parkedTrees())).toHaveLength(DEFAULT_PARKED);
     await fresh.remove();
     const none = new Workspace({ dataDir: join(root, "none"), baseEnv: { PATH: "/usr/bin:/bin", HOME: root }, maxParked: 0 });
     const gone = await none.createWorktree(job());
