@@ -15,10 +15,11 @@ interface Batch {
 }
 
 /**
- * Work that must not overlap a lock's other holders but may overlap itself (`git worktree add`s
- * of different jobs, which only a fetch must not see half done): every caller that queued before
- * the lock is taken runs its own work in that one hold, side by side, instead of one hold each.
- * Waiting is shared as in SharedRuns: the hold is given up only when every caller has aborted.
+ * One hold of a repository's lock for every job that queued before it was taken: the hold runs one
+ * fetch for all of them (it started after each asked, so each sees what was pushed before), then
+ * each job's own work side by side (`git worktree add`s of different jobs may overlap each other,
+ * only never a fetch). Waiting is shared as in SharedRuns: the hold is given up only when every
+ * caller has aborted.
  */
 export class BatchedHolds {
   private readonly runs = new SharedRuns();
@@ -26,15 +27,20 @@ export class BatchedHolds {
 
   /**
    * Runs `work` in the next hold for key. `hold(runSignal, body)` takes the lock and runs body in
-   * it; `work` gets the caller's own signal, so one caller's abort stops only its own work.
+   * it; body first runs `before` once for the whole hold (the first caller's: a fetch), then every
+   * caller's work. `work` should use the caller's own signal, so one abort stops only its own work.
    */
   async run<T>(
     key: string,
-    signal: AbortSignal | undefined,
-    what: string,
-    hold: (runSignal: AbortSignal, body: () => Promise<void>) => Promise<void>,
+    o: {
+      signal: AbortSignal | undefined;
+      what: string;
+      hold: (runSignal: AbortSignal, body: () => Promise<void>) => Promise<void>;
+      before?: (runSignal: AbortSignal) => Promise<void>;
+    },
     work: () => Promise<T>,
   ): Promise<T> {
+    const { signal, what, hold, before } = o;
     if (signal?.aborted) throw abortError(signal, what);
     let batch = this.batches.get(key);
     if (!batch) {
@@ -62,6 +68,8 @@ export class BatchedHolds {
           if (this.batches.get(key) === current) this.batches.delete(key);
           // A lock that ignored an abort still runs none of the work its callers gave up.
           if (runSignal.aborted) return;
+          // Its failure fails every caller of this hold, as a failed shared fetch should.
+          await before?.(runSignal);
           const live = current.items.filter((i) => !i.cancelled && !i.signal?.aborted);
           await Promise.all(live.map((i) => (i.running = i.run())));
         }),

@@ -50,8 +50,6 @@ interface CheckoutParams {
   livePaths: ReadonlySet<string>;
   /** the kept commit the task recorded; any other kept commit is stale and dropped */
   resumeFrom?: string | null;
-  /** runs fn holding the repository lock (maybe beside other jobs' adds, never beside a fetch) */
-  withLock: <T>(fn: () => Promise<T>) => Promise<T>;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -127,15 +125,12 @@ async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
   // (a reused tree moves in without its `.git` for a moment) or if the agent deletes its `.git`.
   const args = ["worktree", "add", "--quiet", "--lock", "--no-checkout", "-B", p.branch, p.path, startSha];
   const call = { cwd: p.mirrorPath, signal: p.signal };
-  // Under the lock: git writes the new worktree's HEAD before it names a commit, and a fetch
-  // running then fails on it ("bad object worktrees/<name>/HEAD").
-  const outcome = await p.withLock(async () => {
-    const first = await p.git.probe(args, call);
-    if (first.exitCode === 0) return first;
+  let outcome = await p.git.probe(args, call);
+  if (outcome.exitCode !== 0) {
     // Leftovers (our path, a dead worktree holding the branch) are rare: look for them only now.
     await clearLeftovers(p);
-    return p.git.probe(args, call);
-  });
+    outcome = await p.git.probe(args, call);
+  }
   if (outcome.exitCode !== 0) {
     await rm(p.path, { recursive: true, force: true });
     throw p.git.failure(args, call, outcome, `Could not create the worktree for ${p.branch} at ${p.path}.`);
@@ -145,8 +140,8 @@ async function addWorktree(p: CheckoutParams, startSha: string): Promise<void> {
 /**
  * Registers the worktree at p.path on p.branch, without its files (populateWorktree writes them),
  * starting from commits an earlier job kept but could not push, else from the remote branch when
- * it exists (a retry or a revision), else from origin/<baseBranch>. Only `worktree add` takes
- * the repository lock.
+ * it exists (a retry or a revision), else from origin/<baseBranch>. Call while holding the
+ * repository lock, after the fetch (other jobs' checkouts may run beside it, a fetch never may).
  */
 export async function checkoutWorktree(
   p: CheckoutParams,

@@ -7,7 +7,6 @@ import { mirrorGit, restoreMirror } from "./guard.js";
 import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
 import { DEFAULT_PARKED, parkTree, reuseParked } from "./parked.js";
-import { SharedRuns } from "./shared-fetch.js";
 import { BatchedHolds } from "./batched-holds.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
@@ -22,10 +21,9 @@ interface MirrorParams {
 
 // Module-wide so two Workspace instances over one dataDir never delete each other's live worktrees.
 const livePaths = new Set<string>();
-// Module-wide like the lock: jobs of every Workspace instance over one mirror share its queued
-// fetch, and the `worktree add`s queued for one hold of its lock.
-const fetches = new SharedRuns();
-const adds = new BatchedHolds();
+// Module-wide like the lock: jobs of every Workspace instance over one mirror share one hold of its
+// lock, with one fetch, while they queue for it.
+const holds = new BatchedHolds();
 
 /** Per-repository bare mirrors plus one git worktree per job, under one data directory. */
 export class Workspace {
@@ -73,24 +71,28 @@ export class Workspace {
   }
 
   /**
-   * Clones or fetches the mirror with a fetch that starts after this call, shared with every other
-   * caller that arrives before it starts (see SharedRuns); each caller stops on its own signal.
+   * Runs work in the next hold of the mirror's lock, after the clone or fetch that hold starts
+   * with (see BatchedHolds); the caller stops waiting on its own signal.
    */
-  private sync(p: MirrorParams, mirrorPath: string): Promise<void> {
-    const key = `${mirrorPath}\0${p.cloneUrl}`;
-    return fetches.join(key, p.signal, `the fetch of ${p.cloneUrl}`, (signal, started) =>
-      this.lock(mirrorPath, signal, async () => {
-        started();
+  private inHold<T>(p: MirrorParams, mirrorPath: string, work: () => Promise<T>): Promise<T> {
+    return holds.run(
+      `${mirrorPath}\0${p.cloneUrl}`,
+      {
+        signal: p.signal,
+        what: `the fetch of ${p.cloneUrl}`,
+        hold: (signal, body) => this.lock(mirrorPath, signal, body),
         // The first caller's token serves all: they are jobs on one repository, so one installation.
-        await syncMirror({
-          git: this.git,
-          mirrorPath,
-          cloneUrl: p.cloneUrl,
-          token: p.token,
-          signal,
-          logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
-        });
-      }),
+        before: (signal) =>
+          syncMirror({
+            git: this.git,
+            mirrorPath,
+            cloneUrl: p.cloneUrl,
+            token: p.token,
+            signal,
+            logger: this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}` }),
+          }).then(() => undefined),
+      },
+      work,
     );
   }
 
@@ -104,7 +106,7 @@ export class Workspace {
     assertRepoRef(p.repo);
     assertCloneUrl(p.cloneUrl);
     const mirrorPath = mirrorPathFor(await this.rootDir(), p.repo);
-    await this.sync(p, mirrorPath);
+    await this.inHold(p, mirrorPath, async () => undefined);
     return mirrorPath;
   }
 
@@ -132,24 +134,25 @@ export class Workspace {
     livePaths.add(path);
     const logger = this.logger?.child({ repo: `${p.repo.owner}/${p.repo.name}`, branch: p.branch });
     try {
+      const t0 = performance.now();
       await mkdir(join(root, "worktrees"), { recursive: true });
-      await this.sync(p, mirrorPath);
-      // The refs read here were fetched after this job asked; only `worktree add` takes the lock,
-      // together with the other jobs' adds queued for it.
-      const started = await checkoutWorktree({
-        git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
-        mirrorPath,
-        path,
-        branch: p.branch,
-        baseBranch: p.baseBranch,
-        cloneUrl: p.cloneUrl,
-        livePaths,
-        resumeFrom: p.resumeFrom,
-        withLock: (fn) =>
-          adds.run(mirrorPath, p.signal, `adding the worktree for ${p.branch}`, (signal, body) => this.lock(mirrorPath, signal, body), fn),
-        signal: p.signal,
-        logger,
-      });
+      // In the hold, after its fetch: the refs read were fetched after this job asked, and
+      // `worktree add` never overlaps a fetch (git writes the new HEAD before it names a commit).
+      const started = await this.inHold(p, mirrorPath, () =>
+        checkoutWorktree({
+          git: mirrorGit(this.git, mirrorPath, p.cloneUrl),
+          mirrorPath,
+          path,
+          branch: p.branch,
+          baseBranch: p.baseBranch,
+          cloneUrl: p.cloneUrl,
+          livePaths,
+          resumeFrom: p.resumeFrom,
+          signal: p.signal,
+          logger,
+        }),
+      );
+      const t2 = performance.now();
       const worktree = new GitWorktree({
         git: this.git,
         mirrorPath,
@@ -172,7 +175,9 @@ export class Workspace {
         await worktree.remove();
         throw err;
       });
-      logger?.info({ worktree: path, reused, ...started }, "created worktree");
+      // Where setup time goes: waiting for and holding the lock (fetch, `worktree add`), the files.
+      const ms = { locked: Math.round(t2 - t0), files: Math.round(performance.now() - t2) };
+      logger?.info({ worktree: path, reused, ms, ...started }, "created worktree");
       return worktree;
     } catch (err) {
       livePaths.delete(path);

@@ -32,15 +32,32 @@ describe("BatchedHolds", () => {
       if (n === 2) throw new Error("add 2 failed");
       return n;
     };
-    const calls = [1, 2, 3].map((n) => holds.run("repo", undefined, "add", lock.hold, work(n)));
+    const calls = [1, 2, 3].map((n) => holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, work(n)));
     lock.free();
     const results = await Promise.allSettled(calls);
     expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([1, "add 2 failed", 3]);
     expect(lock.holds).toHaveLength(1);
     expect(most).toBe(3);
     // A caller after the hold began gets a hold of its own.
-    expect(await holds.run("repo", undefined, "add", lock.hold, async () => 4)).toBe(4);
+    expect(await holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, async () => 4)).toBe(4);
     expect(lock.holds).toHaveLength(2);
+  });
+
+  it("runs `before` (the fetch) once per hold ahead of the work, and its failure fails the hold's callers", async () => {
+    const holds = new BatchedHolds();
+    const lock = recordingLock();
+    const order: string[] = [];
+    lock.occupy();
+    const before = async () => void order.push("fetch");
+    const calls = ["a", "b"].map((n) => holds.run("repo", { signal: undefined, what: "add", hold: lock.hold, before }, async () => void order.push(n)));
+    lock.free();
+    await Promise.all(calls);
+    expect(order).toEqual(["fetch", "a", "b"]);
+    const failing = async () => {
+      throw new Error("fetch failed: check the token");
+    };
+    await expect(holds.run("repo", { signal: undefined, what: "add", hold: lock.hold, before: failing }, async () => void order.push("c"))).rejects.toThrow(/check the token/);
+    expect(order).toEqual(["fetch", "a", "b"]);
   });
 
   it("a caller that aborts before the hold never runs its work; the others still do", async () => {
@@ -49,8 +66,8 @@ describe("BatchedHolds", () => {
     lock.occupy();
     const ran: string[] = [];
     const stop = new AbortController();
-    const aborted = holds.run("repo", stop.signal, "add", lock.hold, async () => void ran.push("aborted one"));
-    const kept = holds.run("repo", undefined, "add", lock.hold, async () => void ran.push("kept one"));
+    const aborted = holds.run("repo", { signal: stop.signal, what: "add", hold: lock.hold }, async () => void ran.push("aborted one"));
+    const kept = holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, async () => void ran.push("kept one"));
     stop.abort(new Error("job cancelled"));
     await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
     lock.free();
@@ -64,12 +81,12 @@ describe("BatchedHolds", () => {
     lock.occupy();
     const ran: string[] = [];
     const stop = new AbortController();
-    const a = holds.run("repo", stop.signal, "add", lock.hold, async () => void ran.push("a"));
-    const b = holds.run("repo", stop.signal, "add", lock.hold, async () => void ran.push("b"));
+    const a = holds.run("repo", { signal: stop.signal, what: "add", hold: lock.hold }, async () => void ran.push("a"));
+    const b = holds.run("repo", { signal: stop.signal, what: "add", hold: lock.hold }, async () => void ran.push("b"));
     stop.abort(new Error("cancelled"));
     lock.free();
     await expect(Promise.all([a, b])).rejects.toMatchObject({ name: "AbortError" });
-    await holds.run("repo", undefined, "add", lock.hold, async () => void ran.push("c"));
+    await holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, async () => void ran.push("c"));
     expect(ran).toEqual(["c"]);
   });
 
@@ -79,9 +96,9 @@ describe("BatchedHolds", () => {
     const failing = async () => {
       throw new Error("timed out waiting for the lock file");
     };
-    await expect(holds.run("repo", undefined, "add", failing, async () => void ran.push("a"))).rejects.toThrow(/timed out/);
+    await expect(holds.run("repo", { signal: undefined, what: "add", hold: failing }, async () => void ran.push("a"))).rejects.toThrow(/timed out/);
     const lock = recordingLock();
-    await holds.run("repo", undefined, "add", lock.hold, async () => void ran.push("b"));
+    await holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, async () => void ran.push("b"));
     expect(ran).toEqual(["b"]);
   });
 });
