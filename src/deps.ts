@@ -5,6 +5,7 @@ import type { LinearClient } from "@linear/sdk";
 import type { Redis } from "ioredis";
 import { createQueues, type Queues } from "../jobs/queues.js";
 import { AnthropicRunner } from "./agent/anthropic-runner.js";
+import { createDrain } from "./agent/drain.js";
 import { createClaudeCodeRunner } from "./agent/claude-code/runner.js";
 import type { AgentRunner } from "./agent/runner.js";
 import type { Config, Role } from "./config.js";
@@ -142,7 +143,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     clients,
     linearApp,
     sandbox,
-    draining: new AbortController(),
+    draining: createDrain(config.agent.concurrency),
     async close() {
       await cancellation.close();
       await queues.close().catch((err: unknown) => logger.warn({ err }, "closing queues failed"));

@@ -166,9 +166,11 @@ class AnthropicSession implements AgentSession {
    * `response` is undefined when the prompt did not fit the model's window.
    */
   private async turnCall(): Promise<{ response?: Anthropic.Messages.Message; ended?: "aborted" | "interrupted" }> {
+    await this.s.onCallStart?.(this.turns + 1);
+    // Hooked only now: a failed start hook would leave the listeners on the job's signal and the
+    // process-wide drain for good (only the `finally` below disposes them).
     const stop = commandStop(this.s.signal, this.s.drain);
     const chars = this.context.chars();
-    await this.s.onCallStart?.(this.turns + 1);
     try {
       const response = await this.call(this.breakpoints.mark(this.messages), this.o.maxTokens, stop.signal);
       this.context.answered(chars, promptTokens(response.usage));
