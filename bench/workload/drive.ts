@@ -137,6 +137,28 @@ export async function drive(stack: Stack, model: ScriptedModel, o: DriveOptions)
   }
 }
 
+/**
+ * After the load: one more issue on each repository, labelled alone with nothing else running
+ * (warm mirror, parked trees ready), to tell the service's own latency from time spent queueing
+ * for the CPU under load. Returns label → first model request of each, in ms.
+ */
+export async function driveAlone(stack: Stack, model: ScriptedModel, timeoutMs: number): Promise<number[]> {
+  const out: number[] = [];
+  const address = stack.server.address as string;
+  for (const repo of stack.repos) {
+    const issue = stack.linear.store.seedIssue({ teamId: repo.team.id, title: `A lone feature of ${repo.name}`, description: "Add the feature module and greet from it; the checks must pass.", labelIds: [stack.agentLabel.id] });
+    const l: Labelled = { issue, repo: repo.name, cold: false, labelledAt: 0, state: null, error: null };
+    await label(stack, repo, l, address);
+    const deadline = Date.now() + timeoutMs;
+    while (!(model.agents.has(issue.identifier) && pullsOf(stack, l).length > 0)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lone issue ${issue.identifier}`);
+      await sleep(10);
+    }
+    out.push((model.agents.get(issue.identifier)?.firstAt ?? 0) - l.labelledAt);
+  }
+  return out;
+}
+
 /** Waits until neither fake has received a request for `quietMs` (the jobs' last updates are in). */
 export async function settle(stack: Stack, quietMs: number, maxMs: number): Promise<void> {
   const count = () => stack.linear.requests.length + stack.github.requests.length;

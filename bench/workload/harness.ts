@@ -2,7 +2,7 @@
 // figures (report.ts prints them). Used by `npm run bench:workload` and by its correctness test.
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { drive, type Labelled, pullsOf, settle } from "./drive.js";
+import { drive, driveAlone, type Labelled, pullsOf, settle } from "./drive.js";
 import { commandStats, cpuSnapshot, type SetupTiming, workspaceVsClone } from "./measure.js";
 import { ScriptedModel } from "./model.js";
 import { procRss } from "./processes.js";
@@ -34,7 +34,8 @@ export interface WorkloadResult {
   duplicates: string[];
   losses: Array<{ identifier: string; state: string | null; error: string | null }>;
   unmatchedModelRequests: number;
-  firstRequestMs: { cold: number[]; warm: number[] };
+  /** alone: one issue per repository labelled after the load, with nothing else running */
+  firstRequestMs: { cold: number[]; warm: number[]; alone: number[] };
   /** Label → PR opened minus the agent's model calls × turnMs, per issue. */
   serviceLatencyMs: number[];
   modelCallsPerTask: number;
@@ -89,7 +90,12 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     const seconds = (Date.now() - started) / 1000;
     const cpuAfter = cpuSnapshot(stack);
     const redisAfter = await commandStats(stack.redis.url);
-    onProgress?.("load done; timing workspace setup against a fresh clone");
+    // Read before the lone issues add their own requests and pull requests.
+    const ended = outcomes(stack, labelled);
+    const linear = countBy(stack.linear.requests.map((r) => r.operationName ?? "(unnamed)"));
+    const github = countBy(stack.github.requests.map(routeOf));
+    onProgress?.("load done; one issue per repository alone, then workspace setup against a fresh clone");
+    const alone = await driveAlone(stack, model, o.timeoutMs);
     const setup = await workspaceVsClone(stack, o.setupRounds);
     // The bench's own commands: the INFO of the first snapshot and the task watcher's SUBSCRIBE.
     const mine = new Map([["info", 1], ["subscribe", 1]]);
@@ -102,11 +108,12 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       options,
       machine: `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; load average ${loadavg().map((x) => x.toFixed(2)).join(", ")} at the end`,
       seconds,
-      ...outcomes(stack, labelled),
+      ...ended,
       unmatchedModelRequests: model.unmatched,
       firstRequestMs: {
         cold: agents.filter(({ l, calls }) => l.cold && calls).map(({ l, calls }) => (calls?.firstAt ?? 0) - l.labelledAt),
         warm: agents.filter(({ l, calls }) => !l.cold && calls).map(({ l, calls }) => (calls?.firstAt ?? 0) - l.labelledAt),
+        alone,
       },
       serviceLatencyMs: withPr.map(({ l, calls }) => Date.parse(pullsOf(stack, l)[0]?.createdAt ?? "") - l.labelledAt - (calls?.calls ?? 0) * o.turnMs),
       modelCallsPerTask: sum(agents.map(({ calls }) => calls?.calls ?? 0)) / n,
@@ -122,8 +129,8 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       })),
       lag,
       redis: { perTask: sum(redisDiff.map(([, c]) => c)) / n, top: redisDiff },
-      linear: countBy(stack.linear.requests.map((r) => r.operationName ?? "(unnamed)")),
-      github: countBy(stack.github.requests.map(routeOf)),
+      linear,
+      github,
       setup,
     };
   } finally {

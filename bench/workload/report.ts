@@ -37,6 +37,7 @@ export function report(r: WorkloadResult): Array<[string, boolean, string]> {
   console.table([
     { measure: "label → first model request, cold mirror (ms)", value: dist(cold) },
     { measure: "label → first model request, warm mirror (ms)", value: dist(warm) },
+    { measure: "label → first model request, warm, one issue alone after the load (ms)", value: dist(r.firstRequestMs.alone) },
     { measure: `label → PR opened − model time (${f1(r.modelCallsPerTask)} calls × ${r.options.turnMs} ms) (ms)`, value: dist(r.serviceLatencyMs) },
     { measure: "worker CPU per task, Node (ms)", value: f0(r.cpuMsPerTask.workers) },
     { measure: "worker's children CPU per task: git, sandbox, checks (ms)", value: f0(r.cpuMsPerTask.workerChildren) },
@@ -64,7 +65,7 @@ export function report(r: WorkloadResult): Array<[string, boolean, string]> {
   const goals: Array<[string, boolean, string]> = [
     ["Linear requests ≤ 40 per implement task", linear <= 40, f1(linear)],
     ["GitHub requests ≤ 25 per implement task", github <= 25, f1(github)],
-    ["label → first model request p50 ≤ 500 ms warm", percentile(warm, 50) <= 500, `${f0(percentile(warm, 50))} ms`],
+    ["label → first model request p50 ≤ 500 ms warm", percentile(warm, 50) <= 500, `${f0(percentile(warm, 50))} ms under the load (one issue alone: ${f0(percentile(r.firstRequestMs.alone, 50))} ms)`],
     ["workspace setup ≤ 0.1× a fresh clone", setupRatio(r) <= 0.1, `${f2(setupRatio(r))}×`],
     [`${r.options.concurrency} concurrent agents in one worker`, peakAgents >= r.options.concurrency, `peak ${peakAgents} in one worker`],
     ["event-loop lag p99 ≤ 100 ms", lagP99 <= 100, `${f1(lagP99)} ms (worst worker)`],

@@ -27,6 +27,7 @@ describe("the workload benchmark's harness", () => {
     // Every figure was measured: the four cold first requests, the warm one, every PR's latency.
     expect(result.firstRequestMs.cold).toHaveLength(4);
     expect(result.firstRequestMs.warm).toHaveLength(1);
+    expect(result.firstRequestMs.alone).toHaveLength(4);
     expect(result.serviceLatencyMs).toHaveLength(5);
     expect(result.linear.size).toBeGreaterThan(0);
     expect(result.github.size).toBeGreaterThan(0);
