@@ -89,11 +89,12 @@ export async function runQuery(p: QueryRunInput): Promise<QueryRunEnd> {
   const stops = new Stops(p.children);
   const onAbort = () => stops.now("aborted");
   const onDrain = () => stops.drain();
-  p.signal.addEventListener("abort", onAbort, { once: true });
-  p.drain?.addEventListener("abort", onDrain, { once: true });
   let result: SDKResultMessage | null = null;
   let lastText = "";
+  // Before the listeners: a query() that throws at once must not leave them on the job's signal.
   const q = p.sdk.query({ prompt: p.prompt, options: { ...p.options, abortController: stops.ctrl } });
+  p.signal.addEventListener("abort", onAbort, { once: true });
+  p.drain?.addEventListener("abort", onDrain, { once: true });
   try {
     for await (const m of q) {
       if (m.type === "stream_event" && m.event.type === "message_start") {
