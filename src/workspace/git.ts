@@ -75,6 +75,8 @@ function secretsOf(token: string | undefined): string[] {
 export function scrub(text: string, token: string | undefined): string {
   let out = text;
   for (const secret of secretsOf(token)) out = out.split(secret).join(REDACTED);
+  // The pattern needs "://": most output (ls-files, diffs) has none, and the scan is costly.
+  if (!out.includes("://")) return out;
   return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, `$1${REDACTED}@`);
 }
 

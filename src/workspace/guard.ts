@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { lstat, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { Git } from "./git.js";
 
@@ -66,15 +66,15 @@ async function replaceFile(path: string, content: string): Promise<void> {
   }
 }
 
-/** Rewrites the mirror's config and deletes files that would make git read config from elsewhere. */
+/**
+ * Rewrites the mirror's config and deletes files that would make git read config from elsewhere.
+ * A worktree's own `config.worktree` is restoreWorktree's: git reads it only under
+ * extensions.worktreeConfig, which the rewritten config never has, and sweeping every admin
+ * directory before every command cost a few thousand file checks per task with 50 jobs running.
+ */
 export async function restoreMirror(mirrorPath: string, cloneUrl: string): Promise<void> {
   await replaceFile(join(mirrorPath, "config"), mirrorConfig(cloneUrl));
-  const admins = await readdir(join(mirrorPath, "worktrees")).catch(() => [] as string[]);
-  const strays = [
-    join(mirrorPath, "config.worktree"),
-    join(mirrorPath, "commondir"),
-    ...admins.map((name) => join(mirrorPath, "worktrees", name, "config.worktree")),
-  ];
+  const strays = [join(mirrorPath, "config.worktree"), join(mirrorPath, "commondir")];
   await Promise.all(strays.map((path) => rm(path, { recursive: true, force: true })));
 }
 
@@ -103,6 +103,7 @@ export async function restoreWorktree(w: WorktreeDirs): Promise<void> {
       );
     }
   }
+  await rm(join(w.adminDir, "config.worktree"), { recursive: true, force: true });
   await replaceFile(join(w.adminDir, "commondir"), "../..\n");
   await replaceFile(join(w.adminDir, "gitdir"), `${join(w.path, ".git")}\n`);
   // Only a directory in its place is removed first: a file or symlink is replaced in one rename,
