@@ -1,20 +1,13 @@
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { closeCounters, ClusterCounters, flushCounters, readCounters, recordJob, recordTurn } from "../../src/metrics/cluster-counters.js";
 import { type OwnRedis, startOwnRedis } from "../helpers/redis-server.js";
-import { cleanPrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { redisForFile } from "../helpers/redis-file.js";
+import { REDIS_URL } from "../helpers/redis.js";
 
 const usage = (n: number) => ({ input: n, output: 2 * n, cacheWrite: 3 * n, cacheRead: 4 * n });
-const prefix = uniquePrefix("counters");
 let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(REDIS_URL);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await cleanPrefix(prefix);
-});
+const prefix = redisForFile("counters", (r) => (redis = r));
 
 async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

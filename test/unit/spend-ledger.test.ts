@@ -1,18 +1,10 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
 import { SpendLedger } from "../../src/tasks/spend.js";
-import { cleanPrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { redisForFile } from "../helpers/redis-file.js";
 
-const prefix = uniquePrefix("spend");
 let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(REDIS_URL);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await cleanPrefix(prefix);
-});
+const prefix = redisForFile("spend", (r) => (redis = r));
 
 describe("SpendLedger.add", () => {
   it("adds every turn to its day and its job, each key with its expiry from its first increment", async () => {
