@@ -139,7 +139,7 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
     agentSlots: new LocalSlots(config.agent.concurrency),
     cancellation,
     routing,
-    workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger, maxParked: config.parkedTrees }),
+    workspace: new Workspace({ dataDir: config.dataDir, baseEnv: { ...config.childEnv }, logger, maxParked: parkedTrees(config) }),
     clients,
     linearApp,
     sandbox,
@@ -155,6 +155,14 @@ export async function createDeps(config: Config, opts: DepsOverrides = {}): Prom
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Trees kept for reuse. Without a sandbox the agent can write its worktree's index, which reuse
+ * trusts (workspace/parked.ts), so nothing is parked.
+ */
+function parkedTrees(config: Config): number {
+  return config.agent.sandbox === "none" ? 0 : config.parkedTrees;
 }
 
 /** The sandbox of a process that runs no workers: it has no agent to run. */

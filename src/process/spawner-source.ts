@@ -7,6 +7,8 @@
 //   parent → helper  { type: "kill", id }                       the caller aborted: kill that child
 //   helper → parent  { type: "ready" }                          sent once, before any "done"
 //   helper → parent  { type: "done", id, error?, stdout, stderr }
+//   helper → parent  { type: "gone", id }                       a killed child exited (its own
+//                                                               children may still hold its pipes)
 // Requests carry the child's environment (which may hold a token header): it goes only over this
 // pipe and is never printed here.
 
@@ -49,7 +51,14 @@ function run(msg) {
 
 process.on("message", (msg) => {
   if (msg.type === "run") run(msg);
-  else if (msg.type === "kill") children.get(msg.id)?.kill(msg.signal);
+  else if (msg.type === "kill") {
+    const child = children.get(msg.id);
+    if (!child) return;
+    child.once("exit", () => {
+      if (process.connected) process.send({ type: "gone", id: msg.id });
+    });
+    child.kill(msg.signal);
+  }
 });
 // The parent is gone (exited or crashed): nobody will read the results, so end the children too.
 process.on("disconnect", () => {

@@ -46,7 +46,12 @@ interface Call {
   resolve: (result: SpawnResult) => void;
   reject: (err: Error) => void;
   detach: () => void;
+  /** set once its signal fired: it settles when the helper reports the command gone */
+  aborted?: AbortSignal;
 }
+
+// How long an aborted call waits for the helper to confirm its command is gone before giving up.
+const KILL_CONFIRM_MS = 5_000;
 
 interface Helper {
   child: ChildProcess;
@@ -140,7 +145,7 @@ class HelperSpawner implements Spawner {
       return undefined;
     }
     const h: Helper = { child, ready: false, gone: false, calls: new Map() };
-    child.on("message", (msg: { type: "ready" } | DoneMessage) => this.onMessage(h, msg));
+    child.on("message", (msg: { type: "ready" } | { type: "gone"; id: number } | DoneMessage) => this.onMessage(h, msg));
     child.on("error", (err) => this.lose(h, `failed (${err.message})`, err));
     // "close", not "exit": it comes after the channel has delivered the helper's last answers.
     child.on("close", (code, signal) => this.lose(h, `exited (${signal ?? `code ${code}`})`));
@@ -153,15 +158,26 @@ class HelperSpawner implements Spawner {
     return h;
   }
 
-  private onMessage(h: Helper, msg: { type: "ready" } | DoneMessage): void {
+  private onMessage(h: Helper, msg: { type: "ready" } | { type: "gone"; id: number } | DoneMessage): void {
     if (msg.type === "ready") h.ready = true;
+    if (msg.type === "gone") {
+      // The killed command exited; what it started may still hold its pipes, so "done" can lag.
+      const call = h.calls.get(msg.id);
+      if (!call?.aborted) return;
+      h.calls.delete(msg.id);
+      holdOpen(h);
+      call.detach();
+      call.reject(abortError(call.aborted));
+      return;
+    }
     if (msg.type !== "done") return;
     const call = h.calls.get(msg.id);
-    if (!call) return; // aborted meanwhile
+    if (!call) return; // given up on after an abort
     h.calls.delete(msg.id);
     holdOpen(h);
     call.detach();
-    if (msg.error) call.reject(execError(msg));
+    if (call.aborted) call.reject(abortError(call.aborted));
+    else if (msg.error) call.reject(execError(msg));
     else call.resolve({ stdout: msg.stdout, stderr: msg.stderr });
   }
 
@@ -170,11 +186,19 @@ class HelperSpawner implements Spawner {
       const id = this.nextId++;
       const { signal, ...rest } = options;
       const onAbort = (): void => {
-        if (!h.calls.delete(id)) return;
-        holdOpen(h);
+        const call = h.calls.get(id);
+        if (!call || call.aborted) return;
+        // Settled when the helper reports the command gone (onMessage), not now: a caller that
+        // goes on (releasing a repository lock, say) must not leave git still writing.
+        call.aborted = signal as AbortSignal;
         // A failed send means the helper is going away; its "close" handles that.
         if (h.child.connected) h.child.send({ type: "kill", id, signal: options.killSignal }, () => {});
-        reject(abortError(signal as AbortSignal));
+        setTimeout(() => {
+          if (h.calls.get(id) !== call) return;
+          h.calls.delete(id);
+          holdOpen(h);
+          reject(abortError(signal as AbortSignal));
+        }, KILL_CONFIRM_MS).unref();
       };
       const detach = (): void => signal?.removeEventListener("abort", onAbort);
       h.calls.set(id, { file, args, options, resolve, reject, detach });
@@ -201,10 +225,18 @@ class HelperSpawner implements Spawner {
       // It never ran anything: run the queued commands here instead.
       this.unavailable = true;
       warnFallbackOnce(cause ?? why, this.execPath);
-      for (const c of calls) runInProcess(c.file, c.args, c.options).then(c.resolve, c.reject);
+      for (const c of calls) {
+        if (c.aborted) c.reject(abortError(c.aborted));
+        else runInProcess(c.file, c.args, c.options).then(c.resolve, c.reject);
+      }
       return;
     }
     for (const c of calls) {
+      // The helper kills its commands as it goes: an aborted one is as gone as it will get.
+      if (c.aborted) {
+        c.reject(abortError(c.aborted));
+        continue;
+      }
       const message = `The spawner helper process ${why} while running ${c.file}; its outcome is unknown, so retry the job (a new helper starts on the next command)`;
       c.reject(new SpawnerLostError(message, { cause }));
     }

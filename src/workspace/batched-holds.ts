@@ -65,9 +65,10 @@ export class BatchedHolds {
       await this.runs.join(key, signal, what, (runSignal, started) =>
         hold(runSignal, async () => {
           started();
-          if (this.batches.get(key) === current) this.batches.delete(key);
-          // A lock that ignored an abort still runs none of the work its callers gave up.
+          // A lock that ignored an abort still runs none of the work its callers gave up; its
+          // batch stays queued for the next caller, whose own hold runs it.
           if (runSignal.aborted) return;
+          if (this.batches.get(key) === current) this.batches.delete(key);
           // Its failure fails every caller of this hold, as a failed shared fetch should.
           await before?.(runSignal);
           const live = current.items.filter((i) => !i.cancelled && !i.signal?.aborted);
@@ -78,6 +79,9 @@ export class BatchedHolds {
       // Aborted, or the lock was not taken: never run later; if it is running, let git stop first.
       item.cancelled = true;
       await item.running;
+      // It ran to the end after all (its caller aborted while others' work held the lock): the
+      // result is the caller's to clean up, not a leak.
+      if (outcome && "value" in outcome) return outcome.value;
       throw err;
     }
     if (!outcome && signal?.aborted) throw abortError(signal, what);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
 
@@ -100,14 +100,21 @@ export async function reuseParked(p: FillParams): Promise<boolean> {
   const claimed = join(parkDirFor(p.mirrorPath), `.claim-${randomUUID().slice(0, 8)}`);
   if (!(await claimParked(p.mirrorPath, claimed, Date.now() - (p.settleMs ?? PARK_SETTLE_MS)))) return false;
   try {
+    const trap = await trapIn(claimed);
+    if (trap) {
+      p.logger?.info({ worktree: p.path, path: trap }, "a parked worktree holds a nested .git or a .gitattributes; writing it afresh");
+      await discard(p, claimed);
+      return false;
+    }
     // Whatever the agent left as `.git` (a file, a directory, a symlink) gives way to ours.
     await rm(join(claimed, ".git"), { recursive: true, force: true });
     await writeFile(join(claimed, ".git"), `gitdir: ${p.adminDir}\n`, { flag: "wx" });
     await rm(p.path, { recursive: true, force: true });
     await rename(claimed, p.path);
     const withIndex = await rename(`${claimed}.index`, join(p.adminDir, "index")).then(() => true, () => false);
-    if (await sanitize(p, withIndex)) return true;
-    p.logger?.warn({ worktree: p.path }, "a parked worktree did not come back clean; writing it afresh");
+    const why = await sanitize(p, withIndex);
+    if (why === null) return true;
+    p.logger?.warn({ worktree: p.path, why }, "a parked worktree did not come back clean; writing it afresh");
   } catch (err) {
     p.logger?.warn({ err, worktree: p.path }, "could not reuse a parked worktree; writing it afresh");
   }
@@ -116,15 +123,32 @@ export async function reuseParked(p: FillParams): Promise<boolean> {
 }
 
 /**
- * Makes the tree equal to HEAD: true when `git status` then finds nothing, ignored files included.
- * withIndex: the worker's parked index is in place (see the top of this file).
+ * The first path below the tree's root named `.git` or `.gitattributes`, or null. git never looks
+ * inside a `.git` (clean leaves it, status does not show it), so one planted in a subdirectory
+ * would reach the next job as a repository of the agent's making. And attributes (eol, ident,
+ * encodings) make different bytes hash the same, so neither the parked index nor a refresh can
+ * tell such a file from the commit's. Symbolic links are not followed.
  */
-async function sanitize(p: FillParams, withIndex: boolean): Promise<boolean> {
+async function trapIn(tree: string): Promise<string | null> {
+  for (const entry of await readdir(tree, { recursive: true })) {
+    const parts = entry.split(sep);
+    const name = parts[parts.length - 1];
+    if (name === ".gitattributes" || (name === ".git" && parts.length > 1)) return entry;
+  }
+  return null;
+}
+
+/**
+ * Makes the tree equal to HEAD; null when `git status` then finds nothing (ignored files
+ * included), else why not. withIndex: the worker's parked index is in place (see the top).
+ */
+async function sanitize(p: FillParams, withIndex: boolean): Promise<string | null> {
   const call = { cwd: p.path, signal: p.signal };
   if (!withIndex) {
     // An index from the commit alone, with no stat data: nothing the agent wrote counts as checked.
     await p.git.run(["read-tree", "--reset", "HEAD"], call);
-    if (await hasGitlinks(p)) return false;
+    const unfit = await unfitCommit(p);
+    if (unfit) return unfit;
   }
   // Before any file is written: an untracked `.gitattributes` must not shape the checkout.
   await p.git.run(["clean", "-ffdxq"], call);
@@ -133,18 +157,24 @@ async function sanitize(p: FillParams, withIndex: boolean): Promise<boolean> {
   // Rewrites what is not up to date (by the index's stat data), symlinked leading directories
   // included, and deletes what the index has but the commit does not.
   await p.git.run(["read-tree", "--reset", "-u", "HEAD"], call);
-  if (withIndex && (await hasGitlinks(p))) return false;
+  const unfit = withIndex ? await unfitCommit(p) : null;
+  if (unfit) return unfit;
   const status = await p.git.run(["status", "--porcelain", "--ignored", "--untracked-files=all"], call);
-  return status.trim() === "";
+  return status.trim() === "" ? null : `git status: ${status.trim().slice(0, 500)}`;
 }
 
 /**
- * git would run `status` inside a submodule's checkout, and whatever the agent left in a
- * gitlink's directory is not ours to judge: such repositories get a fresh tree.
+ * Why the commit now in the index cannot take a reused tree, or null: git would run `status`
+ * inside a submodule's checkout, and what the agent left in a gitlink's directory is not ours to
+ * judge; attributes, see trapIn. Such repositories get a fresh tree.
  */
-async function hasGitlinks(p: FillParams): Promise<boolean> {
+async function unfitCommit(p: FillParams): Promise<string | null> {
   const stage = await p.git.run(["ls-files", "--stage", "-z"], { cwd: p.path, signal: p.signal });
-  return stage.split("\0").some((entry) => entry.startsWith("160000 "));
+  for (const entry of stage.split("\0")) {
+    if (entry.startsWith("160000 ")) return "the commit has submodules";
+    if (entry.endsWith("\t.gitattributes") || entry.endsWith("/.gitattributes")) return "the commit has .gitattributes";
+  }
+  return null;
 }
 
 /** Puts an empty registered worktree back at p.path after a failed reuse. */

@@ -170,7 +170,9 @@ export class Workspace {
       const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
       const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
       const fillParams = { git: fill, mirrorPath, path, adminDir: started.adminDir, signal: p.signal, logger, settleMs: this.parkSettleMs };
-      const filled = reuseParked(fillParams).then((reused) => reused || populateWorktree(fill, path, p.signal).then(() => false));
+      // With parking off, trees parked before stay where they are: the operator may distrust them.
+      const reuse = this.maxParked > 0 ? reuseParked(fillParams) : Promise.resolve(false);
+      const filled = reuse.then((reused) => reused || populateWorktree(fill, path, p.signal).then(() => false));
       const reused = await filled.catch(async (err: unknown) => {
         await worktree.remove();
         throw err;

@@ -75,6 +75,20 @@ describe("BatchedHolds", () => {
     expect(ran).toEqual(["kept one"]);
   });
 
+  it("a caller that aborts while its own work finishes in the hold gets that work's result, so it can clean up", async () => {
+    const holds = new BatchedHolds();
+    const lock = recordingLock();
+    const stop = new AbortController();
+    let finishOther!: () => void;
+    const other = holds.run("repo", { signal: undefined, what: "add", hold: lock.hold }, () => new Promise<string>((r) => (finishOther = () => r("other"))));
+    const mine = holds.run("repo", { signal: stop.signal, what: "add", hold: lock.hold }, async () => "mine");
+    await new Promise((r) => setTimeout(r, 10));
+    stop.abort(new Error("cancelled"));
+    expect(await mine).toBe("mine");
+    finishOther();
+    expect(await other).toBe("other");
+  });
+
   it("when every caller aborts the hold is given up, and the next caller's work runs alone", async () => {
     const holds = new BatchedHolds();
     const lock = recordingLock();

@@ -84,16 +84,14 @@ describe("reusing a parked worktree", () => {
     await mkdir(outside);
     await writeFile(join(outside, "a.ts"), "export const a = 1;\n");
     await writeFile(join(outside, "b.ts"), "export const b = 2;\n");
-    // The agent's traps: edits, deletions, new and ignored files, a nested repository, a flipped
-    // mode, a `.git` directory of its own, an attributes file, and a symlink out of the tree.
+    // The agent's traps: edits, deletions, new and ignored files, a flipped mode, a `.git`
+    // directory of its own, and a symlink out of the tree (nested repositories: the next test).
     await writeFile(join(first.path, "README.md"), "# pwned\n");
     await rm(join(first.path, ".gitignore"));
     await mkdir(join(first.path, "dist"));
     await writeFile(join(first.path, "dist/out.js"), "ignored\n");
     await mkdir(join(first.path, "node_modules/evil"), { recursive: true });
     await writeFile(join(first.path, "node_modules/evil/index.js"), "ignored\n");
-    await writeFile(join(first.path, ".gitattributes"), "* text eol=crlf\n");
-    await exec("git", ["init", "-q", join(first.path, "nested")]);
     await chmod(join(first.path, "bin/run.sh"), 0o644);
     await chmod(join(first.path, "src/b.ts"), 0o644);
     const bPath = join(first.path, "src/b.ts");
@@ -121,6 +119,28 @@ describe("reusing a parked worktree", () => {
     expect((await tree(outside)).sort()).toEqual(["a.ts", "b.ts"]);
     await expect(stat(join(root, "pwned"))).rejects.toThrow(/ENOENT/);
     await third.remove();
+  });
+
+  it("never reuses a tree holding a .git below its root (git looks past it) or a .gitattributes (different bytes hash the same)", async () => {
+    for (const plant of [
+      async (tree: string) => {
+        await mkdir(join(tree, "src/.git/hooks"), { recursive: true });
+        await writeFile(join(tree, "src/.git/config"), `[core]\n\tfsmonitor = touch ${join(root, "pwned")}\n`);
+      },
+      async (tree: string) => writeFile(join(tree, "src/.gitattributes"), "*.ts text eol=crlf\n"),
+      async (tree: string) => void (await exec("git", ["init", "-q", join(tree, "nested")])),
+    ]) {
+      const wt = await ws.createWorktree(job());
+      const before = reusedCount();
+      await plant(wt.path);
+      await wt.remove();
+      const next = await ws.createWorktree(job());
+      expect(reusedCount()).toBe(before);
+      await expectPristine(next.path);
+      await next.remove();
+    }
+    expect(logs.filter((l) => l.includes("holds a nested .git or a .gitattributes"))).toHaveLength(3);
+    await expect(stat(join(root, "pwned"))).rejects.toThrow(/ENOENT/);
   });
 
   it("hashes every file: an edit that keeps the size and the mtime is still put back", async () => {
