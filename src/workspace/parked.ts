@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
@@ -36,10 +36,15 @@ export function parkDirFor(mirrorPath: string): string {
  * deletes it instead). Its admin directory is removed: the next job's `worktree add` makes its own.
  */
 export async function parkTree(p: { mirrorPath: string; path: string; adminDir: string; max: number }): Promise<boolean> {
-  if (p.max <= 0) return false;
   const dir = parkDirFor(p.mirrorPath);
+  if (p.max <= 0) {
+    // Parking was turned off: what was parked before goes too.
+    await rm(dir, { recursive: true, force: true });
+    return false;
+  }
   await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).filter(isParkedTree).length >= p.max) return false;
+  const names = await sweep(dir, Date.now());
+  if (names.filter(isParkedTree).length >= p.max) return false;
   // The time first: takers pick the oldest that has settled.
   const parked = join(dir, `${Date.now()}-${randomUUID().slice(0, 8)}`);
   await rename(p.path, parked);
@@ -49,6 +54,31 @@ export async function parkTree(p: { mirrorPath: string; path: string; adminDir: 
   await rename(p.adminDir, gone);
   await rm(gone, { recursive: true, force: true });
   return true;
+}
+
+/** Parked trees older than this are deleted rather than reused: the branch has moved on. */
+export const PARKED_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Claim, trash and admin leftovers of a crashed worker, and orphaned indexes, go after this. */
+const LEFTOVER_AGE_MS = 60 * 60 * 1000;
+
+/** Deletes expired parked trees and old leftovers in the park; returns the names that remain. */
+async function sweep(dir: string, now: number): Promise<string[]> {
+  const names = await readdir(dir);
+  const kept: string[] = [];
+  for (const name of names) {
+    const tree = isParkedTree(name);
+    const orphanIndex = name.endsWith(".index") && !names.includes(name.slice(0, -".index".length));
+    const leftover = name.startsWith(".") || orphanIndex;
+    const at = tree ? Number(name.split("-")[0]) : ((await stat(join(dir, name)).catch(() => null))?.mtimeMs ?? now);
+    const expired = tree ? now - at > PARKED_MAX_AGE_MS : leftover && now - at > LEFTOVER_AGE_MS;
+    if (!expired) {
+      kept.push(name);
+      continue;
+    }
+    await rm(join(dir, name), { recursive: true, force: true });
+    if (tree) await rm(join(dir, `${name}.index`), { force: true });
+  }
+  return kept;
 }
 
 /** A parked tree's name (`<ms>-<id>`), not its index (`.index`) nor a claim or trash directory. */
@@ -64,7 +94,7 @@ async function claimParked(mirrorPath: string, into: string, settledBefore: numb
   const settled = names
     .filter(isParkedTree)
     .map((name) => ({ name, at: Number(name.split("-")[0]) }))
-    .filter((e) => Number.isFinite(e.at) && e.at <= settledBefore)
+    .filter((e) => Number.isFinite(e.at) && e.at <= settledBefore && e.at > Date.now() - PARKED_MAX_AGE_MS)
     .sort((a, b) => a.at - b.at);
   for (const { name } of settled) {
     try {

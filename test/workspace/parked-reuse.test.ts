@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parkDirFor, DEFAULT_PARKED } from "../../src/workspace/parked.js";
+import { DEFAULT_PARKED, PARKED_MAX_AGE_MS, parkDirFor } from "../../src/workspace/parked.js";
 import { Workspace } from "../../src/workspace/index.js";
 import { type BareRemote, createBareRemote, git } from "../helpers/git-remote.js";
 
@@ -141,6 +141,31 @@ describe("reusing a parked worktree", () => {
     }
     expect(logs.filter((l) => l.includes("holds a nested .git or a .gitattributes"))).toHaveLength(3);
     await expect(stat(join(root, "pwned"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("sweeps expired parked trees and a crashed worker's leftovers when it parks, and everything once parking is off", async () => {
+    const park = parkDirFor(mirror());
+    const first = await ws.createWorktree(job());
+    await first.remove();
+    const old = Date.now() - PARKED_MAX_AGE_MS - 60_000;
+    const stale = [`${old}-deadbeef`, ".claim-0badc0de", ".trash-0badc0de", `${old + 1}-cafebabe.index`];
+    for (const name of stale) {
+      await mkdir(join(park, name), { recursive: true });
+      await utimes(join(park, name), new Date(old), new Date(old));
+    }
+    const second = await ws.createWorktree(job());
+    expect(reusedCount()).toBe(1);
+    await second.remove();
+    const left = await readdir(park);
+    for (const name of stale) expect(left).not.toContain(name);
+    expect(await parkedTrees()).toHaveLength(1);
+    const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(line) });
+    const off = new Workspace({ dataDir: join(root, "data"), baseEnv: { PATH: "/usr/bin:/bin", HOME: root }, maxParked: 0, parkSettleMs: 0, logger });
+    const third = await off.createWorktree(job());
+    // The tree parked a moment ago is there and settled, yet not taken.
+    expect(logs.filter((l) => l.includes('"msg":"created worktree"')).at(-1)).toContain('"reused":false');
+    await third.remove();
+    await expect(stat(park)).rejects.toThrow(/ENOENT/);
   });
 
   it("hashes every file: an edit that keeps the size and the mtime is still put back", async () => {
