@@ -11,7 +11,8 @@ const execFileInProcess = promisify(execFile);
 /** The execFile options the spawner supports; output is always utf8 text. */
 export interface SpawnOptions {
   cwd?: string;
-  env?: Record<string, string | undefined>;
+  /** the command's whole environment: the caller owns it (config.ts reads the process's) */
+  env: Record<string, string | undefined>;
   timeout?: number;
   maxBuffer?: number;
   killSignal?: NodeJS.Signals;
@@ -27,7 +28,7 @@ export interface SpawnResult {
 /** Runs commands through one helper process, started on first use and again after it dies. */
 export interface Spawner {
   /** execFile(file, args, { ...options, encoding: "utf8" }), promisified: same results and error shape */
-  run(file: string, args: string[], options?: SpawnOptions): Promise<SpawnResult>;
+  run(file: string, args: string[], options: SpawnOptions): Promise<SpawnResult>;
   /** pid of the running helper, if one is running */
   helperPid(): number | undefined;
   /** stops the helper; the in-flight calls reject and a later run starts a new one */
@@ -112,7 +113,7 @@ class HelperSpawner implements Spawner {
 
   constructor(private readonly execPath: string) {}
 
-  run(file: string, args: string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+  run(file: string, args: string[], options: SpawnOptions): Promise<SpawnResult> {
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     const h = this.unavailable ? undefined : (this.helper ??= this.start());
     if (!h) return runInProcess(file, args, options);
@@ -128,9 +129,9 @@ class HelperSpawner implements Spawner {
   }
 
   private start(): Helper | undefined {
-    const env = { ...process.env };
-    // No loaders or inspector flags: the helper is plain Node and stays small.
-    delete env.NODE_OPTIONS;
+    // Empty: every request carries its command's environment, and without NODE_OPTIONS (loaders,
+    // inspector flags) the helper is plain Node and stays small.
+    const env = {};
     let child: ChildProcess;
     try {
       child = spawn(this.execPath, ["-e", SPAWNER_SOURCE], {
@@ -204,8 +205,7 @@ class HelperSpawner implements Spawner {
       h.calls.set(id, { file, args, options, resolve, reject, detach });
       holdOpen(h);
       signal?.addEventListener("abort", onAbort, { once: true });
-      // The environment is always sent, so the helper's own never reaches the command.
-      const sent = { ...rest, encoding: "utf8", env: rest.env ?? { ...process.env } };
+      const sent = { ...rest, encoding: "utf8" };
       h.child.send({ type: "run", id, file, args, options: sent }, (err) => {
         if (err) this.lose(h, `could not be reached (${err.message})`, err);
       });
@@ -251,7 +251,7 @@ export function createSpawner(o: { execPath?: string } = {}): Spawner {
 const shared = createSpawner();
 
 /** execFile through this process's shared spawner helper; see Spawner.run. */
-export function spawnFile(file: string, args: string[], options?: SpawnOptions): Promise<SpawnResult> {
+export function spawnFile(file: string, args: string[], options: SpawnOptions): Promise<SpawnResult> {
   return shared.run(file, args, options);
 }
 

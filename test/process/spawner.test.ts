@@ -162,7 +162,7 @@ describe("spawner", () => {
   it("keeps a process alive while a call is in flight, and not after", async () => {
     const module = fileURLToPath(new URL("../../src/process/spawner.ts", import.meta.url));
     const script = `const { spawnFile } = await import(${JSON.stringify(module)});
-      const r = await spawnFile("sh", ["-c", "sleep 0.3; echo done"]);
+      const r = await spawnFile("sh", ["-c", "sleep 0.3; echo done"], { env: { PATH: "/usr/bin:/bin" } });
       process.stdout.write(r.stdout);`;
     const started = Date.now();
     const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 20_000 });
