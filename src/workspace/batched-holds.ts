@@ -22,8 +22,8 @@ interface Batch {
  * caller has aborted.
  */
 export class BatchedHolds {
-  private readonly runs = new SharedRuns();
-  private readonly batches = new Map<string, Batch>();
+  // Each run carries its own batch: a run given up takes its batch with it.
+  private readonly runs = new SharedRuns<Batch>(() => ({ items: [] }));
 
   /**
    * Runs `work` in the next hold for key. `hold(runSignal, body)` takes the lock and runs body in
@@ -42,12 +42,6 @@ export class BatchedHolds {
   ): Promise<T> {
     const { signal, what, hold, before } = o;
     if (signal?.aborted) throw abortError(signal, what);
-    let batch = this.batches.get(key);
-    if (!batch) {
-      batch = { items: [] };
-      this.batches.set(key, batch);
-    }
-    const current = batch;
     let outcome: { value: T } | { error: unknown } | undefined;
     const item: Item = {
       cancelled: false,
@@ -60,20 +54,22 @@ export class BatchedHolds {
         }
       },
     };
-    current.items.push(item);
     try {
-      await this.runs.join(key, signal, what, (runSignal, started) =>
-        hold(runSignal, async () => {
-          started();
-          // A lock that ignored an abort still runs none of the work its callers gave up; its
-          // batch stays queued for the next caller, whose own hold runs it.
-          if (runSignal.aborted) return;
-          if (this.batches.get(key) === current) this.batches.delete(key);
-          // Its failure fails every caller of this hold, as a failed shared fetch should.
-          await before?.(runSignal);
-          const live = current.items.filter((i) => !i.cancelled && !i.signal?.aborted);
-          await Promise.all(live.map((i) => (i.running = i.run())));
-        }),
+      await this.runs.join(
+        key,
+        signal,
+        what,
+        (runSignal, started, batch) =>
+          hold(runSignal, async () => {
+            started();
+            // A lock that ignored an abort still runs none of the work its callers gave up.
+            if (runSignal.aborted) return;
+            // Its failure fails every caller of this hold, as a failed shared fetch should.
+            await before?.(runSignal);
+            const live = batch.items.filter((i) => !i.cancelled && !i.signal?.aborted);
+            await Promise.all(live.map((i) => (i.running = i.run())));
+          }),
+        (batch) => batch.items.push(item),
       );
     } catch (err) {
       // Aborted, or the lock was not taken: never run later; if it is running, let git stop first.

@@ -1,9 +1,11 @@
 import { abortError } from "./lock.js";
 
-interface Queued {
+interface Queued<C> {
   promise: Promise<void>;
   controller: AbortController;
   waiters: number;
+  /** what the callers of this run share besides it (BatchedHolds: their work) */
+  context: C;
 }
 
 /**
@@ -15,21 +17,28 @@ interface Queued {
  * every caller has stopped waiting; the last one to leave waits for the run to settle, so that
  * when an aborted call returns, no git process it asked for is still writing.
  */
-export class SharedRuns {
-  private readonly queued = new Map<string, Queued>();
+export class SharedRuns<C = undefined> {
+  private readonly queued = new Map<string, Queued<C>>();
+
+  /** `context` makes what each run's callers share besides it, once per run. */
+  constructor(private readonly context: () => C = () => undefined as C) {}
 
   /**
-   * Joins the queued run for key, or queues a new one. `start` gets the run's signal and must call
-   * `started()` once the work begins (a caller arriving after that needs a run of its own).
+   * Joins the queued run for key, or queues a new one. `start` gets the run's signal and context
+   * and must call `started()` once the work begins (a caller arriving after that needs a run of
+   * its own). `enlist` gets the joined run's context before anything of the run can start.
    */
   async join(
     key: string,
     signal: AbortSignal | undefined,
     what: string,
-    start: (runSignal: AbortSignal, started: () => void) => Promise<void>,
+    start: (runSignal: AbortSignal, started: () => void, context: C) => Promise<void>,
+    enlist?: (context: C) => void,
   ): Promise<void> {
     if (signal?.aborted) throw abortError(signal, what);
-    const run = this.queued.get(key) ?? this.queue(key, start);
+    let run = this.queued.get(key);
+    if (run) enlist?.(run.context);
+    else run = this.queue(key, start, enlist);
     run.waiters += 1;
     try {
       await this.wait(run, key, signal, what);
@@ -38,21 +47,26 @@ export class SharedRuns {
     }
   }
 
-  private queue(key: string, start: (runSignal: AbortSignal, started: () => void) => Promise<void>): Queued {
+  private queue(
+    key: string,
+    start: (runSignal: AbortSignal, started: () => void, context: C) => Promise<void>,
+    enlist: ((context: C) => void) | undefined,
+  ): Queued<C> {
     const controller = new AbortController();
-    const run: Queued = { promise: Promise.resolve(), controller, waiters: 0 };
+    const run: Queued<C> = { promise: Promise.resolve(), controller, waiters: 0, context: this.context() };
+    enlist?.(run.context);
     const leave = () => {
       if (this.queued.get(key) === run) this.queued.delete(key);
     };
     // Queued before start runs: start may call started() at once.
     this.queued.set(key, run);
-    run.promise = start(controller.signal, leave);
+    run.promise = start(controller.signal, leave, run.context);
     // Also when it failed before starting (the lock timed out): the next caller queues a new run.
     void run.promise.catch(() => undefined).finally(leave);
     return run;
   }
 
-  private async wait(run: Queued, key: string, signal: AbortSignal | undefined, what: string): Promise<void> {
+  private async wait(run: Queued<C>, key: string, signal: AbortSignal | undefined, what: string): Promise<void> {
     if (!signal) return run.promise;
     let onAbort!: () => void;
     const aborted = new Promise<"aborted">((resolve) => {
