@@ -121,7 +121,7 @@ export class ClusterCounters {
 const shared = new WeakMap<Redis, Map<string, ClusterCounters>>();
 
 /** The process's shared counters for `redis` and `prefix`, created on first use. */
-export function clusterCounters(redis: Redis, prefix: string): ClusterCounters {
+function clusterCounters(redis: Redis, prefix: string): ClusterCounters {
   let byPrefix = shared.get(redis);
   if (!byPrefix) shared.set(redis, (byPrefix = new Map()));
   let counters = byPrefix.get(prefix);

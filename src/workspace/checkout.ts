@@ -86,7 +86,7 @@ async function clearLeftovers(p: CheckoutParams): Promise<void> {
  * The commits the given refs point at (refs that are missing or not commits are left out), read
  * with one `for-each-ref` instead of one `rev-parse` per ref.
  */
-export async function resolveCommits(git: Git, cwd: string, refs: string[]): Promise<Map<string, string>> {
+async function resolveCommits(git: Git, cwd: string, refs: string[]): Promise<Map<string, string>> {
   const format = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)";
   const out = await git.run(["for-each-ref", `--format=${format}`, ...refs], { cwd });
   const wanted = new Set(refs);
