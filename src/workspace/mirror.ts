@@ -29,6 +29,10 @@ async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null)) !== null;
 }
 
+// Mirrors this process has fetched since it last saw one fail: they are fetched straight away,
+// and looked at (`rev-parse`) only if that fails.
+const fetchedMirrors = new Set<string>();
+
 async function isBareRepo(p: SyncParams): Promise<boolean> {
   if (!(await exists(join(p.mirrorPath, "HEAD")))) return false;
   // Config restored first: an agent's `core.bare=false` must not get the shared mirror re-cloned.
@@ -42,6 +46,7 @@ async function fetchOrigin(p: SyncParams): Promise<void> {
   const call = { cwd: p.mirrorPath, token: p.token, tokenUrl: p.cloneUrl, signal: p.signal };
   // Restores the mirror's config first: the agent may have rewritten it since the last job.
   const git = mirrorGit(p.git, p.mirrorPath, p.cloneUrl);
+  fetchedMirrors.delete(p.mirrorPath);
   const outcome = await git.probe(args, call);
   if (outcome.exitCode !== 0) {
     throw git.failure(
@@ -51,6 +56,7 @@ async function fetchOrigin(p: SyncParams): Promise<void> {
       `Fetching ${p.cloneUrl} failed: check that the repository exists and the GitHub token can read it.`,
     );
   }
+  fetchedMirrors.add(p.mirrorPath);
 }
 
 /** Removes half-finished clones a crashed process left next to the mirror. */
@@ -90,6 +96,17 @@ async function cloneMirror(p: SyncParams): Promise<void> {
 
 /** Clones the mirror on first use, otherwise refreshes it; call only while holding the repo lock. */
 export async function syncMirror(p: SyncParams): Promise<{ cloned: boolean }> {
+  if (fetchedMirrors.has(p.mirrorPath)) {
+    const fetched = await fetchOrigin(p).then(
+      () => true,
+      async (err: unknown) => {
+        // Broken since (not a bare repository any more): cloned afresh below, as on first use.
+        if (await isBareRepo(p)) throw err;
+        return false;
+      },
+    );
+    if (fetched) return { cloned: false };
+  }
   let cloned = false;
   if (!(await isBareRepo(p))) {
     if (await exists(p.mirrorPath)) {

@@ -108,40 +108,62 @@ async function claimParked(mirrorPath: string, into: string, settledBefore: numb
   return false;
 }
 
+/** A parked tree a job has claimed and looked over (claimTree), not yet in its place. */
+export interface ClaimedTree {
+  dir: string;
+  /** why it must not be reused (trapIn found a nested `.git` or a `.gitattributes`), or null */
+  trap: string | null;
+}
+
+/**
+ * Claims the oldest settled parked tree and looks it over for traps; null when none has settled.
+ * Needs no lock and no worktree, so a job calls it while it waits for its repository's fetch.
+ */
+export async function claimTree(mirrorPath: string, settleMs = PARK_SETTLE_MS): Promise<ClaimedTree | null> {
+  // Beside the parked trees (same filesystem, and not where listWorktrees looks).
+  const dir = join(parkDirFor(mirrorPath), `.claim-${randomUUID().slice(0, 8)}`);
+  if (!(await claimParked(mirrorPath, dir, Date.now() - settleMs))) return null;
+  const trap = await trapIn(dir).catch((err: unknown) => `unreadable (${(err as Error).message})`);
+  return { dir, trap };
+}
+
+/** Deletes a claimed tree that will not be used, and its index. */
+export async function dropClaim(claimed: ClaimedTree): Promise<void> {
+  await rm(claimed.dir, { recursive: true, force: true });
+  await rm(`${claimed.dir}.index`, { force: true });
+}
+
 interface FillParams {
   /** runs git in the new worktree (its admin dir, the mirror, the path), mirror config restored first */
   git: Git;
   mirrorPath: string;
   path: string;
   adminDir: string;
+  /** the commit the worktree was registered at (its HEAD; no agent has run there yet) */
+  commit: string;
   signal?: AbortSignal;
   logger?: Logger;
-  /** PARK_SETTLE_MS unless given (tests) */
-  settleMs?: number;
 }
 
 /**
- * Fills the freshly registered (empty, `--no-checkout`) worktree at p.path from a parked tree when
- * one has settled; false when none was usable (the caller writes every file). The path keeps a
- * `.git` throughout, so another job's `worktree prune` never drops this registration.
+ * Fills the freshly registered (empty, `--no-checkout`) worktree at p.path from a claimed parked
+ * tree; false when it was unusable (the caller writes every file). The path keeps a `.git`
+ * throughout, so another job's `worktree prune` never drops this registration.
  */
-export async function reuseParked(p: FillParams): Promise<boolean> {
-  // Beside the parked trees (same filesystem, and not where listWorktrees looks).
-  const claimed = join(parkDirFor(p.mirrorPath), `.claim-${randomUUID().slice(0, 8)}`);
-  if (!(await claimParked(p.mirrorPath, claimed, Date.now() - (p.settleMs ?? PARK_SETTLE_MS)))) return false;
+export async function reuseParked(p: FillParams, claimed: ClaimedTree): Promise<boolean> {
   try {
-    const trap = await trapIn(claimed);
-    if (trap) {
-      p.logger?.info({ worktree: p.path, path: trap }, "a parked worktree holds a nested .git or a .gitattributes; writing it afresh");
-      await discard(p, claimed);
+    if (claimed.trap) {
+      p.logger?.info({ worktree: p.path, path: claimed.trap }, "a parked worktree holds a nested .git or a .gitattributes; writing it afresh");
+      // Nothing of it reached p.path, which still holds only its `.git`.
+      await dropClaim(claimed);
       return false;
     }
     // Whatever the agent left as `.git` (a file, a directory, a symlink) gives way to ours.
-    await rm(join(claimed, ".git"), { recursive: true, force: true });
-    await writeFile(join(claimed, ".git"), `gitdir: ${p.adminDir}\n`, { flag: "wx" });
+    await rm(join(claimed.dir, ".git"), { recursive: true, force: true });
+    await writeFile(join(claimed.dir, ".git"), `gitdir: ${p.adminDir}\n`, { flag: "wx" });
     await rm(p.path, { recursive: true, force: true });
-    await rename(claimed, p.path);
-    const withIndex = await rename(`${claimed}.index`, join(p.adminDir, "index")).then(() => true, () => false);
+    await rename(claimed.dir, p.path);
+    const withIndex = await rename(`${claimed.dir}.index`, join(p.adminDir, "index")).then(() => true, () => false);
     const why = await sanitize(p, withIndex);
     if (why === null) return true;
     p.logger?.warn({ worktree: p.path, why }, "a parked worktree did not come back clean; writing it afresh");
@@ -193,12 +215,27 @@ async function sanitize(p: FillParams, withIndex: boolean): Promise<string | nul
   return status.trim() === "" ? null : `git status: ${status.trim().slice(0, 500)}`;
 }
 
+// Commit → why it cannot take a reused tree (null: it can).
+const unfitness = new Map<string, string | null>();
+const UNFITNESS_KEPT = 1_000;
+
 /**
  * Why the commit now in the index cannot take a reused tree, or null: git would run `status`
  * inside a submodule's checkout, and what the agent left in a gitlink's directory is not ours to
  * judge; attributes, see trapIn. Such repositories get a fresh tree.
  */
 async function unfitCommit(p: FillParams): Promise<string | null> {
+  // A commit never changes: one listing per commit serves every job that starts from it.
+  const known = unfitness.get(p.commit);
+  if (known !== undefined) return known;
+  const why = await listUnfit(p);
+  if (unfitness.size >= UNFITNESS_KEPT) unfitness.clear();
+  unfitness.set(p.commit, why);
+  return why;
+}
+
+/** unfitCommit's listing of the index, which then holds the commit's tree. */
+async function listUnfit(p: FillParams): Promise<string | null> {
   const stage = await p.git.run(["ls-files", "--stage", "-z"], { cwd: p.path, signal: p.signal });
   for (const entry of stage.split("\0")) {
     if (entry.startsWith("160000 ")) return "the commit has submodules";
@@ -208,11 +245,10 @@ async function unfitCommit(p: FillParams): Promise<string | null> {
 }
 
 /** Puts an empty registered worktree back at p.path after a failed reuse. */
-async function discard(p: FillParams, claimed: string): Promise<void> {
+async function discard(p: FillParams, claimed: ClaimedTree): Promise<void> {
   const trash = join(parkDirFor(p.mirrorPath), `.trash-${randomUUID().slice(0, 8)}`);
   await rename(p.path, trash).catch(() => undefined);
-  await rm(claimed, { recursive: true, force: true }).catch(() => undefined);
-  await rm(`${claimed}.index`, { force: true }).catch(() => undefined);
+  await dropClaim(claimed).catch(() => undefined);
   await rm(join(p.adminDir, "index"), { force: true }).catch(() => undefined);
   await mkdir(p.path, { recursive: true });
   await writeFile(join(p.path, ".git"), `gitdir: ${p.adminDir}\n`);

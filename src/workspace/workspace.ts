@@ -6,7 +6,7 @@ import { createGit, DEFAULT_GIT_TIMEOUT_MS, type Git } from "./git.js";
 import { mirrorGit, restoreMirror } from "./guard.js";
 import { withRepoLock } from "./lock.js";
 import { mirrorLockPath, mirrorPathFor, syncMirror } from "./mirror.js";
-import { DEFAULT_PARKED, parkTree, reuseParked } from "./parked.js";
+import { type ClaimedTree, claimTree, DEFAULT_PARKED, dropClaim, parkTree, reuseParked } from "./parked.js";
 import { BatchedHolds } from "./batched-holds.js";
 import { assertBranchName, assertCloneUrl, assertRepoRef, sanitizeKey } from "./names.js";
 import type { RepoRef, WorkspaceOptions, Worktree } from "./types.js";
@@ -136,6 +136,9 @@ export class Workspace {
     try {
       const t0 = performance.now();
       await mkdir(join(root, "worktrees"), { recursive: true });
+      // While the job waits for its fetch: a parked tree to fill it from, looked over already.
+      // With parking off, trees parked before stay where they are: the operator may distrust them.
+      const claim = this.maxParked > 0 ? this.claimParked(mirrorPath, logger) : Promise.resolve(null);
       // In the hold, after its fetch: the refs read were fetched after this job asked, and
       // `worktree add` never overlaps a fetch (git writes the new HEAD before it names a commit).
       const started = await this.inHold(p, mirrorPath, () =>
@@ -151,7 +154,11 @@ export class Workspace {
           signal: p.signal,
           logger,
         }),
-      );
+      ).catch(async (err: unknown) => {
+        const claimed = await claim;
+        if (claimed) await dropClaim(claimed).catch(() => undefined);
+        throw err;
+      });
       const t2 = performance.now();
       const worktree = new GitWorktree({
         git: this.git,
@@ -169,9 +176,10 @@ export class Workspace {
       // No agent has run here yet, but another job's agent may have rewritten the shared config.
       const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
       const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
-      const fillParams = { git: fill, mirrorPath, path, adminDir: started.adminDir, signal: p.signal, logger, settleMs: this.parkSettleMs };
-      // With parking off, trees parked before stay where they are: the operator may distrust them.
-      const reuse = this.maxParked > 0 ? reuseParked(fillParams) : Promise.resolve(false);
+      const fillParams = { git: fill, mirrorPath, path, adminDir: started.adminDir, commit: started.startSha, signal: p.signal, logger };
+      // None had settled before the hold: one may have since.
+      const claimed = (await claim) ?? (this.maxParked > 0 ? await this.claimParked(mirrorPath, logger) : null);
+      const reuse = claimed ? reuseParked(fillParams, claimed) : Promise.resolve(false);
       const filled = reuse.then((reused) => reused || populateWorktree(fill, path, p.signal).then(() => false));
       const reused = await filled.catch(async (err: unknown) => {
         await worktree.remove();
@@ -185,6 +193,14 @@ export class Workspace {
       livePaths.delete(path);
       throw err;
     }
+  }
+
+  /** A settled parked tree of the mirror, claimed for a new worktree; null when none (or on error). */
+  private claimParked(mirrorPath: string, logger: Logger | undefined): Promise<ClaimedTree | null> {
+    return claimTree(mirrorPath, this.parkSettleMs).catch((err: unknown) => {
+      logger?.warn({ err }, "could not take a parked worktree; writing every file");
+      return null;
+    });
   }
 
   /** paths of worktrees currently on disk, for cleanup/diagnostics */

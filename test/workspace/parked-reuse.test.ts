@@ -237,4 +237,20 @@ describe("reusing a parked worktree", () => {
     await expect(stat(gone.path)).rejects.toThrow(/ENOENT/);
     expect(await readdir(join(root, "none", "mirrors", "acme", "widgets.git.parked")).catch(() => [])).toEqual([]);
   });
+
+  it("claims a parked tree while the job waits for its fetch, and deletes it when the fetch fails", async () => {
+    const first = await ws.createWorktree(job());
+    await first.remove();
+    expect(await parkedTrees()).toHaveLength(1);
+    // The remote is gone: the hold's fetch fails after the job has already claimed the tree.
+    const moved = `${remote.dir}.away`;
+    await exec("mv", [remote.dir, moved]);
+    await expect(ws.createWorktree(job())).rejects.toThrow(/Fetching .* failed/);
+    expect(await readdir(parkDirFor(mirror()))).toEqual([]);
+    await exec("mv", [moved, remote.dir]);
+    const next = await ws.createWorktree(job());
+    await expectPristine(next.path);
+    expect(reusedCount()).toBe(0);
+    await next.remove();
+  });
 });

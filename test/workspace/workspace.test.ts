@@ -289,6 +289,16 @@ describe("Workspace", () => {
     expect(logs.some((l) => l.includes("breaking stale workspace lock"))).toBe(true);
   });
 
+  it("re-clones, in the same call, a mirror that broke after this process fetched it", async () => {
+    await (await ws.createWorktree(job("job-1"))).remove();
+    // What a disk error or a stray hand leaves: the mirror's HEAD no longer names anything.
+    await writeFile(join(mirror(), "HEAD"), "garbage\n");
+    const wt = await ws.createWorktree(job("job-2", "agent/eng-43"));
+    expect(await wt.isDirty()).toBe(false);
+    expect(cloneCount()).toBe(2);
+    expect(logs.some((l) => l.includes("replacing a directory that is not a valid bare mirror"))).toBe(true);
+  });
+
   it("validates inputs and derives branch names", async () => {
     expect(branchForIssue("ENG-42")).toBe("agent/eng-42");
     expect(branchForIssue(" Team Foo/12 ")).toBe("agent/team-foo-12");
