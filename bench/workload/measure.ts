@@ -1,13 +1,13 @@
 // Counters the workload bench reads before and after the load (Redis commands, CPU of the service's
 // processes), and the side-by-side timing of a warm workspace setup against a fresh `git clone`.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { Workspace } from "../../src/workspace/index.js";
+import { Workspace, type Worktree } from "../../src/workspace/index.js";
 import { PARK_SETTLE_MS } from "../../src/workspace/parked.js";
 import { procCpu } from "./processes.js";
 import { OWNER, type Stack } from "./stack.js";
@@ -49,6 +49,20 @@ export interface SetupTiming {
 }
 
 /**
+ * What the job before leaves in its tree, as the scripted agent does: a new file, an edit, a
+ * commit, after a job's time. A job lasts seconds at least, so the files its checkout wrote are
+ * older than the index its commit writes; a tree removed the instant it was made would instead
+ * leave every entry "racily clean" (written in the index's own second), which git must re-read
+ * on the next checkout, a case no real job produces.
+ */
+async function actAsJob(wt: Worktree): Promise<void> {
+  await sleep(1_100);
+  await writeFile(path.join(wt.path, "src", "bench-note.js"), "export const note = 1;\n");
+  await appendFile(path.join(wt.path, "greet.txt"), "and welcome\n");
+  await wt.commitAll({ message: "The job before", author: { name: "Bench", email: "bench@example.com" } });
+}
+
+/**
  * Times, on each repository, `Workspace.createWorktree` (the service's own code, on a data
  * directory of its own: the first call clones the mirror, later ones are warm) against `git
  * clone` of the same remote, alternating `rounds` times; medians. Warm setups are timed twice:
@@ -68,6 +82,7 @@ export async function workspaceVsClone(stack: Stack, rounds: number): Promise<Se
         const started = performance.now();
         const wt = await workspace.createWorktree({ repo: { owner: OWNER, name: r.name }, cloneUrl: r.url, key: `bench-${r.name}-${n}`, branch: `bench/setup-${n}`, baseBranch: "main" });
         const ms = performance.now() - started;
+        if (workspace === reusing) await actAsJob(wt);
         await wt.remove();
         if (workspace === reusing) parkedAt = performance.now();
         return ms;
