@@ -5,7 +5,7 @@ import { cpus, loadavg } from "node:os";
 import { drive, driveAlone, type Labelled, pullsOf, settle } from "./drive.js";
 import { commandStats, cpuSnapshot, type SetupTiming, workspaceVsClone } from "./measure.js";
 import { ScriptedModel } from "./model.js";
-import { procRss } from "./processes.js";
+import { machineCpu, procRss } from "./processes.js";
 import type { ServiceStats } from "./service-process.js";
 import { type Stack, startStack } from "./stack.js";
 
@@ -40,6 +40,8 @@ export interface WorkloadResult {
   serviceLatencyMs: number[];
   modelCallsPerTask: number;
   cpuMsPerTask: { workers: number; workerChildren: number; server: number };
+  /** What else the machine did during the load: its CPUs' busy share, and the bench's own CPU (fakes, model, driver) per task. */
+  machineLoad: { busyShare: number; benchMsPerTask: number };
   rss: Array<{ idle: number; peak: number; peakAgents: number }>;
   lag: ServiceStats["lag"][];
   redis: { perTask: number; top: Array<[string, number]> };
@@ -83,12 +85,16 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     const idle = stack.workers.map((w) => procRss(w.pid));
     const redisBefore = await commandStats(stack.redis.url);
     const cpuBefore = cpuSnapshot(stack);
+    const machineBefore = machineCpu();
+    const benchBefore = process.cpuUsage();
     const started = Date.now();
     const { labelled, samples } = await drive(stack, model, { issues: o.issues, slots: o.workers * o.concurrency, gapMs: o.gapMs, timeoutMs: o.timeoutMs, onProgress });
     const lag = await Promise.all(stack.workers.map((w) => w.stats().then((s) => s.lag)));
     await settle(stack, 2000, 60_000);
     const seconds = (Date.now() - started) / 1000;
     const cpuAfter = cpuSnapshot(stack);
+    const machineAfter = machineCpu();
+    const benchCpu = process.cpuUsage(benchBefore);
     const redisAfter = await commandStats(stack.redis.url);
     // Read before the lone issues add their own requests and pull requests.
     const ended = outcomes(stack, labelled);
@@ -121,6 +127,10 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
         workers: sum(cpuAfter.workers.map((c, i) => c - (cpuBefore.workers[i] ?? 0))) / n,
         workerChildren: sum(cpuAfter.workerChildren.map((c, i) => c - (cpuBefore.workerChildren[i] ?? 0))) / n,
         server: (cpuAfter.server - cpuBefore.server) / n,
+      },
+      machineLoad: {
+        busyShare: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
+        benchMsPerTask: (benchCpu.user + benchCpu.system) / 1000 / n,
       },
       rss: stack.workers.map((_, i) => ({
         idle: idle[i] ?? 0,

@@ -132,3 +132,12 @@ export function procRss(pid: number): number {
     return 0;
   }
 }
+
+/** CPU time of the whole machine so far (all CPUs), busy and in all, from /proc/stat, in ticks. */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  // user nice system idle iowait irq softirq steal: idle and iowait are the CPU waiting.
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+}
