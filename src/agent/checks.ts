@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawnGroup } from "../process/spawner.js";
 import type { Jail } from "../sandbox/sandbox.js";
 
 export interface CheckResult {
@@ -75,28 +75,17 @@ export async function runChecks(p: {
   }
   const argv = ["/bin/bash", "-c", p.command];
   const spec = p.jail ? p.jail.spawnSpec(argv) : { command: "bash", args: argv.slice(1), env: p.env };
-  const child = spawn(spec.command, spec.args, {
-    cwd: p.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // In a process group of its own (one kill ends all it started), from the spawner helper.
+  const child = spawnGroup(spec.command, spec.args, { cwd: p.cwd, env: spec.env, stdin: false });
   let output = "";
   const keep = (chunk: Buffer) => {
     output += chunk.toString("utf8");
     if (output.length > max * 2) output = output.slice(-max);
   };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
+  child.on("output", keep);
   let timedOut = false;
   let interrupted = false;
-  const killGroup = () => {
-    try {
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  };
+  const killGroup = () => child.killGroup("SIGKILL");
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
@@ -107,11 +96,11 @@ export async function runChecks(p: {
   };
   p.signal?.addEventListener("abort", onAbort, { once: true });
   const exitCode = await new Promise<number | null>((resolve) => {
-    child.once("error", (err) => {
+    child.once("error", (err: Error) => {
       output += `\n${err.message}`;
       resolve(null);
     });
-    child.once("close", (code) => resolve(code));
+    child.once("close", (code: number | null) => resolve(code));
   });
   clearTimeout(timer);
   p.signal?.removeEventListener("abort", onAbort);

@@ -4,6 +4,7 @@
 // (spawner-source.ts) that the worker talks to over IPC; the worker itself is forked once.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
+import { type GroupChild, type GroupMessage, type GroupSpawnOptions, RemoteGroupChild, spawnGroupLocally } from "./group-child.js";
 import { SPAWNER_SOURCE } from "./spawner-source.js";
 
 const execFileInProcess = promisify(execFile);
@@ -29,6 +30,8 @@ export interface SpawnResult {
 export interface Spawner {
   /** execFile(file, args, { ...options, encoding: "utf8" }), promisified: same results and error shape */
   run(file: string, args: string[], options: SpawnOptions): Promise<SpawnResult>;
+  /** starts a command in a process group of its own, its output streamed back (see GroupChild) */
+  spawnGroup(file: string, args: string[], options: GroupSpawnOptions): GroupChild;
   /** pid of the running helper, if one is running */
   helperPid(): number | undefined;
   /** stops the helper; the in-flight calls reject and a later run starts a new one */
@@ -59,6 +62,7 @@ interface Helper {
   ready: boolean;
   gone: boolean;
   calls: Map<number, Call>;
+  groups: Map<number, RemoteGroupChild>;
 }
 
 interface DoneMessage {
@@ -68,6 +72,8 @@ interface DoneMessage {
   stdout: string;
   stderr: string;
 }
+
+type HelperMessage = { type: "ready" } | { type: "gone"; id: number } | DoneMessage | GroupMessage;
 
 /** The error execFile rejects with when its signal fires (Node's internal AbortError). */
 function abortError(signal: AbortSignal): Error {
@@ -89,7 +95,7 @@ function runInProcess(file: string, args: string[], options: SpawnOptions): Prom
 
 // The channel keeps this process alive only while a call waits on it, as a child process would.
 function holdOpen(h: Helper): void {
-  if (h.calls.size > 0) h.child.channel?.ref();
+  if (h.calls.size > 0 || h.groups.size > 0) h.child.channel?.ref();
   else h.child.channel?.unref();
 }
 
@@ -120,6 +126,24 @@ class HelperSpawner implements Spawner {
     return this.runIn(h, file, args, options);
   }
 
+  spawnGroup(file: string, args: string[], options: GroupSpawnOptions): GroupChild {
+    const h = this.unavailable ? undefined : (this.helper ??= this.start());
+    if (!h) return spawnGroupLocally(file, args, options);
+    const id = this.nextId++;
+    // false when the helper cannot be reached: its "close" then settles the child (lose).
+    const send = (msg: object): boolean => {
+      if (h.gone || !h.child.connected) return false;
+      h.child.send({ ...msg, id }, () => {});
+      return true;
+    };
+    const child = new RemoteGroupChild(send, options.stdin);
+    h.groups.set(id, child);
+    holdOpen(h);
+    const sent = send({ type: "g-spawn", file, args, options });
+    if (!sent) queueMicrotask(() => child.lost(new SpawnerLostError(`The spawner helper process could not be reached to start ${file}`)));
+    return child;
+  }
+
   helperPid(): number | undefined {
     return this.helper?.child.pid;
   }
@@ -145,8 +169,8 @@ class HelperSpawner implements Spawner {
       warnFallbackOnce(err, this.execPath);
       return undefined;
     }
-    const h: Helper = { child, ready: false, gone: false, calls: new Map() };
-    child.on("message", (msg: { type: "ready" } | { type: "gone"; id: number } | DoneMessage) => this.onMessage(h, msg));
+    const h: Helper = { child, ready: false, gone: false, calls: new Map(), groups: new Map() };
+    child.on("message", (msg: HelperMessage) => this.onMessage(h, msg));
     child.on("error", (err) => this.lose(h, `failed (${err.message})`, err));
     // "close", not "exit": it comes after the channel has delivered the helper's last answers.
     child.on("close", (code, signal) => this.lose(h, `exited (${signal ?? `code ${code}`})`));
@@ -159,8 +183,9 @@ class HelperSpawner implements Spawner {
     return h;
   }
 
-  private onMessage(h: Helper, msg: { type: "ready" } | { type: "gone"; id: number } | DoneMessage): void {
+  private onMessage(h: Helper, msg: HelperMessage): void {
     if (msg.type === "ready") h.ready = true;
+    if (msg.type.startsWith("g-")) return this.onGroupMessage(h, msg as GroupMessage);
     if (msg.type === "gone") {
       // The killed command exited; what it started may still hold its pipes, so "done" can lag.
       const call = h.calls.get(msg.id);
@@ -180,6 +205,16 @@ class HelperSpawner implements Spawner {
     if (call.aborted) call.reject(abortError(call.aborted));
     else if (msg.error) call.reject(execError(msg));
     else call.resolve({ stdout: msg.stdout, stderr: msg.stderr });
+  }
+
+  private onGroupMessage(h: Helper, msg: GroupMessage): void {
+    const child = h.groups.get(msg.id);
+    if (!child) return;
+    if (msg.type === "g-close" || msg.type === "g-error") {
+      h.groups.delete(msg.id);
+      holdOpen(h);
+    }
+    child.receive(msg);
   }
 
   private runIn(h: Helper, file: string, args: string[], options: SpawnOptions): Promise<SpawnResult> {
@@ -220,6 +255,9 @@ class HelperSpawner implements Spawner {
     h.child.kill();
     const calls = [...h.calls.values()];
     h.calls.clear();
+    const groups = [...h.groups.values()];
+    h.groups.clear();
+    for (const g of groups) g.lost(new SpawnerLostError(`The spawner helper process ${why}; the command it ran was stopped`, { cause }));
     for (const c of calls) c.detach();
     if (!h.ready && !closing) {
       // It never ran anything: run the queued commands here instead.
@@ -253,6 +291,11 @@ const shared = createSpawner();
 /** execFile through this process's shared spawner helper; see Spawner.run. */
 export function spawnFile(file: string, args: string[], options: SpawnOptions): Promise<SpawnResult> {
   return shared.run(file, args, options);
+}
+
+/** A command in a process group of its own, started through this process's shared spawner helper; see GroupChild. */
+export function spawnGroup(file: string, args: string[], options: GroupSpawnOptions): GroupChild {
+  return shared.spawnGroup(file, args, options);
 }
 
 /** The shared spawner, for diagnostics and tests. */

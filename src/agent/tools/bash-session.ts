@@ -1,9 +1,10 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import type { Jail } from "../../sandbox/sandbox.js";
 import { OutputCollector } from "./output-cap.js";
+import type { GroupChild } from "../../process/group-child.js";
+import { spawnGroup } from "../../process/spawner.js";
 
 /** How one command in the session ended. */
 export type RunOutcome =
@@ -34,7 +35,7 @@ export function shellQuote(s: string): string {
  * their combined stdout+stderr is read back up to a per-command sentinel line.
  */
 export class BashSession {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly child: GroupChild;
   private readonly decoder = new StringDecoder("utf8");
   private listener: ((text: string) => void) | undefined;
   private exitCode: number | null | undefined;
@@ -42,27 +43,18 @@ export class BashSession {
   private readonly exitWaiters: Array<() => void> = [];
 
   constructor(opts: SessionOptions) {
-    // detached puts bash in a new session and process group, so one kill reaches everything it started
-    // and no command can grab a controlling terminal and block on a prompt.
+    // In a process group of its own, so one kill reaches everything it started; started by the
+    // spawner helper, so the worker's agents do not stall while the worker forks.
     const argv = [BASH, "--noprofile", "--norc"];
     const spec = opts.jail ? opts.jail.spawnSpec(argv) : { command: BASH, args: argv.slice(1), env: { ...opts.env } };
-    this.child = spawn(spec.command, spec.args, {
-      cwd: opts.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const onData = (chunk: Buffer) => this.listener?.(this.decoder.write(chunk));
-    this.child.stdout.on("data", onData);
-    this.child.stderr.on("data", onData);
-    // Writes to a shell that just died raise EPIPE here; the exit handler reports the death instead.
-    this.child.stdin.on("error", () => {});
-    this.child.on("error", (err) => {
+    this.child = spawnGroup(spec.command, spec.args, { cwd: opts.cwd, env: spec.env, stdin: true });
+    this.child.on("output", (chunk: Buffer) => this.listener?.(this.decoder.write(chunk)));
+    this.child.on("error", (err: Error) => {
       this.spawnError = err;
       this.markExited(null);
     });
-    this.child.on("exit", (code, signal) => this.markExited(code ?? (signal ? null : 0)));
-    this.child.stdin.write("exec 2>&1\n");
+    this.child.on("exit", (code: number | null, signal: NodeJS.Signals | null) => this.markExited(code ?? (signal ? null : 0)));
+    this.child.write("exec 2>&1\n");
   }
 
   /** Whether the shell process is still running. */
@@ -103,8 +95,8 @@ export class BashSession {
         if (this.spawnError) {
           return finish({ kind: "failed", output: `bash could not be started: ${this.spawnError.message}` });
         }
-        if (this.child.stdout.readableEnded) return done();
-        this.child.stdout.once("end", done);
+        if (this.child.stdoutEnded) return done();
+        this.child.once("stdout-end", done);
         setTimeout(done, 200).unref();
       };
       const timer = setTimeout(() => killWith("timeout"), timeoutMs);
@@ -125,21 +117,14 @@ export class BashSession {
       this.exitWaiters.push(onExit);
       // eval keeps cd/export in this shell, turns syntax errors into a status instead of desyncing the
       // stream, and </dev/null stops commands that read stdin from swallowing the next script.
-      this.child.stdin.write(`eval ${shellQuote(command)} </dev/null\nprintf '\\n${marker}%s\\n' "$?"\n`);
+      this.child.write(`eval ${shellQuote(command)} </dev/null\nprintf '\\n${marker}%s\\n' "$?"\n`);
     });
   }
 
   /** Kills the shell's whole process group (background jobs included) and waits for the shell to exit. */
   kill(): Promise<void> {
-    const pid = this.child.pid;
-    if (pid !== undefined) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    }
-    this.child.stdin.destroy();
+    this.child.killGroup("SIGKILL");
+    this.child.endInput();
     if (!this.alive) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }

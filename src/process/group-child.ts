@@ -1,0 +1,154 @@
+// A long-running command in a process group of its own (the agent's shell, the checks), whose
+// output streams back as it comes. Started by the spawner helper (see spawner.ts) so the worker
+// never forks itself; started here only when the helper cannot run at all.
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+
+/** How a group child is started. */
+export interface GroupSpawnOptions {
+  cwd?: string;
+  /** the command's whole environment */
+  env: Record<string, string | undefined>;
+  /** whether the command reads stdin (write, endInput); otherwise it gets /dev/null */
+  stdin: boolean;
+}
+
+/**
+ * Events: "output" (chunk: Buffer, of stdout or stderr as they arrive), "stdout-end" (stdout is
+ * drained), "exit" (code, signal), "close" (code, signal: exited and every output drained), and
+ * "error" (err: it could not be started, or the helper running it was lost; no "exit" follows).
+ */
+export abstract class GroupChild extends EventEmitter {
+  /** stdout has ended: no more output will come */
+  stdoutEnded = false;
+  /** writes to the command's stdin; ignored once the input is closed */
+  abstract write(text: string): void;
+  /** closes the command's stdin */
+  abstract endInput(): void;
+  /** signals the command's whole process group (what it started in the background included) */
+  abstract killGroup(signal: NodeJS.Signals): void;
+
+  /** Records the end of stdout, then tells listeners. */
+  protected markStdoutEnd(): void {
+    this.stdoutEnded = true;
+    this.emit("stdout-end");
+  }
+}
+
+/** A group child started by this process itself: the fallback when the helper cannot run. */
+class LocalGroupChild extends GroupChild {
+  private readonly child: ChildProcess;
+
+  constructor(file: string, args: string[], o: GroupSpawnOptions) {
+    super();
+    // detached: a new session and process group, so one kill reaches everything it started and
+    // no command can grab a controlling terminal and block on a prompt.
+    this.child = spawn(file, args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    this.child.stdout?.on("data", (chunk: Buffer) => this.emit("output", chunk));
+    this.child.stderr?.on("data", (chunk: Buffer) => this.emit("output", chunk));
+    this.child.stdout?.once("end", () => this.markStdoutEnd());
+    // Writes to a command that just died raise EPIPE here; "exit" reports the death instead.
+    this.child.stdin?.on("error", () => {});
+    this.child.on("error", (err) => this.emit("error", err));
+    this.child.on("exit", (code, signal) => this.emit("exit", code, signal));
+    this.child.on("close", (code, signal) => this.emit("close", code, signal));
+  }
+
+  write(text: string): void {
+    if (this.child.stdin?.writable) this.child.stdin.write(text);
+  }
+
+  endInput(): void {
+    this.child.stdin?.destroy();
+  }
+
+  killGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+}
+
+/** Starts a group child from this process (it forks this process: the spawner avoids that). */
+export function spawnGroupLocally(file: string, args: string[], o: GroupSpawnOptions): GroupChild {
+  return new LocalGroupChild(file, args, o);
+}
+
+/** What the spawner helper reports about a group child it started (see spawner-source.ts). */
+export type GroupMessage =
+  | { type: "g-spawned"; id: number; pid: number }
+  | { type: "g-out"; id: number; chunk: Uint8Array }
+  | { type: "g-out-end"; id: number }
+  | { type: "g-exit"; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { type: "g-close"; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { type: "g-error"; id: number; error: { message: string; code?: string } };
+
+/** A group child the spawner helper started: requests go out through `send`, reports come in through `receive`. */
+export class RemoteGroupChild extends GroupChild {
+  private inputOpen: boolean;
+  private pid: number | undefined;
+
+  constructor(
+    private readonly send: (msg: { type: "g-stdin"; data: string } | { type: "g-stdin-end" } | { type: "g-signal"; signal: NodeJS.Signals }) => boolean,
+    stdin: boolean,
+  ) {
+    super();
+    this.inputOpen = stdin;
+  }
+
+  write(text: string): void {
+    if (this.inputOpen) this.send({ type: "g-stdin", data: text });
+  }
+
+  endInput(): void {
+    if (!this.inputOpen) return;
+    this.inputOpen = false;
+    this.send({ type: "g-stdin-end" });
+  }
+
+  killGroup(signal: NodeJS.Signals): void {
+    // The helper signals the group; if it cannot be reached, the pid it reported is enough.
+    if (this.send({ type: "g-signal", signal }) || this.pid === undefined) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  /** Handles one report of the helper about this child. */
+  receive(msg: GroupMessage): void {
+    switch (msg.type) {
+      case "g-spawned":
+        this.pid = msg.pid;
+        break;
+      case "g-out":
+        this.emit("output", Buffer.isBuffer(msg.chunk) ? msg.chunk : Buffer.from(msg.chunk.buffer, msg.chunk.byteOffset, msg.chunk.byteLength));
+        break;
+      case "g-out-end":
+        this.markStdoutEnd();
+        break;
+      case "g-exit":
+        this.inputOpen = false;
+        this.emit("exit", msg.code, msg.signal);
+        break;
+      case "g-close":
+        this.emit("close", msg.code, msg.signal);
+        break;
+      case "g-error":
+        this.inputOpen = false;
+        this.emit("error", Object.assign(new Error(msg.error.message), msg.error.code ? { code: msg.error.code } : {}));
+        break;
+    }
+  }
+
+  /** The helper is gone: its process group is killed by pid, and listeners get `err`. */
+  lost(err: Error): void {
+    this.killGroup("SIGKILL");
+    this.inputOpen = false;
+    this.emit("error", err);
+  }
+}

@@ -1,0 +1,119 @@
+// Long-running commands in a process group of their own (the agent's shell, the checks), started
+// by the spawner helper so the worker never forks itself, with their output streamed back.
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GroupChild } from "../../src/process/group-child.js";
+import { createSpawner, type Spawner, SpawnerLostError } from "../../src/process/spawner.js";
+
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+
+let dir: string;
+let spawner: Spawner;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "group-child-"));
+  spawner = createSpawner();
+});
+
+afterAll(async () => {
+  spawner.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Running: a killed process whose parent died stays a zombie until init reaps it, which can take seconds. */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Everything a group child printed, and how it ended ("close", or "error" with its message). */
+function collect(child: GroupChild): { output: () => string; ended: Promise<{ code: number | null; signal: string | null } | { error: Error }> } {
+  const chunks: Buffer[] = [];
+  child.on("output", (c: Buffer) => chunks.push(c));
+  const ended = new Promise<{ code: number | null; signal: string | null } | { error: Error }>((resolve) => {
+    child.once("close", (code: number | null, signal: string | null) => resolve({ code, signal }));
+    child.once("error", (error: Error) => resolve({ error }));
+  });
+  return { output: () => Buffer.concat(chunks).toString("utf8"), ended };
+}
+
+const pidIn = (file: string) => waitFor(`a pid in ${file}`, async () => Number((await readFile(file, "utf8").catch(() => "")).trim()) || undefined);
+
+describe("group children", () => {
+  it("run in the helper, not this process, and stream stdout and stderr with the exit code", async () => {
+    const child = spawner.spawnGroup("sh", ["-c", "echo out; echo err >&2; echo parent $PPID; exit 3"], { env, stdin: false });
+    const { output, ended } = collect(child);
+    expect(await ended).toEqual({ code: 3, signal: null });
+    expect(output()).toContain("out\n");
+    expect(output()).toContain("err\n");
+    expect(output()).toContain(`parent ${spawner.helperPid()}\n`);
+    expect(spawner.helperPid()).not.toBe(process.pid);
+    expect(child.stdoutEnded).toBe(true);
+  });
+
+  it("take input on stdin until it is closed", async () => {
+    const child = spawner.spawnGroup("sh", [], { env, stdin: true });
+    const { output, ended } = collect(child);
+    child.write("echo one\n");
+    await waitFor("the first answer", () => (output().includes("one\n") ? true : undefined));
+    child.write("echo two\n");
+    child.endInput();
+    expect(await ended).toEqual({ code: 0, signal: null });
+    expect(output()).toBe("one\ntwo\n");
+  });
+
+  it("are killed as a whole group: what they started in the background dies too", async () => {
+    const file = join(dir, "background.pid");
+    const child = spawner.spawnGroup("sh", ["-c", `sleep 30 & echo $! > ${file}; wait`], { env, stdin: false });
+    const { ended } = collect(child);
+    const background = await pidIn(file);
+    expect(alive(background)).toBe(true);
+    child.killGroup("SIGKILL");
+    expect(await ended).toEqual({ code: null, signal: "SIGKILL" });
+    await waitFor("the background sleep to die", () => (alive(background) ? undefined : true));
+  });
+
+  it("report a command that cannot start as an error", async () => {
+    const { ended } = collect(spawner.spawnGroup("/nonexistent/command", [], { env, stdin: false }));
+    const end = await ended;
+    expect("error" in end && end.error.message).toMatch(/ENOENT/);
+  });
+
+  it("end with an error, their group killed, when the helper dies under them", async () => {
+    const file = join(dir, "orphan.pid");
+    const child = spawner.spawnGroup("sh", ["-c", `sleep 30 & echo $! > ${file}; wait`], { env, stdin: false });
+    const { ended } = collect(child);
+    const background = await pidIn(file);
+    process.kill(spawner.helperPid()!, "SIGKILL");
+    const end = await ended;
+    expect("error" in end && end.error).toBeInstanceOf(SpawnerLostError);
+    await waitFor("the orphaned group to die", () => (alive(background) ? undefined : true));
+  });
+
+  it("start from this process when the helper cannot start", async () => {
+    const broken = createSpawner({ execPath: "/nonexistent/node" });
+    // The first call finds the helper missing; from then on everything starts here.
+    await broken.run("true", [], { env });
+    const child = broken.spawnGroup("sh", ["-c", "echo parent $PPID"], { env, stdin: false });
+    const { output, ended } = collect(child);
+    expect(await ended).toEqual({ code: 0, signal: null });
+    expect(output()).toBe(`parent ${process.pid}\n`);
+  });
+});
