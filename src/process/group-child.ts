@@ -15,23 +15,63 @@ export interface GroupSpawnOptions {
 
 /**
  * Events: "output" (chunk: Buffer, of stdout or stderr as they arrive), "stdout-end" (stdout is
- * drained), "exit" (code, signal), "close" (code, signal: exited and every output drained), and
- * "error" (err: it could not be started, or the helper running it was lost; no "exit" follows).
+ * drained), "exit" (code, signal), then exactly one of "close" (code, signal: exited and every
+ * output drained) or "error" (err: it could not be started, or the helper running it was lost
+ * before it exited).
  */
 export abstract class GroupChild extends EventEmitter {
   /** stdout has ended: no more output will come */
   stdoutEnded = false;
+  /** the process group's id once known (the command's pid: it leads its own group) */
+  protected pid: number | undefined;
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private ended = false;
+
   /** writes to the command's stdin; ignored once the input is closed */
   abstract write(text: string): void;
   /** closes the command's stdin */
   abstract endInput(): void;
-  /** signals the command's whole process group (what it started in the background included) */
-  abstract killGroup(signal: NodeJS.Signals): void;
+  /** signals the group of a command whose pid is not known yet */
+  protected abstract signalUnstarted(signal: NodeJS.Signals): void;
 
-  /** Records the end of stdout, then tells listeners. */
+  /** Signals the command's whole process group (what it started in the background included). */
+  killGroup(signal: NodeJS.Signals): void {
+    if (this.pid === undefined) return this.signalUnstarted(signal);
+    // From here, not through the helper: the group may outlive the command (a background job).
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
   protected markStdoutEnd(): void {
     this.stdoutEnded = true;
     this.emit("stdout-end");
+  }
+
+  protected markExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended || this.exited) return;
+    this.exited = { code, signal };
+    this.emit("exit", code, signal);
+  }
+
+  protected markClose(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit("close", code, signal);
+  }
+
+  protected markError(err: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit("error", err);
+  }
+
+  /** Tracking was lost: "close" with its exit when it had exited (output may be cut), else `err`. */
+  protected markLost(err: Error): void {
+    if (this.exited) this.markClose(this.exited.code, this.exited.signal);
+    else this.markError(err);
   }
 }
 
@@ -44,14 +84,15 @@ class LocalGroupChild extends GroupChild {
     // detached: a new session and process group, so one kill reaches everything it started and
     // no command can grab a controlling terminal and block on a prompt.
     this.child = spawn(file, args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    this.pid = this.child.pid;
     this.child.stdout?.on("data", (chunk: Buffer) => this.emit("output", chunk));
     this.child.stderr?.on("data", (chunk: Buffer) => this.emit("output", chunk));
     this.child.stdout?.once("end", () => this.markStdoutEnd());
     // Writes to a command that just died raise EPIPE here; "exit" reports the death instead.
     this.child.stdin?.on("error", () => {});
-    this.child.on("error", (err) => this.emit("error", err));
-    this.child.on("exit", (code, signal) => this.emit("exit", code, signal));
-    this.child.on("close", (code, signal) => this.emit("close", code, signal));
+    this.child.on("error", (err) => this.markError(err));
+    this.child.on("exit", (code, signal) => this.markExit(code, signal));
+    this.child.on("close", (code, signal) => this.markClose(code, signal));
   }
 
   write(text: string): void {
@@ -62,13 +103,8 @@ class LocalGroupChild extends GroupChild {
     this.child.stdin?.destroy();
   }
 
-  killGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+  protected signalUnstarted(): void {
+    // No pid: it never started, so there is nothing to signal.
   }
 }
 
@@ -86,13 +122,16 @@ export type GroupMessage =
   | { type: "g-close"; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { type: "g-error"; id: number; error: { message: string; code?: string } };
 
+type GroupRequest = { type: "g-stdin"; data: string } | { type: "g-stdin-end" } | { type: "g-signal"; signal: NodeJS.Signals };
+
 /** A group child the spawner helper started: requests go out through `send`, reports come in through `receive`. */
 export class RemoteGroupChild extends GroupChild {
   private inputOpen: boolean;
-  private pid: number | undefined;
+  // Set when the helper never started and the command was started here instead (adopt).
+  private local: GroupChild | undefined;
 
   constructor(
-    private readonly send: (msg: { type: "g-stdin"; data: string } | { type: "g-stdin-end" } | { type: "g-signal"; signal: NodeJS.Signals }) => boolean,
+    private readonly send: (msg: GroupRequest) => boolean,
     stdin: boolean,
   ) {
     super();
@@ -100,23 +139,24 @@ export class RemoteGroupChild extends GroupChild {
   }
 
   write(text: string): void {
-    if (this.inputOpen) this.send({ type: "g-stdin", data: text });
+    if (this.local) this.local.write(text);
+    else if (this.inputOpen) this.send({ type: "g-stdin", data: text });
   }
 
   endInput(): void {
+    if (this.local) return this.local.endInput();
     if (!this.inputOpen) return;
     this.inputOpen = false;
     this.send({ type: "g-stdin-end" });
   }
 
-  killGroup(signal: NodeJS.Signals): void {
-    // The helper signals the group; if it cannot be reached, the pid it reported is enough.
-    if (this.send({ type: "g-signal", signal }) || this.pid === undefined) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+  override killGroup(signal: NodeJS.Signals): void {
+    if (this.local) this.local.killGroup(signal);
+    else super.killGroup(signal);
+  }
+
+  protected signalUnstarted(signal: NodeJS.Signals): void {
+    this.send({ type: "g-signal", signal });
   }
 
   /** Handles one report of the helper about this child. */
@@ -133,22 +173,32 @@ export class RemoteGroupChild extends GroupChild {
         break;
       case "g-exit":
         this.inputOpen = false;
-        this.emit("exit", msg.code, msg.signal);
+        this.markExit(msg.code, msg.signal);
         break;
       case "g-close":
-        this.emit("close", msg.code, msg.signal);
+        this.markClose(msg.code, msg.signal);
         break;
       case "g-error":
         this.inputOpen = false;
-        this.emit("error", Object.assign(new Error(msg.error.message), msg.error.code ? { code: msg.error.code } : {}));
+        this.markError(Object.assign(new Error(msg.error.message), msg.error.code ? { code: msg.error.code } : {}));
         break;
     }
   }
 
-  /** The helper is gone: its process group is killed by pid, and listeners get `err`. */
+  /** The helper is gone: the process group is killed by pid, and listeners get `err` (or "close"). */
   lost(err: Error): void {
     this.killGroup("SIGKILL");
     this.inputOpen = false;
-    this.emit("error", err);
+    this.markLost(err);
+  }
+
+  /** The helper never started, so the command never ran: it runs as `local` (started here) instead. */
+  adopt(local: GroupChild): void {
+    this.local = local;
+    local.on("output", (chunk: Buffer) => this.emit("output", chunk));
+    local.on("stdout-end", () => this.markStdoutEnd());
+    local.on("exit", (code: number | null, signal: NodeJS.Signals | null) => this.markExit(code, signal));
+    local.on("close", (code: number | null, signal: NodeJS.Signals | null) => this.markClose(code, signal));
+    local.on("error", (err: Error) => this.markError(err));
   }
 }

@@ -81,9 +81,17 @@ function spawnGroup(msg) {
   }
   groups.set(id, child);
   if (child.pid) send({ type: "g-spawned", id, pid: child.pid });
-  const out = (chunk) => send({ type: "g-out", id, chunk });
-  child.stdout.on("data", out);
-  child.stderr.on("data", out);
+  // Backpressure: a command that prints without end must not fill this helper's memory (and take
+  // every other job's commands down with it); its pipes wait while the channel is backed up.
+  const streams = [child.stdout, child.stderr];
+  const out = (chunk) => {
+    if (!process.connected) return;
+    const flowing = process.send({ type: "g-out", id, chunk }, () => {
+      for (const s of streams) s.resume();
+    });
+    if (!flowing) for (const s of streams) s.pause();
+  };
+  for (const s of streams) s.on("data", out);
   child.stdout.once("end", () => send({ type: "g-out-end", id }));
   // Writes to a command that just died raise EPIPE; "g-exit" reports the death instead.
   if (child.stdin) child.stdin.on("error", () => {});

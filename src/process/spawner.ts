@@ -57,12 +57,20 @@ interface Call {
 // How long an aborted call waits for the helper to confirm its command is gone before giving up.
 const KILL_CONFIRM_MS = 5_000;
 
+/** A group child the helper runs, with what started it (to start it here if the helper never ran). */
+interface Group {
+  child: RemoteGroupChild;
+  file: string;
+  args: string[];
+  options: GroupSpawnOptions;
+}
+
 interface Helper {
   child: ChildProcess;
   ready: boolean;
   gone: boolean;
   calls: Map<number, Call>;
-  groups: Map<number, RemoteGroupChild>;
+  groups: Map<number, Group>;
 }
 
 interface DoneMessage {
@@ -137,10 +145,14 @@ class HelperSpawner implements Spawner {
       return true;
     };
     const child = new RemoteGroupChild(send, options.stdin);
-    h.groups.set(id, child);
+    h.groups.set(id, { child, file, args, options });
     holdOpen(h);
-    const sent = send({ type: "g-spawn", file, args, options });
-    if (!sent) queueMicrotask(() => child.lost(new SpawnerLostError(`The spawner helper process could not be reached to start ${file}`)));
+    if (!send({ type: "g-spawn", file, args, options })) {
+      // Going away; its "close" (lose) must not settle this child a second time.
+      h.groups.delete(id);
+      holdOpen(h);
+      queueMicrotask(() => child.lost(new SpawnerLostError(`The spawner helper process could not be reached to start ${file}`)));
+    }
     return child;
   }
 
@@ -208,7 +220,7 @@ class HelperSpawner implements Spawner {
   }
 
   private onGroupMessage(h: Helper, msg: GroupMessage): void {
-    const child = h.groups.get(msg.id);
+    const child = h.groups.get(msg.id)?.child;
     if (!child) return;
     if (msg.type === "g-close" || msg.type === "g-error") {
       h.groups.delete(msg.id);
@@ -257,7 +269,11 @@ class HelperSpawner implements Spawner {
     h.calls.clear();
     const groups = [...h.groups.values()];
     h.groups.clear();
-    for (const g of groups) g.lost(new SpawnerLostError(`The spawner helper process ${why}; the command it ran was stopped`, { cause }));
+    for (const g of groups) {
+      // Before "ready" nothing ran: such a command starts here (below), like the calls.
+      if (!h.ready && !closing) g.child.adopt(spawnGroupLocally(g.file, g.args, g.options));
+      else g.child.lost(new SpawnerLostError(`The spawner helper process ${why} while running ${g.file}; it was stopped`, { cause }));
+    }
     for (const c of calls) c.detach();
     if (!h.ready && !closing) {
       // It never ran anything: run the queued commands here instead.

@@ -90,6 +90,34 @@ describe("group children", () => {
     await waitFor("the background sleep to die", () => (alive(background) ? undefined : true));
   });
 
+  it("reach, by their group, a background job that outlives the command itself", async () => {
+    const file = join(dir, "outliving.pid");
+    const child = spawner.spawnGroup("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $! > ${file}; exit 0`], { env, stdin: false });
+    const { ended } = collect(child);
+    expect(await ended).toEqual({ code: 0, signal: null });
+    const background = await pidIn(file);
+    expect(alive(background)).toBe(true);
+    child.killGroup("SIGKILL");
+    await waitFor("the background sleep to die", () => (alive(background) ? undefined : true));
+  });
+
+  it("keep printing through a flood of output, and end once", async () => {
+    const child = spawner.spawnGroup("sh", ["-c", "head -c 20000000 /dev/zero | tr '\\0' x; echo; echo done"], { env, stdin: false });
+    let bytes = 0;
+    let tail = "";
+    child.on("output", (c: Buffer) => {
+      bytes += c.length;
+      tail = (tail + c.toString("latin1")).slice(-16);
+    });
+    const ends: string[] = [];
+    child.on("close", () => ends.push("close"));
+    child.on("error", () => ends.push("error"));
+    await new Promise((resolve) => child.once("close", resolve));
+    expect(bytes).toBe(20_000_000 + "\ndone\n".length);
+    expect(tail.endsWith("x\ndone\n")).toBe(true);
+    expect(ends).toEqual(["close"]);
+  });
+
   it("report a command that cannot start as an error", async () => {
     const { ended } = collect(spawner.spawnGroup("/nonexistent/command", [], { env, stdin: false }));
     const end = await ended;
@@ -109,8 +137,7 @@ describe("group children", () => {
 
   it("start from this process when the helper cannot start", async () => {
     const broken = createSpawner({ execPath: "/nonexistent/node" });
-    // The first call finds the helper missing; from then on everything starts here.
-    await broken.run("true", [], { env });
+    // The first command finds the helper missing: it, and everything after it, starts here.
     const child = broken.spawnGroup("sh", ["-c", "echo parent $PPID"], { env, stdin: false });
     const { output, ended } = collect(child);
     expect(await ended).toEqual({ code: 0, signal: null });
