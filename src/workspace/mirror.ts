@@ -101,7 +101,8 @@ export async function syncMirror(p: SyncParams): Promise<{ cloned: boolean }> {
       () => true,
       async (err: unknown) => {
         // Broken since (not a bare repository any more): cloned afresh below, as on first use.
-        if (await isBareRepo(p)) throw err;
+        // A failed look says nothing more than the fetch did: its error is the one to show.
+        if (await isBareRepo(p).catch(() => true)) throw err;
         return false;
       },
     );

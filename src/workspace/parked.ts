@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { Logger } from "pino";
 import type { Git } from "./git.js";
@@ -100,6 +100,10 @@ async function claimParked(mirrorPath: string, into: string, settledBefore: numb
     try {
       await rename(join(dir, name), into);
       await rename(join(dir, `${name}.index`), `${into}.index`).catch(() => undefined);
+      // The sweep judges a claim by its mtime, which was the agent's last change: now it is ours.
+      const now = new Date();
+      await utimes(into, now, now).catch(() => undefined);
+      await utimes(`${into}.index`, now, now).catch(() => undefined);
       return true;
     } catch {
       // Another job took it first.
