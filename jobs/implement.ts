@@ -19,6 +19,7 @@ import { pushKeptWork } from "./push-kept.js";
 import type { ImplementJobData } from "./queues.js";
 import { askForRepo } from "./repo-question.js";
 import { attachSession, awaitsReview, queueSessionFeedback } from "./session-feedback.js";
+import { sideBySide } from "./side-by-side.js";
 import { awaitBlockers, subtaskContext } from "./tree/subtask-gate.js";
 import { type GoAhead, triageGate } from "./triage-gate.js";
 
@@ -126,17 +127,20 @@ async function prepare(c: TaskContext, job: Job<ImplementJobData>): Promise<Prep
   // A sub-issue waits for its blockers' PRs to merge, holding nothing.
   if (await awaitBlockers(c, job)) return { done: { prUrl: null } };
   const before = c.task();
+  let shown: Promise<void> = Promise.resolve();
   // A split parent is never worked on: the triage gate hands it back to the manager.
   if (!before.plan && (before.jobId !== job.id || !before.step?.startsWith("waiting:"))) {
     const attempts = before.jobId === job.id ? before.attempts : before.attempts + 1;
     await c.save({ state: "working", step: "reading the issue", attempts, jobId: job.id ?? null, error: null, question: null, startedAt: new Date().toISOString(), finishedAt: null });
-    await c.publish();
+    shown = c.publish();
   }
-  const issue = await fetchIssueContext(c.linear, { issueId: job.data.issueId }).catch((err: unknown) => {
+  const read = fetchIssueContext(c.linear, { issueId: job.data.issueId }).catch((err: unknown) => {
     const message = `cannot read Linear issue ${job.data.identifier}: ${(err as Error).message}`;
     // Only Linear's refusals are final; an outage or an exhausted rate limit is worth a retry.
     throw isLinearRefusal(err) ? unrecoverable(message, err) : new Error(message, { cause: err });
   });
+  // The status shows while the issue is read: each is a round trip to Linear.
+  const [issue] = await sideBySide([read, shown]);
   await c.save({ title: issue.title, issueUrl: issue.url, teamId: issue.team.id });
   // A session the label path opened for itself leaves the label the switch (and routing as it was).
   const viaSession = Boolean(job.data.session) || sessionAsked(c.task());
@@ -235,10 +239,11 @@ async function landWork(c: TaskContext, job: Job<ImplementJobData>, plan: Implem
 async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUrl: string; baseBranch: string }> {
   const { issue, repo } = plan;
   await c.save({ state: "working", step: "preparing the workspace" });
-  await startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state });
-  await c.publish();
   const ref = { owner: repo.owner, repo: repo.name };
-  const remote = await getRepository(await c.deps.clients.github.forRepo(ref, { signal: c.signal }), { ...ref, signal: c.signal });
+  const lookup = c.deps.clients.github.forRepo(ref, { signal: c.signal }).then((gh) => getRepository(gh, { ...ref, signal: c.signal }));
+  // The issue's state and the progress comment change while the repository is looked up: none
+  // waits for another, and nothing saves the task until all are done (publish rewrites it).
+  const [remote] = await sideBySide([lookup, startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state }), c.publish()]);
   const baseBranch = repo.baseBranch ?? remote.defaultBranch;
   await c.save({ baseBranch, step: "agent working" });
   return { cloneUrl: remote.cloneUrl, baseBranch };
