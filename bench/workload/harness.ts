@@ -41,7 +41,7 @@ export interface WorkloadResult {
   modelCallsPerTask: number;
   cpuMsPerTask: { workers: number; workerChildren: number; server: number };
   /** What else the machine did during the load: its CPUs' busy share, and the bench's own CPU (fakes, model, driver) per task. */
-  machineLoad: { busyShare: number; benchMsPerTask: number };
+  machineLoad: { busyShare: number; stolenShare: number; benchMsPerTask: number };
   rss: Array<{ idle: number; peak: number; peakAgents: number }>;
   lag: ServiceStats["lag"][];
   redis: { perTask: number; top: Array<[string, number]> };
@@ -130,6 +130,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       },
       machineLoad: {
         busyShare: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total),
+        stolenShare: (machineAfter.stolen - machineBefore.stolen) / Math.max(1, machineAfter.total - machineBefore.total),
         benchMsPerTask: (benchCpu.user + benchCpu.system) / 1000 / n,
       },
       rss: stack.workers.map((_, i) => ({

@@ -133,11 +133,15 @@ export function procRss(pid: number): number {
   }
 }
 
-/** CPU time of the whole machine so far (all CPUs), busy and in all, from /proc/stat, in ticks. */
-export function machineCpu(): { busy: number; total: number } {
+/**
+ * CPU time of the whole machine so far (all CPUs) from /proc/stat, in ticks: busy (this machine's
+ * own work), stolen (a VM's CPU taken by its host) and in all.
+ */
+export function machineCpu(): { busy: number; stolen: number; total: number } {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
-  // user nice system idle iowait irq softirq steal: idle and iowait are the CPU waiting.
+  // user nice system idle iowait irq softirq steal
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  const stolen = f[7] ?? 0;
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0) - stolen, stolen, total };
 }

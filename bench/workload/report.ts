@@ -42,7 +42,7 @@ export function report(r: WorkloadResult): Array<[string, boolean, string]> {
     { measure: "worker CPU per task, Node (ms)", value: f0(r.cpuMsPerTask.workers) },
     { measure: "worker's children CPU per task: git, sandbox, checks (ms)", value: f0(r.cpuMsPerTask.workerChildren) },
     { measure: "server CPU per task (ms)", value: f0(r.cpuMsPerTask.server) },
-    { measure: "machine during the load: CPUs busy; the bench's own CPU per task (fakes, model)", value: `${f0(r.machineLoad.busyShare * 100)}% of ${r.machine.split(" ")[0]}; ${f0(r.machineLoad.benchMsPerTask)} ms` },
+    { measure: "machine during the load: CPUs busy (stolen by the host); the bench's own CPU per task (fakes, model)", value: `${f0(r.machineLoad.busyShare * 100)}% of ${r.machine.split(" ")[0]} (${f0(r.machineLoad.stolenShare * 100)}%); ${f0(r.machineLoad.benchMsPerTask)} ms` },
     { measure: "peak RSS per concurrent agent, per worker (MB)", value: r.rss.map((w, i) => `${f1(perAgent[i] as number)} ((${f0(w.peak / MB)} − ${f0(w.idle / MB)}) ÷ ${w.peakAgents})`).join("; ") },
     { measure: "event-loop lag of each worker under load (ms)", value: r.lag.map((l) => `p99 ${f1(l.p99)}, max ${f1(l.max)}`).join("; ") },
     { measure: "Redis commands per task", value: f1(r.redis.perTask) },
