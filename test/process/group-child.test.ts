@@ -1,12 +1,12 @@
 // Long-running commands in a process group of their own (the agent's shell, the checks), started
 // by the spawner helper so the worker never forks itself, with their output streamed back.
-import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GroupChild } from "../../src/process/group-child.js";
 import { createSpawner, type Spawner, SpawnerLostError } from "../../src/process/spawner.js";
+import { alive, pidIn, waitFor } from "../helpers/processes.js";
 
 const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
@@ -23,26 +23,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Running: a killed process whose parent died stays a zombie until init reaps it, which can take seconds. */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-};
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Everything a group child printed, and how it ended ("close", or "error" with its message). */
 function collect(child: GroupChild): { output: () => string; ended: Promise<{ code: number | null; signal: string | null } | { error: Error }> } {
   const chunks: Buffer[] = [];
@@ -53,8 +33,6 @@ function collect(child: GroupChild): { output: () => string; ended: Promise<{ co
   });
   return { output: () => Buffer.concat(chunks).toString("utf8"), ended };
 }
-
-const pidIn = (file: string) => waitFor(`a pid in ${file}`, async () => Number((await readFile(file, "utf8").catch(() => "")).trim()) || undefined);
 
 describe("group children", () => {
   it("run in the helper, not this process, and stream stdout and stderr with the exit code", async () => {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSpawner, sharedSpawner, type Spawner, SpawnerLostError } from "../../src/process/spawner.js";
 import { execGit } from "../../src/workspace/git.js";
+import { alive, pidIn, waitFor } from "../helpers/processes.js";
 
 const execFileAsync = promisify(execFile);
 const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
@@ -24,28 +25,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Runs a shell that writes its pid to `file` and then becomes `sleep 30`. */
 const sleeper = (file: string): [string, string[]] => ["sh", ["-c", `echo $$ > ${file}; exec sleep 30`]];
-const pidIn = (file: string) => waitFor(`a pid in ${file}`, async () => Number((await readFile(file, "utf8").catch(() => "")).trim()) || undefined);
 
 /** The fields of an execFile error that callers read. */
 const shape = (err: any) => ({
