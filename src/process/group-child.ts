@@ -34,10 +34,16 @@ export abstract class GroupChild extends EventEmitter {
   /** signals the group of a command whose pid is not known yet */
   protected abstract signalUnstarted(signal: NodeJS.Signals): void;
 
-  /** Signals the command's whole process group (what it started in the background included). */
+  /** Signals the command's whole process group (what it started in the background included); nothing once it closed. */
   killGroup(signal: NodeJS.Signals): void {
+    if (this.ended) return;
     if (this.pid === undefined) return this.signalUnstarted(signal);
-    // From here, not through the helper: the group may outlive the command (a background job).
+    this.signalGroup(signal);
+  }
+
+  // From here, not through the helper: the group may outlive the command (a background job).
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.pid === undefined) return;
     try {
       process.kill(-this.pid, signal);
     } catch {
@@ -58,6 +64,9 @@ export abstract class GroupChild extends EventEmitter {
 
   protected markClose(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.ended) return;
+    // What it left running in the background goes with it; after this the group id is not ours
+    // to signal (it may be reused), so killGroup does nothing.
+    this.signalGroup("SIGKILL");
     this.ended = true;
     this.emit("close", code, signal);
   }
@@ -129,6 +138,8 @@ export class RemoteGroupChild extends GroupChild {
   private inputOpen: boolean;
   // Set when the helper never started and the command was started here instead (adopt).
   private local: GroupChild | undefined;
+  // Requests sent before the helper reported the pid: replayed on `local` if it takes over.
+  private unconfirmed: GroupRequest[] = [];
 
   constructor(
     private readonly send: (msg: GroupRequest) => boolean,
@@ -140,14 +151,19 @@ export class RemoteGroupChild extends GroupChild {
 
   write(text: string): void {
     if (this.local) this.local.write(text);
-    else if (this.inputOpen) this.send({ type: "g-stdin", data: text });
+    else if (this.inputOpen) this.request({ type: "g-stdin", data: text });
   }
 
   endInput(): void {
     if (this.local) return this.local.endInput();
     if (!this.inputOpen) return;
     this.inputOpen = false;
-    this.send({ type: "g-stdin-end" });
+    this.request({ type: "g-stdin-end" });
+  }
+
+  private request(msg: GroupRequest): void {
+    if (this.pid === undefined) this.unconfirmed.push(msg);
+    this.send(msg);
   }
 
   override killGroup(signal: NodeJS.Signals): void {
@@ -156,7 +172,7 @@ export class RemoteGroupChild extends GroupChild {
   }
 
   protected signalUnstarted(signal: NodeJS.Signals): void {
-    this.send({ type: "g-signal", signal });
+    this.request({ type: "g-signal", signal });
   }
 
   /** Handles one report of the helper about this child. */
@@ -164,6 +180,7 @@ export class RemoteGroupChild extends GroupChild {
     switch (msg.type) {
       case "g-spawned":
         this.pid = msg.pid;
+        this.unconfirmed = [];
         break;
       case "g-out":
         this.emit("output", Buffer.isBuffer(msg.chunk) ? msg.chunk : Buffer.from(msg.chunk.buffer, msg.chunk.byteOffset, msg.chunk.byteLength));
@@ -200,5 +217,11 @@ export class RemoteGroupChild extends GroupChild {
     local.on("exit", (code: number | null, signal: NodeJS.Signals | null) => this.markExit(code, signal));
     local.on("close", (code: number | null, signal: NodeJS.Signals | null) => this.markClose(code, signal));
     local.on("error", (err: Error) => this.markError(err));
+    // What the caller asked before the takeover (the shell's first command, a kill) still applies.
+    for (const msg of this.unconfirmed.splice(0)) {
+      if (msg.type === "g-stdin") local.write(msg.data);
+      else if (msg.type === "g-stdin-end") local.endInput();
+      else local.killGroup(msg.signal);
+    }
   }
 }

@@ -147,7 +147,8 @@ class HelperSpawner implements Spawner {
     const child = new RemoteGroupChild(send, options.stdin);
     h.groups.set(id, { child, file, args, options });
     holdOpen(h);
-    if (!send({ type: "g-spawn", file, args, options })) {
+    // Not reached before "ready": lose() starts it here instead, as it runs queued calls here.
+    if (!send({ type: "g-spawn", file, args, options }) && (h.gone || h.ready)) {
       // Going away; its "close" (lose) must not settle this child a second time.
       h.groups.delete(id);
       holdOpen(h);
@@ -229,6 +230,15 @@ class HelperSpawner implements Spawner {
     child.receive(msg);
   }
 
+  /** Starts a group child of a helper that never ran here instead; it ends with the error if it cannot start. */
+  private startHere(g: Group): void {
+    try {
+      g.child.adopt(spawnGroupLocally(g.file, g.args, g.options));
+    } catch (err) {
+      g.child.lost(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   private runIn(h: Helper, file: string, args: string[], options: SpawnOptions): Promise<SpawnResult> {
     return new Promise<SpawnResult>((resolve, reject) => {
       const id = this.nextId++;
@@ -271,7 +281,7 @@ class HelperSpawner implements Spawner {
     h.groups.clear();
     for (const g of groups) {
       // Before "ready" nothing ran: such a command starts here (below), like the calls.
-      if (!h.ready && !closing) g.child.adopt(spawnGroupLocally(g.file, g.args, g.options));
+      if (!h.ready && !closing) this.startHere(g);
       else g.child.lost(new SpawnerLostError(`The spawner helper process ${why} while running ${g.file}; it was stopped`, { cause }));
     }
     for (const c of calls) c.detach();
