@@ -243,7 +243,8 @@ async function startWork(c: TaskContext, plan: ImplementPlan): Promise<{ cloneUr
   const lookup = c.deps.clients.github.forRepo(ref, { signal: c.signal }).then((gh) => getRepository(gh, { ...ref, signal: c.signal }));
   // The issue's state and the progress comment change while the repository is looked up: none
   // waits for another, and nothing saves the task until all are done (publish rewrites it).
-  const [remote] = await sideBySide([lookup, startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state }), c.publish()]);
+  // Linear's step first: its refusal is final, so it is the failure to report when both fail.
+  const [, , remote] = await sideBySide([startIssue(c.linear, { issueId: issue.id, teamId: issue.team.id, state: issue.state }), c.publish(), lookup]);
   const baseBranch = repo.baseBranch ?? remote.defaultBranch;
   await c.save({ baseBranch, step: "agent working" });
   return { cloneUrl: remote.cloneUrl, baseBranch };

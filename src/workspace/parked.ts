@@ -98,12 +98,14 @@ async function claimParked(mirrorPath: string, into: string, settledBefore: numb
     .sort((a, b) => a.at - b.at);
   for (const { name } of settled) {
     try {
+      // The sweep judges a claim (and an index apart from its tree) by its mtime, which was the
+      // agent's last change: made now before the renames, so no sweep sees an old claim. A parked
+      // tree itself is judged by its name.
+      const now = new Date();
+      await utimes(join(dir, name), now, now).catch(() => undefined);
+      await utimes(join(dir, `${name}.index`), now, now).catch(() => undefined);
       await rename(join(dir, name), into);
       await rename(join(dir, `${name}.index`), `${into}.index`).catch(() => undefined);
-      // The sweep judges a claim by its mtime, which was the agent's last change: now it is ours.
-      const now = new Date();
-      await utimes(into, now, now).catch(() => undefined);
-      await utimes(`${into}.index`, now, now).catch(() => undefined);
       return true;
     } catch {
       // Another job took it first.
