@@ -137,8 +137,7 @@ export class Workspace {
       const t0 = performance.now();
       await mkdir(join(root, "worktrees"), { recursive: true });
       // While the job waits for its fetch: a parked tree to fill it from, looked over already.
-      // With parking off, trees parked before stay where they are: the operator may distrust them.
-      const claim = this.maxParked > 0 ? this.claimParked(mirrorPath, logger) : Promise.resolve(null);
+      const claim = this.claimParked(mirrorPath, logger);
       // In the hold, after its fetch: the refs read were fetched after this job asked, and
       // `worktree add` never overlaps a fetch (git writes the new HEAD before it names a commit).
       const started = await this.inHold(p, mirrorPath, () =>
@@ -173,15 +172,8 @@ export class Workspace {
         park: () => parkTree({ mirrorPath, path, adminDir: started.adminDir, max: this.maxParked }),
         onRemoved: () => livePaths.delete(path),
       });
-      // No agent has run here yet, but another job's agent may have rewritten the shared config.
-      const repoDirs = { gitDir: started.adminDir, commonDir: mirrorPath, workTree: path };
-      const fill = this.git.at(repoDirs, () => restoreMirror(mirrorPath, p.cloneUrl));
-      const fillParams = { git: fill, mirrorPath, path, adminDir: started.adminDir, commit: started.startSha, signal: p.signal, logger };
-      // None had settled before the hold: one may have since.
-      const claimed = (await claim) ?? (this.maxParked > 0 ? await this.claimParked(mirrorPath, logger) : null);
-      const reuse = claimed ? reuseParked(fillParams, claimed) : Promise.resolve(false);
-      const filled = reuse.then((reused) => reused || populateWorktree(fill, path, p.signal).then(() => false));
-      const reused = await filled.catch(async (err: unknown) => {
+      const fill = { mirrorPath, path, adminDir: started.adminDir, commit: started.startSha, signal: p.signal, logger };
+      const reused = await this.fill(fill, p.cloneUrl, claim).catch(async (err: unknown) => {
         await worktree.remove();
         throw err;
       });
@@ -195,8 +187,30 @@ export class Workspace {
     }
   }
 
-  /** A settled parked tree of the mirror, claimed for a new worktree; null when none (or on error). */
+  /**
+   * Writes a registered worktree's files: from a parked tree when one is usable (`claim`, or one
+   * that settled since), else every file. True when a parked tree was reused.
+   */
+  private async fill(
+    f: { mirrorPath: string; path: string; adminDir: string; commit: string; signal?: AbortSignal; logger?: Logger },
+    cloneUrl: string,
+    claim: Promise<ClaimedTree | null>,
+  ): Promise<boolean> {
+    // No agent has run here yet, but another job's agent may have rewritten the shared config.
+    const repoDirs = { gitDir: f.adminDir, commonDir: f.mirrorPath, workTree: f.path };
+    const git = this.git.at(repoDirs, () => restoreMirror(f.mirrorPath, cloneUrl));
+    const claimed = (await claim) ?? (await this.claimParked(f.mirrorPath, f.logger));
+    if (claimed && (await reuseParked({ ...f, git }, claimed))) return true;
+    await populateWorktree(git, f.path, f.signal);
+    return false;
+  }
+
+  /**
+   * A settled parked tree of the mirror, claimed for a new worktree; null when none, on error, or
+   * with parking off (trees parked before then stay where they are: the operator may distrust them).
+   */
   private claimParked(mirrorPath: string, logger: Logger | undefined): Promise<ClaimedTree | null> {
+    if (this.maxParked <= 0) return Promise.resolve(null);
     return claimTree(mirrorPath, this.parkSettleMs).catch((err: unknown) => {
       logger?.warn({ err }, "could not take a parked worktree; writing every file");
       return null;
